@@ -1,0 +1,5 @@
+"""Allow ``python -m photoscribe``."""
+
+from photoscribe.cli import main
+
+raise SystemExit(main())

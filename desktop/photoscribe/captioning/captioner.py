@@ -1,0 +1,120 @@
+"""BLIP captioning of image batches: one processor call and one ``generate`` per batch.
+
+Decoding is deterministic (no sampling), so a photo always gets the same caption; unless the user sets a
+maximum length or a beam count, generation follows the model's own generation config, exactly as the model
+card's example does.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from photoscribe.captioning.hardware import Hardware
+from photoscribe.captioning.model_files import model_folder
+from photoscribe.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaptionSettings:
+    """How captions are generated. ``None`` keeps the model's own default."""
+
+    prompt: str = ""
+    max_length: int | None = None  # most tokens the model may add to the prompt
+    num_beams: int | None = None
+
+    def generate_kwargs(self) -> dict[str, object]:
+        """Keyword arguments for ``model.generate``."""
+        kwargs: dict[str, object] = {"do_sample": False}
+        if self.max_length is not None:
+            kwargs["max_new_tokens"] = self.max_length
+        if self.num_beams is not None:
+            kwargs["num_beams"] = self.num_beams
+        return kwargs
+
+
+class Captioner:
+    """A loaded BLIP model and processor on one device, ready to caption batches of PIL images."""
+
+    def __init__(self, model: torch.nn.Module, processor: object, hardware: Hardware, model_ref: str) -> None:
+        self.model = model
+        self.processor = processor
+        self.hardware = hardware
+        self.model_ref = model_ref
+
+    @classmethod
+    def load(cls, model_ref: str, hardware: Hardware, progress: type | None = None) -> Captioner:
+        """Load ``model_ref`` (a Hub id or a local folder), downloading it first if needed.
+
+        Raises :class:`ModelLoadError` with advice when the model cannot be found or loaded.
+        """
+        folder = model_folder(model_ref, progress)
+        from transformers import BlipForConditionalGeneration, BlipProcessor
+
+        try:
+            with warnings.catch_warnings(), _quiet_transformers():
+                warnings.simplefilter("ignore")
+                processor = BlipProcessor.from_pretrained(folder)
+                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=hardware.dtype)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(
+                f"{folder} does not hold a BLIP captioning model saved with save_pretrained ({exc})"
+            ) from exc
+        model.to(hardware.device).eval()
+        log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
+        return cls(model, processor, hardware, model_ref)
+
+    def caption(self, images: Sequence[Image.Image], settings: CaptionSettings = CaptionSettings()) -> list[str]:
+        """Captions for ``images`` (RGB PIL images) from a single ``generate`` call, in the same order."""
+        if not images:
+            return []
+        with torch.inference_mode(), warnings.catch_warnings():
+            # The model's own length limit is what we want by default; transformers warns about relying on it.
+            warnings.filterwarnings("ignore", message=".*default `max_length`.*")
+            inputs = self._inputs(images, settings.prompt)
+            output = self.model.generate(**inputs, **settings.generate_kwargs())
+        return [text.strip() for text in self.processor.batch_decode(output, skip_special_tokens=True)]
+
+    def describe(self, settings: CaptionSettings) -> dict[str, object]:
+        """What produced a caption, stored beside it in the library."""
+        return {"model": self.model_ref, "hardware": self.hardware.describe(), **asdict(settings)}
+
+    def _inputs(self, images: Sequence[Image.Image], prompt: str) -> dict[str, torch.Tensor]:
+        text = [prompt] * len(images) if prompt else None
+        encoded = self.processor(images=list(images), text=text, return_tensors="pt")
+        device, dtype = self.hardware.device, self.hardware.dtype
+        inputs = {"pixel_values": encoded["pixel_values"].to(device=device, dtype=dtype)}
+        if prompt:
+            inputs["input_ids"] = encoded["input_ids"].to(device)
+            inputs["attention_mask"] = encoded["attention_mask"].to(device)
+        return inputs
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Hide transformers' "Loading weights" bar; the download bar (shown before) is the one users need."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def model_cache_hint() -> Path:
+    """Where downloaded models are cached (the Hugging Face cache)."""
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    return Path(HF_HUB_CACHE)

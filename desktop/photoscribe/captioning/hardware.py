@@ -1,0 +1,92 @@
+"""Which device and number format the model runs in, and why.
+
+``auto`` picks CUDA, then Apple MPS, then the CPU; and fp16 on CUDA, bf16 on CPUs that compute bf16 natively
+(AVX512-BF16, AMX or Arm BF16, about 3x faster than fp32 with the same captions), fp32 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from photoscribe.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 (AVX512/AMX) and Arm (FEAT_BF16) flag names
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """A resolved device and precision with the reason each was chosen."""
+
+    device: torch.device
+    precision: str
+    reason: str
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The torch dtype for :attr:`precision`."""
+        return DTYPES[self.precision]
+
+    def describe(self) -> str:
+        """Short human description, e.g. ``cpu bf16``."""
+        return f"{self.device.type} {self.precision}"
+
+
+def choose_hardware(device: str = "auto", precision: str = "auto") -> Hardware:
+    """Resolve ``device`` (auto|cpu|cuda|mps) and ``precision`` (auto|fp32|fp16|bf16) to what this machine has."""
+    dev, dev_reason = _choose_device(device)
+    prec, prec_reason = _choose_precision(dev, precision)
+    hardware = Hardware(device=dev, precision=prec, reason=f"{dev_reason}; {prec_reason}")
+    log.info("captioning on %s (%s)", hardware.describe(), hardware.reason)
+    return hardware
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU advertises bf16 arithmetic (Linux ``/proc/cpuinfo`` flags, or Apple silicon)."""
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return True  # every Apple M-series core since M2 has BF16; M1 emulates it acceptably in torch
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return bool(NATIVE_BF16_FLAGS & set(line.split(":", 1)[-1].split()))
+    return False
+
+
+def _choose_device(requested: str) -> tuple[torch.device, str]:
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if requested == "auto":
+        if cuda:
+            return torch.device("cuda"), f"auto: CUDA GPU {torch.cuda.get_device_name(0)} found"
+        if mps:
+            return torch.device("mps"), "auto: Apple GPU (MPS) found"
+        return torch.device("cpu"), "auto: no CUDA or Apple GPU found"
+    if requested == "cuda" and not cuda:
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; use --device auto or cpu")
+    if requested == "mps" and not mps:
+        raise ConfigError("device 'mps' was asked for but Apple's GPU is not available; use --device auto or cpu")
+    if requested not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"unknown device {requested!r}; use auto, cpu, cuda or mps")
+    return torch.device(requested), f"{requested} as asked"
+
+
+def _choose_precision(device: torch.device, requested: str) -> tuple[str, str]:
+    if requested != "auto":
+        if requested not in DTYPES:
+            raise ConfigError(f"unknown precision {requested!r}; use auto, fp32, fp16 or bf16")
+        return requested, f"{requested} as asked"
+    if device.type in ("cuda", "mps"):
+        return "fp16", f"auto: fp16 on {device.type}, as the model card runs it"
+    if cpu_has_native_bf16():
+        return "bf16", "auto: this CPU computes bf16 natively"
+    return "fp32", "auto: this CPU has no native bf16"

@@ -1,0 +1,205 @@
+"""Decoding photos for the model: fast, upright, RGB, and safe against hostile files.
+
+The model sees 384x384 pixels, so JPEGs are decoded with libjpeg's DCT scaling (``Image.draft``) straight to
+the smallest size that is still at least twice the model's input, never at full size. Every image is turned
+upright by its EXIF orientation and converted to plain 8-bit RGB whatever its mode. Anything that cannot be
+decoded raises :class:`UnreadableImageError` with a reason a photographer can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from photoscribe.errors import UnreadableImageError
+
+log = logging.getLogger(__name__)
+
+try:  # HEIC/HEIF support is optional: pip install 'photoscribe[heic]'
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIC_SUPPORTED = True
+except ImportError:  # pragma: no cover - depends on the installation
+    HEIC_SUPPORTED = False
+
+#: Largest image PhotoScribe will open (about 8 times a 36-megapixel frame); beyond it a file is treated as a
+#: decompression bomb. Pillow's own check is set to match so that it never fires first with another message.
+MAX_PIXELS = 300_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2  # Pillow warns above this and raises above twice this
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is a failure, never half a photo
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+    | ({".heic", ".heif", ".hif"} if HEIC_SUPPORTED else set())
+)
+
+#: The model's input edge in pixels (BLIP-base uses 384).
+MODEL_EDGE = 384
+
+EXIF_DATETIME_ORIGINAL = 0x9003
+EXIF_DATETIME = 0x0132
+EXIF_IFD = 0x8769
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What PhotoScribe records about a photo besides its caption."""
+
+    width: int
+    height: int
+    taken_at: datetime | None
+
+
+def is_image_name(path: Path) -> bool:
+    """True when ``path`` has an extension PhotoScribe can caption."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def load_for_model(path: Path, edge: int = MODEL_EDGE) -> Image.Image:
+    """Decode ``path`` upright and in RGB, at no more than about twice ``edge`` on its shorter side.
+
+    Raises :class:`UnreadableImageError` when the file is empty, not an image, truncated, corrupt or too large.
+    """
+    with _open(path) as img:
+        try:
+            if img.format == "JPEG":
+                img.draft("RGB", (edge * 2, edge * 2))
+            img.load()
+            small = _shrink(upright(img), edge * 2)
+            return to_rgb(small)
+        except UnreadableImageError:
+            raise
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
+            raise UnreadableImageError(path, _reason(exc)) from exc
+
+
+def read_facts(path: Path) -> ImageFacts:
+    """Upright width and height and the EXIF capture time of ``path``, reading only the header."""
+    with _open(path) as img:
+        width, height = img.size
+        exif = _exif(img)
+        if exif.get(0x0112) in (5, 6, 7, 8):  # orientations that swap width and height
+            width, height = height, width
+        return ImageFacts(width=width, height=height, taken_at=_taken_at(exif))
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """``img`` turned by its EXIF orientation; unchanged when the EXIF is missing or too broken to read."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception as exc:  # broken EXIF must never stop a photo from being captioned
+        log.debug("cannot apply EXIF orientation of %s: %s", getattr(img, "filename", "?"), exc)
+        return img
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any Pillow mode (CMYK, palette, 16-bit, float, with alpha) to 8-bit RGB.
+
+    Transparent areas become white, as photo viewers show them; 16-bit and float images are scaled to their
+    own range instead of being clipped.
+    """
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        img = _scale_to_8bit(img)
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def _open(path: Path) -> Image.Image:
+    """Open ``path`` lazily (header only), turning every failure into :class:`UnreadableImageError`."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableImageError(path, _reason(exc)) from exc
+    if size == 0:
+        raise UnreadableImageError(path, "the file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except UnidentifiedImageError as exc:
+        raise UnreadableImageError(path, "not an image file PhotoScribe can read") from exc
+    except Image.DecompressionBombError as exc:
+        raise UnreadableImageError(path, _reason(exc)) from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise UnreadableImageError(path, _reason(exc)) from exc
+    pixels = img.width * img.height
+    if pixels > MAX_PIXELS:
+        img.close()
+        raise UnreadableImageError(
+            path, f"image is {img.width}x{img.height} pixels, over the {MAX_PIXELS // 1_000_000}-megapixel "
+            "safety limit (a decompression bomb?)"
+        )
+    return img
+
+
+def _shrink(img: Image.Image, edge: int) -> Image.Image:
+    """Reduce ``img`` so that its shorter side is ``edge`` (never enlarges)."""
+    short = min(img.size)
+    if short <= edge:
+        return img
+    scale = edge / short
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if img.mode not in ("RGB", "RGBA", "L", "LA", "CMYK"):
+        img = to_rgb(img)
+    return img.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
+
+
+def _scale_to_8bit(img: Image.Image) -> Image.Image:
+    """Stretch a 16-bit, 32-bit or float single-channel image to 0..255."""
+    f = img.convert("F")
+    low, high = f.getextrema()
+    if high <= low:
+        return Image.new("L", img.size, 0)
+    return f.point(lambda v: (v - low) * 255.0 / (high - low)).convert("L")
+
+
+def _exif(img: Image.Image) -> dict[int, object]:
+    """The image's EXIF tags (IFD0 and the Exif IFD), or nothing when they cannot be parsed."""
+    try:
+        exif = img.getexif()
+        tags: dict[int, object] = dict(exif)
+        tags.update(exif.get_ifd(EXIF_IFD))
+        return tags
+    except Exception as exc:  # broken EXIF must never stop a photo from being captioned
+        log.debug("unreadable EXIF in %s: %s", getattr(img, "filename", "?"), exc)
+        return {}
+
+
+def _taken_at(exif: dict[int, object]) -> datetime | None:
+    for tag in (EXIF_DATETIME_ORIGINAL, EXIF_DATETIME):
+        value = exif.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        if isinstance(value, str):
+            try:
+                return datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+            except ValueError:
+                continue
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    """One readable sentence for a decoding failure."""
+    if isinstance(exc, Image.DecompressionBombError):
+        return "image is too large to open safely (a decompression bomb?)"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "the file no longer exists"
+    text = str(exc).strip() or type(exc).__name__
+    if "truncated" in text.lower():
+        return f"the file is truncated or still being copied ({text})"
+    return f"the image data is corrupt ({text})"

@@ -1,0 +1,111 @@
+"""The library's tables as SQLAlchemy 2.0 models (portable SQL; SQLite-only parts live in ``search.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every PhotoScribe table."""
+
+
+class PhotoStatus:
+    """Values of :attr:`Photo.status`: where a photo stands in the captioning queue."""
+
+    PENDING = "pending"  # new or changed, waiting to be captioned
+    RUNNING = "running"  # claimed by a worker; goes back to pending if the worker dies
+    DONE = "done"  # captioned
+    FAILED = "failed"  # could not be captioned; ``error`` says why
+    MISSING = "missing"  # the file is gone; the row and caption are kept in case it comes back
+
+    ALL = (PENDING, RUNNING, DONE, FAILED, MISSING)
+
+
+class KeywordSource:
+    """Values of :attr:`Keyword.source`."""
+
+    MODEL = "model"  # derived from the model's caption
+    USER = "user"  # typed or confirmed by the photographer; when present, these are the keywords in force
+    FILE = "file"  # read from the photo's own metadata
+
+
+class Meta(Base):
+    """Key/value facts about the library itself (schema version)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Folder(Base):
+    """A folder the photographer added; its photos are found recursively."""
+
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    photos: Mapped[list[Photo]] = relationship(back_populates="folder")
+
+
+class Photo(Base):
+    """One image file and its place in the captioning queue."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    folder_id: Mapped[int | None] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime: Mapped[float] = mapped_column(Float)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING)
+    error: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    folder: Mapped[Folder | None] = relationship(back_populates="photos")
+    caption: Mapped[Caption | None] = relationship(back_populates="photo", cascade="all, delete-orphan")
+    keywords: Mapped[list[Keyword]] = relationship(back_populates="photo", cascade="all, delete-orphan")
+
+    __table_args__ = (Index("ix_photos_status", "status", "id"),)
+
+
+class Caption(Base):
+    """A photo's captions: the model's, kept apart from the photographer's edit, which always wins."""
+
+    __tablename__ = "captions"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_caption: Mapped[str | None] = mapped_column(Text)
+    model_ref: Mapped[str | None] = mapped_column(Text)  # the model id or folder that wrote model_caption
+    settings: Mapped[str | None] = mapped_column(Text)  # JSON: hardware, prompt, max length, beams
+    captioned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    user_caption: Mapped[str | None] = mapped_column(Text)
+    user_edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    photo: Mapped[Photo] = relationship(back_populates="caption")
+
+    @property
+    def in_force(self) -> str | None:
+        """The caption to show and write: the user's edit when there is one, else the model's."""
+        return self.user_caption if self.user_caption is not None else self.model_caption
+
+
+class Keyword(Base):
+    """One keyword of a photo and where it came from."""
+
+    __tablename__ = "keywords"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    word: Mapped[str] = mapped_column(String(128), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    photo: Mapped[Photo] = relationship(back_populates="keywords")
+
+    __table_args__ = (UniqueConstraint("photo_id", "source", "word"),)

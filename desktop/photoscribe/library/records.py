@@ -1,0 +1,83 @@
+"""Plain, immutable views of library rows handed to the CLI, the GUI and the worker (no SQLAlchemy objects)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """Everything the library knows about one photo."""
+
+    id: int
+    path: str
+    status: str
+    error: str | None
+    model_caption: str | None
+    user_caption: str | None
+    keywords: tuple[str, ...]
+    width: int | None = None
+    height: int | None = None
+    taken_at: datetime | None = None
+    size: int = 0
+    model_ref: str | None = None
+    settings: dict[str, object] | None = None
+    captioned_at: datetime | None = None
+
+    @property
+    def caption(self) -> str | None:
+        """The caption in force: the user's edit when there is one, else the model's."""
+        return self.user_caption if self.user_caption is not None else self.model_caption
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A photo matching a search, with its relevance (higher is better)."""
+
+    photo: PhotoRecord
+    score: float
+
+
+@dataclass(frozen=True)
+class LibraryStats:
+    """Counts shown by ``photoscribe status`` and the GUI's status bar."""
+
+    photos: int = 0  # every known photo that is not missing
+    captioned: int = 0
+    pending: int = 0  # waiting, including those being captioned right now
+    failed: int = 0
+    missing: int = 0
+    folders: int = 0
+
+
+@dataclass(frozen=True)
+class ClaimedPhoto:
+    """A photo a worker has claimed for captioning."""
+
+    id: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    """A model caption for a claimed photo, ready to be stored."""
+
+    photo_id: int
+    caption: str
+    keywords: list[str]
+    model_ref: str
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+class Registration(str, enum.Enum):
+    """What registering a file found."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    MOVED = "moved"  # a missing photo with the same content reappeared under a new path
+    RESTORED = "restored"  # a missing photo reappeared under its old path, unchanged
+    VANISHED = "vanished"  # the file was gone before it could be registered

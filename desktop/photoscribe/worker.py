@@ -1,0 +1,151 @@
+"""The caption worker: claims batches from the library queue and captions them, decoding one batch ahead.
+
+While the model works on batch n, a small thread pool decodes batch n+1, so the model never waits for JPEG
+decoding. Each batch is stored in one transaction. A file that cannot be decoded fails alone; if the model
+fails on a batch, its photos are retried one by one so only the culprit fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from photoscribe.captioning import Captioner, CaptionSettings, keywords_from_caption
+from photoscribe.errors import UnreadableImageError
+from photoscribe.imaging import MODEL_EDGE, load_for_model
+from photoscribe.library import CaptionResult, ClaimedPhoto, Library
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to one batch: (photo, caption) pairs and (photo, reason) pairs."""
+
+    captioned: list[tuple[ClaimedPhoto, str]]
+    failed: list[tuple[ClaimedPhoto, str]]
+
+
+@dataclass
+class RunSummary:
+    """Totals of one :meth:`CaptionWorker.run`."""
+
+    captioned: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    seconds: float = 0.0
+
+    @property
+    def photos_per_second(self) -> float:
+        """Throughput of the run (captioned and failed photos alike)."""
+        done = self.captioned + len(self.failed)
+        return done / self.seconds if self.seconds > 0 else 0.0
+
+
+Decoded = tuple[ClaimedPhoto, "Future[Image.Image]"]
+
+
+class CaptionWorker:
+    """Captions every pending photo of a library with one :class:`Captioner`."""
+
+    def __init__(
+        self,
+        library: Library,
+        captioner: Captioner,
+        settings: CaptionSettings = CaptionSettings(),
+        batch_size: int = 8,
+        decode_threads: int | None = None,
+    ) -> None:
+        self.library = library
+        self.captioner = captioner
+        self.settings = settings
+        self.batch_size = max(1, batch_size)
+        self.decode_threads = decode_threads or min(4, os.cpu_count() or 2)
+
+    def run(
+        self,
+        on_batch: Callable[[BatchOutcome], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> RunSummary:
+        """Caption until the queue is empty or ``should_stop()`` is true; claimed but unfinished photos go back."""
+        summary = RunSummary()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
+            current: list[Decoded] = []
+            upcoming = self._claim_and_decode(pool)
+            try:
+                while upcoming:
+                    current = upcoming
+                    upcoming = [] if should_stop() else self._claim_and_decode(pool)
+                    outcome = self._process(current)
+                    current = []
+                    summary.captioned += len(outcome.captioned)
+                    summary.failed += [(str(p.path), reason) for p, reason in outcome.failed]
+                    if on_batch:
+                        on_batch(outcome)
+            finally:
+                unfinished = [photo.id for photo, _ in current + upcoming]
+                if unfinished:
+                    self.library.release(unfinished)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _claim_and_decode(self, pool: ThreadPoolExecutor) -> list[Decoded]:
+        claimed = self.library.claim_batch(self.batch_size)
+        return [(photo, pool.submit(load_for_model, photo.path, MODEL_EDGE)) for photo in claimed]
+
+    def _process(self, batch: list[Decoded]) -> BatchOutcome:
+        images: list[tuple[ClaimedPhoto, Image.Image]] = []
+        failed: list[tuple[ClaimedPhoto, str]] = []
+        for photo, future in batch:
+            try:
+                images.append((photo, future.result()))
+            except UnreadableImageError as exc:
+                failed.append((photo, exc.reason))
+            except Exception as exc:  # an unexpected decoder error must fail this photo alone
+                log.exception("unexpected error decoding %s", photo.path)
+                failed.append((photo, f"unexpected error while decoding ({type(exc).__name__}: {exc})"))
+        captioned, model_failures = self._caption(images)
+        failed += model_failures
+        self._store(captioned, failed)
+        return BatchOutcome(captioned, failed)
+
+    def _caption(
+        self, images: list[tuple[ClaimedPhoto, Image.Image]]
+    ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
+        if not images:
+            return [], []
+        try:
+            captions = self.captioner.caption([img for _, img in images], self.settings)
+            return [(photo, text) for (photo, _), text in zip(images, captions)], []
+        except Exception as exc:
+            if len(images) == 1:
+                log.exception("captioning %s failed", images[0][0].path)
+                return [], [(images[0][0], f"captioning failed ({type(exc).__name__}: {exc})")]
+            log.warning("captioning a batch of %d failed (%s); retrying one by one", len(images), exc)
+        captioned: list[tuple[ClaimedPhoto, str]] = []
+        failed: list[tuple[ClaimedPhoto, str]] = []
+        for item in images:
+            ok, bad = self._caption([item])
+            captioned += ok
+            failed += bad
+        return captioned, failed
+
+    def _store(self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]) -> None:
+        described = self.captioner.describe(self.settings)
+        results = [
+            CaptionResult(
+                photo_id=photo.id,
+                caption=text,
+                keywords=keywords_from_caption(text, ignore=self.settings.prompt),
+                model_ref=self.captioner.model_ref,
+                settings=described,
+            )
+            for photo, text in captioned
+        ]
+        self.library.save_results(results, [(photo.id, reason) for photo, reason in failed])

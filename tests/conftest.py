@@ -1,0 +1,102 @@
+"""Shared fixtures: an isolated environment, the tiny trained BLIP, sample photos and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# No test may reach a model hub, read the developer's settings or write into their data folder.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from tests.tiny_blip import RECIPE_VERSION, build_tiny_blip, colour_image  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point settings and data at a temporary folder and clear the user's overrides."""
+    monkeypatch.setenv("PHOTOSCRIBE_CONFIG", str(tmp_path / "config" / "settings.toml"))
+    monkeypatch.setenv("PHOTOSCRIBE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PHOTOSCRIBE_LIBRARY", raising=False)
+    monkeypatch.delenv("PHOTOSCRIBE_MODEL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the tiny trained BLIP, built once and cached in pytest's cache folder."""
+    import transformers
+
+    key = f"tiny-blip-v{RECIPE_VERSION}-tf{transformers.__version__}"
+    cached = Path(pytestconfig.cache.mkdir(key)) / "model"
+    if not (cached / "model.safetensors").exists():
+        staging = tmp_path_factory.mktemp("tiny-blip")
+        build_tiny_blip(staging / "model")
+        shutil.rmtree(cached, ignore_errors=True)
+        shutil.copytree(staging / "model", cached)
+    return cached
+
+
+@pytest.fixture(scope="session")
+def tiny_captioner(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
+    """The tiny BLIP loaded in fp32 on the CPU (shared by tests that only read it)."""
+    from photoscribe.captioning import Captioner, choose_hardware
+
+    return Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "fp32"))
+
+
+@pytest.fixture
+def colour_folder(tmp_path: Path) -> dict[str, list[Path]]:
+    """A folder of 12 plain-colour JPEGs (3 per colour) with neutral names; returns paths by colour."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    paths: dict[str, list[Path]] = {}
+    for i in range(12):
+        colour = list(("red", "green", "blue", "yellow"))[i % 4]
+        path = folder / f"img_{i:03d}.jpg"
+        colour_image(colour, size=(64, 48)).save(path, quality=95)
+        paths.setdefault(colour, []).append(path)
+    return paths
+
+
+@pytest.fixture
+def samples() -> Path:
+    """The real camera samples in ../shared/samples; skipped locally, an error in CI, when missing."""
+    if not SAMPLES.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"sample photos missing: expected {SAMPLES} (../shared/samples) in CI")
+        pytest.skip(f"sample photos not found at {SAMPLES}")
+    return SAMPLES
+
+
+class CliRunner:
+    """Runs ``photoscribe`` in-process with a given library and model, capturing its output."""
+
+    def __init__(self, library: Path, model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.library, self.model, self.capsys = library, model, capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        from photoscribe.cli import main
+
+        self.capsys.readouterr()
+        code = main([*args, "--library", str(self.library), "--model", str(self.model)])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> object:
+        code, out, err = self(*args, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[CliRunner]:
+    """A :class:`CliRunner` on a fresh library in the test's temp folder, using the tiny model."""
+    yield CliRunner(tmp_path / "library.sqlite3", tiny_model_dir, capsys)
