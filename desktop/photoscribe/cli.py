@@ -33,7 +33,11 @@ EXPORT_FIELDS = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "handler", None) is cmd_search:
+        args.query += extra  # "-dog" is an excluded word, not an unknown option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _setup_logging(getattr(args, "verbose", 0))
     if not getattr(args, "handler", None):
         parser.print_help()

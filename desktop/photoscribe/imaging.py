@@ -61,7 +61,7 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def load_for_model(path: Path, edge: int = MODEL_EDGE) -> Image.Image:
+def load_for_model(path: Path | str, edge: int = MODEL_EDGE) -> Image.Image:
     """Decode ``path`` upright and in RGB, at no more than about twice ``edge`` on its shorter side.
 
     Raises :class:`UnreadableImageError` when the file is empty, not an image, truncated, corrupt or too large.
@@ -79,7 +79,7 @@ def load_for_model(path: Path, edge: int = MODEL_EDGE) -> Image.Image:
             raise UnreadableImageError(path, _reason(exc)) from exc
 
 
-def read_facts(path: Path) -> ImageFacts:
+def read_facts(path: Path | str) -> ImageFacts:
     """Upright width and height and the EXIF capture time of ``path``, reading only the header."""
     with _open(path) as img:
         width, height = img.size
@@ -117,8 +117,9 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _open(path: Path) -> Image.Image:
+def _open(path: Path | str) -> Image.Image:
     """Open ``path`` lazily (header only), turning every failure into :class:`UnreadableImageError`."""
+    path = Path(path)
     try:
         size = path.stat().st_size
     except OSError as exc:

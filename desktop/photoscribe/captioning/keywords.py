@@ -42,10 +42,15 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 
 
 def singular(word: str) -> str:
-    """Fold an English plural to its singular form ("puppies" -> "puppy", "boxes" -> "box")."""
+    """Fold an English plural to its singular form ("puppies" -> "puppy", "boxes" -> "box").
+
+    Words with non-ASCII letters are left alone: the rules are English ones ("près" is not a plural).
+    """
+    if word.endswith(("'s", "’s")):  # possessive: "grandma's" -> "grandma"
+        word = word[:-2]
     if word in IRREGULAR_PLURALS:
         return IRREGULAR_PLURALS[word]
-    if word in NOT_PLURAL or len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+    if not word.isascii() or word in NOT_PLURAL or len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"

@@ -1,0 +1,74 @@
+"""The BLIP captioner on the tiny trained model, loaded through from_pretrained like the real one."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
+from tests.tiny_blip import COLOURS, colour_image
+
+
+def test_loads_from_a_local_folder_and_captions_each_colour(tiny_captioner: Captioner) -> None:
+    images = [colour_image(c, jitter=10, rng=random.Random(7)) for c in COLOURS]
+    assert tiny_captioner.caption(images) == [f"a photo of a {c} wall" for c in COLOURS]
+
+
+def test_a_batch_gives_the_same_captions_as_one_by_one_in_fp32(tiny_captioner: Captioner) -> None:
+    rng = random.Random(3)
+    images = [colour_image(rng.choice(list(COLOURS)), jitter=40, rng=rng) for _ in range(9)]
+    one_by_one = [tiny_captioner.caption([img])[0] for img in images]
+    assert tiny_captioner.caption(images) == one_by_one
+
+
+def test_the_same_image_always_gets_the_same_caption(tiny_captioner: Captioner) -> None:
+    image = colour_image("blue", jitter=60, rng=random.Random(11))
+    assert len({tiny_captioner.caption([image])[0] for _ in range(3)}) == 1
+
+
+def test_conditional_caption_continues_the_prompt(tiny_captioner: Captioner) -> None:
+    settings = CaptionSettings(prompt="a photography of")
+    captions = tiny_captioner.caption([colour_image("red"), colour_image("yellow")], settings)
+    assert captions == ["a photography of a red wall", "a photography of a yellow wall"]
+
+
+def test_max_length_limits_the_tokens_added(tiny_captioner: Captioner) -> None:
+    caption = tiny_captioner.caption([colour_image("green")], CaptionSettings(max_length=2))[0]
+    assert caption == "a photo"
+
+
+def test_beam_search_is_available(tiny_captioner: Captioner) -> None:
+    assert tiny_captioner.caption([colour_image("green")], CaptionSettings(num_beams=3)) == ["a photo of a green wall"]
+
+
+def test_bf16_on_the_cpu_gives_the_same_captions(tiny_model_dir: Path) -> None:
+    captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "bf16"))
+    assert next(captioner.model.parameters()).dtype.is_floating_point
+    assert str(next(captioner.model.parameters()).dtype) == "torch.bfloat16"
+    assert captioner.caption([colour_image(c) for c in COLOURS]) == [f"a photo of a {c} wall" for c in COLOURS]
+
+
+def test_describe_records_what_made_a_caption(tiny_captioner: Captioner) -> None:
+    described = tiny_captioner.describe(CaptionSettings(prompt="a photography of", num_beams=2))
+    assert described["hardware"] == "cpu fp32"
+    assert described["prompt"] == "a photography of"
+    assert described["num_beams"] == 2
+
+
+def test_an_empty_batch_needs_no_model_call(tiny_captioner: Captioner) -> None:
+    assert tiny_captioner.caption([]) == []
+
+
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_asking_for_a_missing_accelerator_is_a_clear_error(device: str) -> None:
+    import torch
+
+    from photoscribe.errors import ConfigError
+
+    available = torch.cuda.is_available() if device == "cuda" else torch.backends.mps.is_available()
+    if available:
+        pytest.skip(f"{device} is present on this machine")
+    with pytest.raises(ConfigError, match=f"'{device}' was asked for"):
+        choose_hardware(device, "auto")

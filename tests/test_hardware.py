@@ -1,0 +1,36 @@
+"""Device and precision choice."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from photoscribe.captioning import hardware
+from photoscribe.captioning.hardware import choose_hardware
+
+
+def test_cpu_auto_precision_follows_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
+    chosen = choose_hardware("cpu", "auto")
+    assert (chosen.precision, chosen.dtype) == ("bf16", torch.bfloat16)
+    assert "natively" in chosen.reason
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
+    assert choose_hardware("cpu", "auto").precision == "fp32"
+
+
+def test_explicit_precision_is_kept() -> None:
+    chosen = choose_hardware("cpu", "fp32")
+    assert chosen.dtype == torch.float32
+    assert chosen.describe() == "cpu fp32"
+
+
+def test_auto_device_on_a_machine_without_gpu_is_the_cpu() -> None:
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this machine has a GPU")
+    chosen = choose_hardware("auto", "auto")
+    assert chosen.device.type == "cpu"
+    assert "no CUDA or Apple GPU" in chosen.reason
+
+
+def test_reading_cpu_flags_gives_a_boolean() -> None:
+    assert hardware.cpu_has_native_bf16() in (True, False)

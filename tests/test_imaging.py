@@ -1,0 +1,164 @@
+"""Decoding for the model: orientation, colour modes, speed shortcuts and hostile files."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from photoscribe.errors import UnreadableImageError
+from photoscribe.imaging import MAX_PIXELS, MODEL_EDGE, load_for_model, read_facts, to_rgb
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute grey-level difference of two images scaled to the same small size."""
+    size = (64, 48) if a.width >= a.height else (48, 64)
+    grey = [img.convert("L").resize(size, Image.Resampling.BILINEAR) for img in (a, b)]
+    return sum(ImageStat.Stat(ImageChops.difference(*grey)).mean)
+
+
+@pytest.mark.parametrize("shape", ["landscape", "portrait"])
+def test_every_exif_orientation_is_decoded_upright(samples: Path, shape: str) -> None:
+    """Each file, decoded, looks like orientation 1, and clearly more so than any other flip or turn of it."""
+    reference = load_for_model(samples / "orientation" / f"{shape}_1.jpg")
+    for n in range(2, 9):
+        path = samples / "orientation" / f"{shape}_{n}.jpg"
+        upright = load_for_model(path)
+        assert upright.size == reference.size, path.name
+        distance = difference(upright, reference)
+        assert distance < 20, path.name
+        for turn in Image.Transpose:
+            turned = upright.transpose(turn)
+            if turned.size == reference.size:
+                assert difference(turned, reference) > 2 * distance, f"{path.name} {turn.name}"
+
+
+def test_facts_report_upright_dimensions(samples: Path) -> None:
+    facts = read_facts(samples / "orientation" / "portrait_6.jpg")
+    assert (facts.width, facts.height) == (450, 600)
+
+
+def test_facts_read_the_capture_time_from_exif(samples: Path) -> None:
+    facts = read_facts(samples / "camera" / "Canon_40D.jpg")
+    assert facts.taken_at is not None and facts.taken_at.year == 2008
+
+
+def test_big_jpegs_are_never_decoded_at_full_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.jpg"
+    Image.new("RGB", (6000, 4000), (120, 80, 40)).save(path, quality=80)
+    with Image.open(path) as img:
+        img.draft("RGB", (MODEL_EDGE * 2, MODEL_EDGE * 2))
+        assert img.size[0] < 6000  # libjpeg DCT scaling is in use
+    decoded = load_for_model(path)
+    assert min(decoded.size) == MODEL_EDGE * 2
+    assert decoded.size == (1152, 768)
+
+
+@pytest.mark.parametrize(
+    ("mode", "colour"),
+    [("CMYK", (0, 255, 255, 0)), ("L", 128), ("LA", (128, 255)), ("RGBA", (255, 0, 0, 255)), ("1", 1),
+     ("I;16", 40000), ("I", 70000), ("F", 0.5), ("P", 3)],
+)
+def test_every_mode_becomes_8bit_rgb(mode: str, colour: object) -> None:
+    img = Image.new(mode, (8, 8), colour)  # type: ignore[arg-type]
+    assert to_rgb(img).mode == "RGB"
+
+
+def test_transparent_pixels_become_white() -> None:
+    img = Image.new("RGBA", (4, 4), (255, 0, 0, 0))
+    assert to_rgb(img).getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_sixteen_bit_images_are_scaled_not_clipped() -> None:
+    img = Image.new("I;16", (2, 1))
+    img.putpixel((0, 0), 1000)
+    img.putpixel((1, 0), 60000)
+    rgb = to_rgb(img)
+    assert rgb.getpixel((0, 0)) == (0, 0, 0)
+    assert rgb.getpixel((1, 0)) == (255, 255, 255)
+
+
+def test_palette_png_with_transparency_decodes(tmp_path: Path) -> None:
+    path = tmp_path / "logo.png"
+    img = Image.new("P", (20, 20), 0)
+    img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    img.save(path, transparency=0)
+    decoded = load_for_model(path)
+    assert decoded.mode == "RGB" and decoded.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_cmyk_jpeg_decodes_to_rgb(tmp_path: Path) -> None:
+    path = tmp_path / "print.jpg"
+    Image.new("CMYK", (30, 30), (0, 255, 255, 0)).save(path)
+    decoded = load_for_model(path)
+    r, g, b = decoded.getpixel((15, 15))
+    assert decoded.mode == "RGB" and r > 200 and g < 60 and b < 60
+
+
+def test_a_unicode_path_decodes(tmp_path: Path) -> None:
+    path = tmp_path / "Urlaub 日本 été" / "фото ü.jpg"
+    path.parent.mkdir()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(path)
+    assert load_for_model(path).size == (40, 30)
+
+
+def test_an_empty_file_is_unreadable_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    with pytest.raises(UnreadableImageError, match="empty"):
+        load_for_model(path)
+
+
+def test_a_non_image_is_unreadable_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "notes.jpg"
+    path.write_text("shopping list: film, batteries")
+    with pytest.raises(UnreadableImageError, match="not an image"):
+        load_for_model(path)
+
+
+def test_a_truncated_jpeg_is_unreadable_with_a_reason(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.jpg"
+    Image.effect_noise((300, 200), 60).convert("RGB").save(whole, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(UnreadableImageError, match="truncated"):
+        load_for_model(cut)
+
+
+def test_a_missing_file_is_unreadable_with_a_reason(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableImageError, match="no longer exists"):
+        load_for_model(tmp_path / "gone.jpg")
+
+
+def png_claiming_size(path: Path, width: int, height: int) -> None:
+    """Write a tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's trick)."""
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))  # noqa: E731
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    png_claiming_size(path, 40_000, 40_000)
+    assert 40_000 * 40_000 > MAX_PIXELS
+    with pytest.raises(UnreadableImageError, match="decompression bomb"):
+        load_for_model(path)
+    with pytest.raises(UnreadableImageError, match="decompression bomb"):
+        read_facts(path)
+
+
+def test_a_large_but_honest_image_size_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "pano.png"
+    png_claiming_size(path, 12_000, 9_000)  # 108 MP, above Pillow's default warning limit
+    assert read_facts(path).width == 12_000
+
+
+@pytest.mark.timeout(60)
+def test_files_with_broken_exif_still_decode(samples: Path) -> None:
+    for path in sorted((samples / "invalid").glob("*.jpg")):
+        image = load_for_model(path)
+        assert image.mode == "RGB" and min(image.size) > 0, path.name
+        read_facts(path)  # must not raise

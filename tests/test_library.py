@@ -1,0 +1,231 @@
+"""The Library API on a real SQLite file: registration, the queue, captions, user edits, search, schema."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from photoscribe.errors import LibraryError
+from photoscribe.library import CaptionResult, Library, PhotoStatus, Registration
+from photoscribe.library.database import SCHEMA_VERSION
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    lib = Library(tmp_path / "lib.sqlite3")
+    yield lib
+    lib.close()
+
+
+def make_photo(path: Path, colour: tuple[int, int, int] = (200, 30, 30)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (32, 24), colour).save(path)
+    return path
+
+
+def caption_all(library: Library, captions: dict[str, str]) -> None:
+    """Store captions by file name for every pending photo, as a worker would."""
+    claimed = library.claim_batch(100)
+    library.save_results(
+        [CaptionResult(p.id, captions[p.path.name], captions[p.path.name].split()[-2:], "test-model") for p in claimed]
+    )
+
+
+def test_a_new_library_is_a_wal_sqlite_file_at_the_current_schema(tmp_path: Path, library: Library) -> None:
+    conn = sqlite3.connect(library.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    conn.close()
+
+
+def test_a_library_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    Library(tmp_path / "lib.sqlite3").close()
+    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
+    conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LibraryError, match="newer PhotoScribe"):
+        Library(tmp_path / "lib.sqlite3")
+
+
+def test_a_file_that_is_not_a_library_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "holiday.jpg"
+    make_photo(path)
+    with pytest.raises(LibraryError, match="cannot open the library"):
+        Library(path)
+
+
+def test_registration_queues_new_and_changed_files_only(tmp_path: Path, library: Library) -> None:
+    photo = make_photo(tmp_path / "a.jpg")
+    assert library.register_files([photo])[Registration.NEW] == 1
+    caption_all(library, {"a.jpg": "a red wall"})
+    assert library.register_files([photo])[Registration.UNCHANGED] == 1
+    assert library.stats().pending == 0
+    make_photo(photo, (0, 0, 255))
+    os.utime(photo, (1_000, 2_000_000_000))
+    assert library.register_files([photo])[Registration.CHANGED] == 1
+    assert library.photo(photo).status == PhotoStatus.PENDING
+
+
+def test_a_touched_but_identical_file_keeps_its_caption(tmp_path: Path, library: Library) -> None:
+    photo = make_photo(tmp_path / "a.jpg")
+    library.register_files([photo])
+    caption_all(library, {"a.jpg": "a red wall"})
+    os.utime(photo, (1_000, 2_000_000_000))
+    assert library.register_files([photo])[Registration.UNCHANGED] == 1
+    record = library.photo(photo)
+    assert (record.status, record.caption) == (PhotoStatus.DONE, "a red wall")
+
+
+def test_facts_are_recorded(tmp_path: Path, library: Library) -> None:
+    photo = make_photo(tmp_path / "a.jpg")
+    library.register_files([photo])
+    record = library.photo(photo)
+    assert (record.width, record.height, record.size) == (32, 24, photo.stat().st_size)
+
+
+def test_a_missing_photo_keeps_its_caption_and_is_found_again_after_a_move(tmp_path: Path, library: Library) -> None:
+    photo = make_photo(tmp_path / "a.jpg")
+    library.register_files([photo])
+    caption_all(library, {"a.jpg": "a red wall"})
+    moved = tmp_path / "sub" / "renamed.jpg"
+    moved.parent.mkdir()
+    photo.rename(moved)
+    assert library.mark_missing([photo]) == 1
+    assert library.stats().missing == 1
+    assert library.search("red") == []
+    assert library.register_files([moved])[Registration.MOVED] == 1
+    record = library.photo(moved)
+    assert (record.status, record.caption) == (PhotoStatus.DONE, "a red wall")
+    assert library.photo(photo) is None
+    assert [h.photo.path for h in library.search("renamed")] == [str(moved)]
+
+
+def test_claims_are_atomic_and_crashed_claims_are_requeued(tmp_path: Path, library: Library) -> None:
+    paths = [make_photo(tmp_path / f"{i}.jpg") for i in range(5)]
+    library.register_files(paths)
+    first = library.claim_batch(3)
+    second = library.claim_batch(3)
+    assert len(first) == 3 and len(second) == 2
+    assert not {p.id for p in first} & {p.id for p in second}
+    assert library.claim_batch(3) == []
+    assert library.requeue_running() == 5
+    assert len(library.claim_batch(10)) == 5
+
+
+def test_failures_keep_their_reason_and_are_not_retried_unless_asked(tmp_path: Path, library: Library) -> None:
+    photo = make_photo(tmp_path / "a.jpg")
+    library.register_files([photo])
+    (claimed,) = library.claim_batch(1)
+    library.save_results([], [(claimed.id, "the image data is corrupt")])
+    record = library.photo(photo)
+    assert (record.status, record.error) == (PhotoStatus.FAILED, "the image data is corrupt")
+    library.register_files([photo])
+    assert library.claim_batch(1) == []
+    assert library.requeue([claimed.id]) == 1
+    assert library.photo(photo).error is None
+    assert len(library.claim_batch(1)) == 1
+
+
+def test_the_users_caption_wins_and_survives_recaptioning(tmp_path: Path, library: Library) -> None:
+    photo = make_photo(tmp_path / "a.jpg")
+    library.register_files([photo])
+    caption_all(library, {"a.jpg": "a red wall"})
+    record = library.set_user_caption(photo, "Grandma's red barn in Vermont")
+    assert record.caption == "Grandma's red barn in Vermont"
+    assert record.model_caption == "a red wall"
+    assert record.keywords == ("grandma", "red", "barn", "vermont")
+    library.requeue([record.id])
+    caption_all(library, {"a.jpg": "a blue wall"})
+    record = library.photo(photo)
+    assert (record.caption, record.model_caption) == ("Grandma's red barn in Vermont", "a blue wall")
+    assert [h.photo.path for h in library.search("barn")] == [str(photo)]
+    cleared = library.set_user_caption(photo, "")
+    assert (cleared.caption, cleared.user_caption) == ("a blue wall", None)
+    assert library.search("barn") == []
+
+
+def test_setting_a_caption_on_an_unknown_photo_is_a_clear_error(tmp_path: Path, library: Library) -> None:
+    with pytest.raises(LibraryError, match="not in the library"):
+        library.set_user_caption(tmp_path / "nope.jpg", "x")
+
+
+@pytest.fixture
+def searchable(tmp_path: Path, library: Library) -> dict[str, Path]:
+    captions = {
+        "1.jpg": "a dog running on the beach",
+        "2.jpg": "two dogs playing on a sandy beach next to the sea and a dog house",
+        "3.jpg": "a red stone wall",
+        "4.jpg": "a wall of red stones and a beach bar",
+        "5.jpg": "a bear in the forest",
+    }
+    paths = {name: make_photo(tmp_path / name) for name in captions}
+    library.register_files(paths.values())
+    caption_all(library, captions)
+    return paths
+
+
+def names(hits) -> list[str]:  # type: ignore[no-untyped-def]
+    return [Path(h.photo.path).name for h in hits]
+
+
+def test_search_finds_words_and_plurals(library: Library, searchable: dict[str, Path]) -> None:
+    assert sorted(names(library.search("dogs"))) == ["1.jpg", "2.jpg"]
+    assert sorted(names(library.search("beach dog"))) == ["1.jpg", "2.jpg"]
+
+
+def test_search_ranks_best_matches_first(library: Library, searchable: dict[str, Path]) -> None:
+    hits = library.search("red wall")
+    assert names(hits) == ["3.jpg", "4.jpg"]
+    assert hits[0].score > hits[1].score
+
+
+def test_search_prefixes(library: Library, searchable: dict[str, Path]) -> None:
+    assert sorted(names(library.search("bea*"))) == ["1.jpg", "2.jpg", "4.jpg", "5.jpg"]
+
+
+def test_search_phrases(library: Library, searchable: dict[str, Path]) -> None:
+    assert names(library.search('"stone wall"')) == ["3.jpg"]
+    assert sorted(names(library.search("stone wall"))) == ["3.jpg", "4.jpg"]
+    assert sorted(names(library.search('"red stone"'))) == ["3.jpg", "4.jpg"]  # "red stones" too
+
+
+def test_search_excludes(library: Library, searchable: dict[str, Path]) -> None:
+    assert names(library.search("beach -dog")) == ["4.jpg"]
+    assert sorted(names(library.search("-beach"))) == ["3.jpg", "5.jpg"]
+    assert names(library.search('bea* -"dog running" -bar -forest')) == ["2.jpg"]
+
+
+def test_search_by_file_name_and_limit(library: Library, searchable: dict[str, Path]) -> None:
+    assert names(library.search("5")) == ["5.jpg"]
+    assert len(library.search("bea*", limit=2)) == 2
+
+
+def test_search_handles_odd_input_without_errors(library: Library, searchable: dict[str, Path]) -> None:
+    for text in ['"', "AND", "OR NOT", "a*b", "NEAR(", "col:umn", "-", "üñíçødé"]:
+        library.search(text)
+    assert len(library.search("")) == 5
+
+
+def test_stats_count_each_state(tmp_path: Path, library: Library) -> None:
+    paths = [make_photo(tmp_path / f"{i}.jpg") for i in range(4)]
+    library.add_folder(tmp_path)
+    library.register_files(paths)
+    (first,) = library.claim_batch(1)
+    library.save_results([CaptionResult(first.id, "a red wall", ["red", "wall"], "m")])
+    (second,) = library.claim_batch(1)
+    library.save_results([], [(second.id, "broken")])
+    library.mark_missing([paths[3]])
+    stats = library.stats()
+    assert (stats.photos, stats.captioned, stats.pending, stats.failed, stats.missing, stats.folders) == (3, 1, 1, 1, 1, 1)
+
+
+def test_two_library_objects_on_one_file_see_each_others_writes(tmp_path: Path, library: Library) -> None:
+    other = Library(library.path)
+    other.register_files([make_photo(tmp_path / "a.jpg")])
+    assert library.stats().pending == 1
+    other.close()
