@@ -23,6 +23,8 @@ from photoscribe.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
+TRANSFORMERS_DEFAULT_NEW_TOKENS = 20
+
 
 @dataclass(frozen=True)
 class CaptionSettings:
@@ -77,12 +79,22 @@ class Captioner:
         """Captions for ``images`` (RGB PIL images) from a single ``generate`` call, in the same order."""
         if not images:
             return []
-        with torch.inference_mode(), warnings.catch_warnings():
-            # The model's own length limit is what we want by default; transformers warns about relying on it.
-            warnings.filterwarnings("ignore", message=".*default `max_length`.*")
+        kwargs = {**self._default_length(), **settings.generate_kwargs()}
+        with torch.inference_mode():
             inputs = self._inputs(images, settings.prompt)
-            output = self.model.generate(**inputs, **settings.generate_kwargs())
+            output = self.model.generate(**inputs, **kwargs)
         return [text.strip() for text in self.processor.batch_decode(output, skip_special_tokens=True)]
+
+    def _default_length(self) -> dict[str, int]:
+        """The length limit generation uses when the user sets none.
+
+        A checkpoint that sets its own limit keeps it. Otherwise transformers' default (20 new tokens) is passed
+        explicitly: the same captions, without the warning transformers prints when it falls back on it.
+        """
+        config = self.model.text_decoder.generation_config
+        if config.max_length is not None or config.max_new_tokens is not None:
+            return {}
+        return {"max_new_tokens": TRANSFORMERS_DEFAULT_NEW_TOKENS}
 
     def describe(self, settings: CaptionSettings) -> dict[str, object]:
         """What produced a caption, stored beside it in the library."""
