@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--retry-failed", action="store_true", help="try photos that failed before again")
     cmd.set_defaults(handler=cmd_caption)
 
+    cmd = commands.add_parser("watch", parents=[common], help="caption what is there, then keep watching (Ctrl-C stops)")
+    cmd.add_argument("paths", nargs="*", metavar="FOLDER", help="folders to add; the library's folders are watched too")
+    cmd.add_argument("--poll", action="store_true", help="poll the given folders (network shares) instead of OS events")
+    cmd.add_argument("--settle", type=float, metavar="SECONDS", dest="settle_seconds",
+                     help="how long a new file must stay unchanged before it is captioned (default 2)")
+    cmd.set_defaults(handler=cmd_watch)
+
     cmd = commands.add_parser("search", parents=[common], help="find photos by words in captions, keywords and names")
     cmd.add_argument("query", nargs="+", help='words, prefixes (bea*), "exact phrases", -excluded')
     cmd.add_argument("--json", action="store_true", help="print JSON")
@@ -155,6 +162,60 @@ def _print_caption_summary(found: Counter[Registration], summary) -> None:  # ty
     print(line + ".")
     for path, reason in failed:
         print(f"  failed: {path}: {reason}")
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the engine headless until Ctrl-C or SIGTERM, then shut down cleanly."""
+    import signal
+    import threading
+
+    from photoscribe.engine import Engine
+
+    from photoscribe.events import EngineError
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    fatal: list[str] = []
+
+    def on_event(event: object) -> None:
+        _print_event(event)
+        if isinstance(event, EngineError) and event.fatal:
+            fatal.append(event.message)
+            stop.set()
+
+    engine = Engine(settings)
+    engine.subscribe(on_event)
+    try:
+        for folder in args.paths:
+            engine.add_folder(folder, polling=args.poll)
+        if not engine.library.folders():
+            raise PhotoScribeError("no folders to watch: give at least one FOLDER")
+        engine.start()
+        print(f"Watching {len(engine.library.folders())} folder(s); press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):  # a timed wait lets the signal handlers run promptly
+            pass
+        if not fatal:
+            print("Stopping: finishing the batch in hand ...", file=sys.stderr, flush=True)
+    finally:
+        engine.stop()
+        engine.library.close()
+    return EXIT_ERROR if fatal else EXIT_OK
+
+
+def _print_event(event: object) -> None:
+    from photoscribe.events import EngineError, PhotoCaptioned, PhotoFailed, QueueEmpty, StateChanged
+
+    if isinstance(event, PhotoCaptioned):
+        print(f"captioned: {event.path}: {event.caption}", flush=True)
+    elif isinstance(event, PhotoFailed):
+        print(f"failed: {event.path}: {event.reason}", flush=True)
+    elif isinstance(event, EngineError):
+        print(f"photoscribe: {'error' if event.fatal else 'warning'}: {event.message}", file=sys.stderr, flush=True)
+    elif isinstance(event, QueueEmpty):
+        print("All caught up; watching for new photos.", file=sys.stderr, flush=True)
+    elif isinstance(event, StateChanged) and event.detail:
+        print(f"{event.state}: {event.detail}", file=sys.stderr, flush=True)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,7 +315,9 @@ def _csv(rows: list[dict[str, object]]) -> str:
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
-    names = ("library", "model", "device", "precision", "batch_size", "prompt", "max_length", "num_beams")
+    names = (
+        "library", "model", "device", "precision", "batch_size", "prompt", "max_length", "num_beams", "settle_seconds",
+    )
     return load_settings().updated(**{name: getattr(args, name, None) for name in names})
 
 

@@ -61,6 +61,8 @@ class Settings:
     prompt: str = ""
     max_length: int | None = None
     num_beams: int | None = None
+    settle_seconds: float = 2.0  # a new file must stay unchanged this long before it is captioned
+    reconcile_minutes: float = 30.0  # watched folders are rescanned this often to catch lost events
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a value PhotoScribe cannot use."""
@@ -74,6 +76,8 @@ class Settings:
             raise ConfigError(f"max length must be at least 1, not {self.max_length}")
         if self.num_beams is not None and self.num_beams < 1:
             raise ConfigError(f"beams must be at least 1, not {self.num_beams}")
+        if self.settle_seconds < 0 or self.reconcile_minutes <= 0:
+            raise ConfigError("settle time must be 0 or more and the rescan interval more than 0")
 
     def updated(self, **changes: object) -> Settings:
         """A copy with the given fields changed; ``None`` values leave a field as it is."""

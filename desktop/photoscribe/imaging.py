@@ -79,6 +79,15 @@ def load_for_model(path: Path | str, edge: int = MODEL_EDGE) -> Image.Image:
             raise UnreadableImageError(path, _reason(exc)) from exc
 
 
+def decodes(path: Path | str) -> bool:
+    """True when ``path`` decodes completely (cheaply: JPEGs at 1/8 scale). Used to tell a finished copy."""
+    try:
+        load_for_model(path, edge=32)
+    except UnreadableImageError:
+        return False
+    return True
+
+
 def read_facts(path: Path | str) -> ImageFacts:
     """Upright width and height and the EXIF capture time of ``path``, reading only the header."""
     with _open(path) as img:

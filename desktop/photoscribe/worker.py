@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """What happened to one batch: (photo, caption) pairs and (photo, reason) pairs."""
+    """What happened to one batch: (photo, stored caption) pairs and (photo, reason) pairs."""
 
-    captioned: list[tuple[ClaimedPhoto, str]]
+    captioned: list[tuple[ClaimedPhoto, CaptionResult]]
     failed: list[tuple[ClaimedPhoto, str]]
 
 
@@ -112,8 +112,7 @@ class CaptionWorker:
                 failed.append((photo, f"unexpected error while decoding ({type(exc).__name__}: {exc})"))
         captioned, model_failures = self._caption(images)
         failed += model_failures
-        self._store(captioned, failed)
-        return BatchOutcome(captioned, failed)
+        return BatchOutcome(self._store(captioned, failed), failed)
 
     def _caption(
         self, images: list[tuple[ClaimedPhoto, Image.Image]]
@@ -136,16 +135,22 @@ class CaptionWorker:
             failed += bad
         return captioned, failed
 
-    def _store(self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]) -> None:
+    def _store(
+        self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]
+    ) -> list[tuple[ClaimedPhoto, CaptionResult]]:
         described = self.captioner.describe(self.settings)
         results = [
-            CaptionResult(
-                photo_id=photo.id,
-                caption=text,
-                keywords=keywords_from_caption(text, ignore=self.settings.prompt),
-                model_ref=self.captioner.model_ref,
-                settings=described,
+            (
+                photo,
+                CaptionResult(
+                    photo_id=photo.id,
+                    caption=text,
+                    keywords=keywords_from_caption(text, ignore=self.settings.prompt),
+                    model_ref=self.captioner.model_ref,
+                    settings=described,
+                ),
             )
             for photo, text in captioned
         ]
-        self.library.save_results(results, [(photo.id, reason) for photo, reason in failed])
+        self.library.save_results([result for _, result in results], [(photo.id, reason) for photo, reason in failed])
+        return results

@@ -5,6 +5,7 @@ from photoscribe.library.models import PhotoStatus
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,
+    FolderRecord,
     LibraryStats,
     PhotoRecord,
     Registration,
@@ -14,6 +15,7 @@ from photoscribe.library.records import (
 __all__ = [
     "CaptionResult",
     "ClaimedPhoto",
+    "FolderRecord",
     "Library",
     "LibraryStats",
     "PhotoRecord",

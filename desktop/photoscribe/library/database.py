@@ -26,14 +26,33 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _initial_schema(conn: Connection) -> None:
+def _create_current_schema(conn: Connection) -> None:
+    """A new library gets today's tables straight from the models (no migration steps needed)."""
     Base.metadata.create_all(conn)
     search.create_index(conn)
 
 
-#: Named migrations, applied in order; a library records how many it has had. Append, never edit.
+def _initial_schema(conn: Connection) -> None:
+    """Version 1: libraries at version 1 or later already have it, so this step never runs on old files."""
+    raise LibraryError("a library without a schema version cannot be migrated")  # pragma: no cover
+
+
+def _folder_options_and_caption_revisions(conn: Connection) -> None:
+    """Per-folder watching options, and a count of model captions per photo (each should be made once)."""
+    for statement in (
+        "ALTER TABLE folders ADD COLUMN polling BOOLEAN NOT NULL DEFAULT 0",
+        "ALTER TABLE folders ADD COLUMN paused BOOLEAN NOT NULL DEFAULT 0",
+        "ALTER TABLE captions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
+        "UPDATE captions SET revision = 1 WHERE model_caption IS NOT NULL",
+    ):
+        conn.execute(text(statement))
+
+
+#: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
+#: edit. A new library is created from the models at the latest version and runs none of them.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial_schema", _initial_schema),
+    ("0002_folder_options_and_caption_revisions", _folder_options_and_caption_revisions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -74,7 +93,11 @@ class Database:
 
 
 def _make_engine(path: Path) -> Engine:
-    engine = create_engine(URL.create("sqlite", database=str(path)), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        URL.create("sqlite", database=str(path)),
+        # Pooled connections move between the engine's threads, one thread at a time.
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -116,9 +139,12 @@ def migrate(engine: Engine) -> int:
                     f"this library was made by a newer PhotoScribe (schema {current}, this version knows "
                     f"{SCHEMA_VERSION}); update PhotoScribe or use another --library"
                 )
-            for name, step in MIGRATIONS[current:]:
-                log.info("library migration %s", name)
-                step(conn)
+            if current == 0:
+                _create_current_schema(conn)
+            else:
+                for name, step in MIGRATIONS[current:]:
+                    log.info("library migration %s", name)
+                    step(conn)
             if current < SCHEMA_VERSION:
                 conn.execute(
                     text("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', :v)"),

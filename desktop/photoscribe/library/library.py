@@ -25,6 +25,7 @@ from photoscribe.library.query import parse_query
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,
+    FolderRecord,
     LibraryStats,
     PhotoRecord,
     Registration,
@@ -65,21 +66,46 @@ class Library:
 
     # -- folders -------------------------------------------------------------------------------------------
 
-    def add_folder(self, path: Path | str) -> int:
+    def add_folder(self, path: Path | str, polling: bool | None = None) -> int:
         """Remember ``path`` as a photo folder (idempotent); returns its id."""
         key = str(normalise(path))
         with self.db.writing() as session:
             folder = session.scalar(select(Folder).where(Folder.path == key))
             if folder is None:
-                folder = Folder(path=key, added_at=now())
+                folder = Folder(path=key, added_at=now(), polling=bool(polling), paused=False)
                 session.add(folder)
-                session.flush()
+            elif polling is not None:
+                folder.polling = polling
+            session.flush()
             return folder.id
 
-    def folders(self) -> list[Path]:
+    def set_folder_options(self, path: Path | str, polling: bool | None = None, paused: bool | None = None) -> None:
+        """Change how a folder is watched: polling (for network shares) or paused."""
+        with self.db.writing() as session:
+            folder = _folder_at(session, path)
+            if polling is not None:
+                folder.polling = polling
+            if paused is not None:
+                folder.paused = paused
+
+    def remove_folder(self, path: Path | str, forget_photos: bool = False) -> None:
+        """Stop treating ``path`` as a photo folder; with ``forget_photos`` its photos leave the library too."""
+        with self.db.writing() as session:
+            folder = _folder_at(session, path)
+            if forget_photos:
+                ids = list(session.scalars(select(Photo.id).where(Photo.folder_id == folder.id)))
+                for photo_id in ids:
+                    search.remove_photo(session, photo_id)
+                session.execute(delete(Photo).where(Photo.id.in_(ids)))
+            session.delete(folder)
+
+    def folders(self) -> list[FolderRecord]:
         """The photo folders, in the order they were added."""
         with self.db.reading() as session:
-            return [Path(p) for p in session.scalars(select(Folder.path).order_by(Folder.id))]
+            return [
+                FolderRecord(f.id, Path(f.path), bool(f.polling), bool(f.paused))
+                for f in session.scalars(select(Folder).order_by(Folder.id))
+            ]
 
     # -- registering files -----------------------------------------------------------------------------------
 
@@ -133,8 +159,7 @@ class Library:
             _read_facts_into(photo, path)
             photo.status, photo.error = PhotoStatus.PENDING, None
         elif photo.status == PhotoStatus.MISSING:
-            has_caption = photo.caption is not None and photo.caption.in_force is not None
-            photo.status = PhotoStatus.DONE if has_caption else PhotoStatus.PENDING
+            _bring_back(photo)
         session.flush()
         if outcome in (Registration.NEW, Registration.MOVED):
             _reindex(session, photo)
@@ -148,6 +173,25 @@ class Library:
                 update(Photo).where(Photo.path.in_(keys)).values(status=PhotoStatus.MISSING, updated_at=now())
             )
             return result.rowcount or 0
+
+    def move_photo(self, source: Path | str, target: Path | str) -> bool:
+        """Follow a rename or move: the photo keeps its captions under its new path. False if ``source`` is unknown."""
+        with self.db.writing() as session:
+            photo = session.scalar(select(Photo).where(Photo.path == str(normalise(source))))
+            if photo is None:
+                return False
+            replaced = session.scalar(select(Photo).where(Photo.path == str(normalise(target))))
+            if replaced is not None:  # the move overwrote another known photo
+                search.remove_photo(session, replaced.id)
+                session.delete(replaced)
+                session.flush()
+            photo.path = str(normalise(target))
+            photo.updated_at = now()
+            if photo.status == PhotoStatus.MISSING:
+                _bring_back(photo)
+            session.flush()
+            _reindex(session, photo)
+            return True
 
     def paths_under(self, folder: Path | str) -> list[Path]:
         """Paths of known, not-missing photos inside ``folder`` (recursively)."""
@@ -178,6 +222,14 @@ class Library:
                 update(Photo)
                 .where(Photo.id.in_(ids), Photo.status != PhotoStatus.MISSING)
                 .values(status=PhotoStatus.PENDING, error=None, claimed_at=None)
+            )
+            return result.rowcount or 0
+
+    def cancel_pending(self) -> int:
+        """Take every waiting photo off the queue (they return when asked or when their file changes)."""
+        with self.db.writing() as session:
+            result = session.execute(
+                update(Photo).where(Photo.status == PhotoStatus.PENDING).values(status=PhotoStatus.CANCELLED)
             )
             return result.rowcount or 0
 
@@ -282,6 +334,7 @@ class Library:
             pending=counts.get(PhotoStatus.PENDING, 0) + counts.get(PhotoStatus.RUNNING, 0),
             failed=counts.get(PhotoStatus.FAILED, 0),
             missing=missing,
+            cancelled=counts.get(PhotoStatus.CANCELLED, 0),
             folders=folders,
         )
 
@@ -298,14 +351,20 @@ def _fingerprint_or_none(path: Path) -> str | None:
 
 
 def _find_moved(session: Session, fingerprint: str | None) -> Photo | None:
+    """A known photo with this content whose file is gone (marked missing, or its deletion not yet noticed)."""
     if fingerprint is None:
         return None
-    return session.scalar(
-        select(Photo)
-        .where(Photo.content_hash == fingerprint, Photo.status == PhotoStatus.MISSING)
-        .order_by(Photo.id)
-        .limit(1)
-    )
+    candidates = session.scalars(select(Photo).where(Photo.content_hash == fingerprint).order_by(Photo.id))
+    for photo in candidates:
+        if photo.status == PhotoStatus.MISSING or not Path(photo.path).exists():
+            return photo
+    return None
+
+
+def _bring_back(photo: Photo) -> None:
+    """A missing photo reappeared: done if it has a caption, else queued."""
+    has_caption = photo.caption is not None and photo.caption.in_force is not None
+    photo.status = PhotoStatus.DONE if has_caption else PhotoStatus.PENDING
 
 
 def _read_facts_into(photo: Photo, path: Path) -> None:
@@ -324,6 +383,7 @@ def _store_caption(session: Session, photo: Photo, result: CaptionResult) -> Non
     photo.caption.model_ref = result.model_ref
     photo.caption.settings = json.dumps(result.settings, sort_keys=True)
     photo.caption.captioned_at = now()
+    photo.caption.revision = (photo.caption.revision or 0) + 1
     _replace_keywords(session, photo, KeywordSource.MODEL, result.keywords)
     if photo.status == PhotoStatus.RUNNING:
         photo.status, photo.error, photo.claimed_at = PhotoStatus.DONE, None, None
@@ -363,6 +423,13 @@ def _reindex(session: Session, photo: Photo) -> None:
     )
 
 
+def _folder_at(session: Session, path: Path | str) -> Folder:
+    folder = session.scalar(select(Folder).where(Folder.path == str(normalise(path))))
+    if folder is None:
+        raise LibraryError(f"{path} is not one of the library's folders")
+    return folder
+
+
 def _photo_at(session: Session, path: Path | str) -> Photo:
     photo = session.scalar(select(Photo).where(Photo.path == str(normalise(path))))
     if photo is None:
@@ -391,4 +458,5 @@ def _record(photo: Photo) -> PhotoRecord:
         model_ref=caption.model_ref if caption else None,
         settings=json.loads(caption.settings) if caption and caption.settings else None,
         captioned_at=caption.captioned_at if caption else None,
+        revision=caption.revision if caption else 0,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -20,8 +20,9 @@ class PhotoStatus:
     DONE = "done"  # captioned
     FAILED = "failed"  # could not be captioned; ``error`` says why
     MISSING = "missing"  # the file is gone; the row and caption are kept in case it comes back
+    CANCELLED = "cancelled"  # taken off the queue by the user; queued again when asked or when the file changes
 
-    ALL = (PENDING, RUNNING, DONE, FAILED, MISSING)
+    ALL = (PENDING, RUNNING, DONE, FAILED, MISSING, CANCELLED)
 
 
 class KeywordSource:
@@ -47,6 +48,8 @@ class Folder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     path: Mapped[str] = mapped_column(Text, unique=True)
     added_at: Mapped[datetime] = mapped_column(DateTime)
+    polling: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # network shares
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # not watched for now
     photos: Mapped[list[Photo]] = relationship(back_populates="folder")
 
 
@@ -87,6 +90,7 @@ class Caption(Base):
     captioned_at: Mapped[datetime | None] = mapped_column(DateTime)
     user_caption: Mapped[str | None] = mapped_column(Text)
     user_edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # model captions made so far
 
     photo: Mapped[Photo] = relationship(back_populates="caption")
 

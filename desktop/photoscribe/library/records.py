@@ -26,6 +26,7 @@ class PhotoRecord:
     model_ref: str | None = None
     settings: dict[str, object] | None = None
     captioned_at: datetime | None = None
+    revision: int = 0  # how many times the model has captioned this photo
 
     @property
     def caption(self) -> str | None:
@@ -50,7 +51,18 @@ class LibraryStats:
     pending: int = 0  # waiting, including those being captioned right now
     failed: int = 0
     missing: int = 0
+    cancelled: int = 0
     folders: int = 0
+
+
+@dataclass(frozen=True)
+class FolderRecord:
+    """A photo folder and how it is watched."""
+
+    id: int
+    path: Path
+    polling: bool = False
+    paused: bool = False
 
 
 @dataclass(frozen=True)

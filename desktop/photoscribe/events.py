@@ -1,0 +1,71 @@
+"""What the engine tells its listeners (the CLI, the GUI bridge): small immutable event objects.
+
+Listeners are plain callables taking one event. They are called on the engine's threads, so a GUI must hand
+them to its own thread (the Qt bridge in ``gui/`` does) and never touch widgets directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EngineState:
+    """Values of :class:`StateChanged.state`."""
+
+    STOPPED = "stopped"
+    STARTING = "starting"
+    LOADING_MODEL = "loading model"
+    CAPTIONING = "captioning"
+    IDLE = "idle"
+    PAUSED = "paused"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    """The engine moved to another :class:`EngineState`; ``detail`` says more (e.g. the device in use)."""
+
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PhotoCaptioned:
+    """A photo got its caption."""
+
+    path: str
+    caption: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PhotoFailed:
+    """A photo could not be captioned."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Queue progress since the engine started working on the current backlog."""
+
+    done: int
+    total: int
+    photos_per_second: float
+
+
+@dataclass(frozen=True)
+class QueueEmpty:
+    """Every queued photo has been handled."""
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """Something stops captioning (e.g. the model cannot load) or the user should know about (watching)."""
+
+    message: str
+    fatal: bool = False
+
+
+Event = StateChanged | PhotoCaptioned | PhotoFailed | Progress | QueueEmpty | EngineError

@@ -1,0 +1,290 @@
+"""The engine with real watchdog observers on temp folders, a real library and the tiny trained BLIP."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from photoscribe.captioning import Captioner, choose_hardware
+from photoscribe.config import Settings
+from photoscribe.engine import Engine
+from photoscribe.events import EngineError, EngineState, PhotoCaptioned, PhotoFailed, Progress, QueueEmpty
+from photoscribe.library import PhotoStatus
+from tests.tiny_blip import COLOURS, colour_image
+
+WAIT = 60.0  # generous ceiling for every condition wait; a passing run takes a fraction of it
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = WAIT, what: str = "condition") -> None:
+    """Wait until ``condition()`` is true, checking every 20 ms; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    done = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        done.wait(0.02)
+
+
+class Recorder:
+    """Collects engine events (they arrive on engine threads)."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event: object) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        with self.lock:
+            return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., tuple[Engine, Recorder]]]:
+    engines: list[Engine] = []
+
+    def make(settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None) -> tuple[Engine, Recorder]:
+        settings = Settings(
+            library=str(tmp_path / "library.sqlite3"), model=str(tiny_model_dir), precision="fp32",
+            batch_size=batch_size, settle_seconds=settle,
+        )
+        engine = Engine(settings, captioner_factory=factory, poll_seconds=0.2)
+        recorder = Recorder()
+        engine.subscribe(recorder)
+        engines.append(engine)
+        return engine, recorder
+
+    yield make
+    for engine in engines:
+        engine.stop()
+        engine.library.close()
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Path:
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    return folder
+
+
+def save_colour(path: Path, colour: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    colour_image(colour, size=(64, 48)).save(path, format="JPEG", quality=92)
+    return path
+
+
+def test_existing_photos_are_caught_up_and_new_ones_captioned(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    existing = save_colour(watched / "old.jpg", "red")
+    engine, events = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 1, what="catch-up")
+    new = save_colour(watched / "sub" / "new.jpg", "blue")
+    wait_for(lambda: (engine.library.photo(new) or None) is not None and engine.library.photo(new).status == PhotoStatus.DONE)
+    assert engine.library.photo(existing).caption == "a photo of a red wall"
+    assert engine.library.photo(new).caption == "a photo of a blue wall"
+    captioned = {e.path: e for e in events.of(PhotoCaptioned)}
+    assert captioned[str(new)].keywords == ("blue", "wall")
+    assert events.of(QueueEmpty)
+    progress = events.of(Progress)[-1]
+    assert progress.done >= 1 and progress.total >= progress.done and progress.photos_per_second > 0
+
+
+@pytest.mark.slow
+def test_a_burst_of_500_files_is_captioned_exactly_once_each(make_engine, watched: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "card"
+    for i in range(500):
+        save_colour(source / f"DSC_{i:04d}.jpg", list(COLOURS)[i % 4])
+    engine, _ = make_engine(batch_size=16)
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.state == EngineState.IDLE, what="engine idle")
+    for path in sorted(source.iterdir()):  # copied in at once, as a card reader dump does
+        shutil.copy2(path, watched / path.name)
+    wait_for(lambda: engine.library.stats().captioned == 500, timeout=240, what="500 captions")
+    assert engine.wait_until_idle(WAIT)
+    photos = engine.library.photos()
+    assert len(photos) == 500
+    assert {p.revision for p in photos} == {1}
+    assert all(p.caption == f"a photo of a {list(COLOURS)[int(Path(p.path).stem[4:]) % 4]} wall" for p in photos)
+
+
+def test_a_file_written_slowly_is_not_captioned_until_complete(make_engine, watched: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    whole = save_colour(tmp_path / "whole.jpg", "yellow").read_bytes()
+    engine, _ = make_engine(settle=0.5)
+    engine.add_folder(watched)
+    engine.start()
+    target = watched / "slow.jpg"
+    pace = threading.Event()
+    with open(target, "wb") as out:
+        for start in range(0, len(whole), 64):
+            out.write(whole[start:start + 64])
+            out.flush()
+            pace.wait(0.05)  # a slow copy: one chunk every 50 ms, well inside the settle time
+            assert engine.library.photo(target) is None, "registered while still being written"
+    wait_for(lambda: engine.library.photo(target) is not None and engine.library.photo(target).status == PhotoStatus.DONE)
+    record = engine.library.photo(target)
+    assert (record.caption, record.revision) == ("a photo of a yellow wall", 1)
+
+
+def test_a_move_keeps_the_caption_and_a_delete_marks_missing(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = save_colour(watched / "a.jpg", "green")
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 1)
+    engine.library.set_user_caption(photo, "the green door")
+    moved = watched / "renamed" / "door.jpg"
+    moved.parent.mkdir()
+    photo.rename(moved)
+    wait_for(lambda: engine.library.photo(moved) is not None, what="the move")
+    record = engine.library.photo(moved)
+    assert (record.caption, record.model_caption, record.revision) == ("the green door", "a photo of a green wall", 1)
+    assert engine.library.photo(photo) is None
+    moved.unlink()
+    wait_for(lambda: engine.library.photo(moved).status == PhotoStatus.MISSING, what="missing")
+    assert engine.library.search("door") == []
+    save_colour(moved, "green")
+    shutil.copystat(watched, moved)  # different mtime; same pixels, so same caption
+    wait_for(lambda: engine.library.photo(moved).status == PhotoStatus.DONE, what="restored")
+    assert engine.library.photo(moved).caption == "the green door"
+
+
+def test_hidden_and_temporary_files_are_ignored(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    save_colour(watched / ".hidden.jpg", "red")
+    save_colour(watched / "upload.jpg.part", "red")
+    (watched / "notes.txt").write_text("not a photo")
+    save_colour(watched / "real.jpg", "red")
+    wait_for(lambda: engine.library.stats().captioned == 1)
+    assert engine.wait_until_idle(WAIT)
+    assert [Path(p.path).name for p in engine.library.photos()] == ["real.jpg"]
+
+
+def test_own_writes_are_ignored(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = save_colour(watched / "a.jpg", "red")
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 1)
+    engine.ignore_own_write(photo)
+    with open(photo, "ab") as out:  # e.g. PhotoScribe writing metadata
+        out.write(b"\0")
+    save_colour(watched / "b.jpg", "red")  # an outside change, to know events were processed
+    wait_for(lambda: engine.library.stats().captioned == 2)
+    assert engine.wait_until_idle(WAIT)
+    assert engine.library.photo(photo).revision == 1
+
+
+def test_a_broken_file_in_a_batch_fails_alone(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    for i in range(7):
+        save_colour(watched / f"good{i}.jpg", "blue")
+    (watched / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    engine, events = make_engine(batch_size=8)
+    engine.add_folder(watched)
+    engine.start()
+    assert engine.wait_until_idle(WAIT)
+    stats = engine.library.stats()
+    assert (stats.captioned, stats.failed) == (7, 1)
+    (failure,) = events.of(PhotoFailed)
+    assert failure.path == str(watched / "broken.jpg") and failure.reason
+
+
+def test_pause_stops_new_work_and_resume_carries_on(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    engine.pause()
+    wait_for(lambda: engine.state == EngineState.PAUSED, what="paused")
+    for i in range(5):
+        save_colour(watched / f"{i}.jpg", "red")
+    wait_for(lambda: engine.library.stats().pending == 5, what="queued while paused")
+    assert engine.wait_until_idle(WAIT)  # paused: nothing more will happen
+    assert engine.library.stats().captioned == 0
+    engine.resume()
+    wait_for(lambda: engine.library.stats().captioned == 5, what="captioned after resume")
+
+
+def test_cancel_empties_the_queue(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    engine.pause()
+    for i in range(4):
+        save_colour(watched / f"{i}.jpg", "red")
+    wait_for(lambda: engine.library.stats().pending == 4)
+    engine.cancel()
+    wait_for(lambda: engine.library.stats().cancelled == 4, what="cancelled")
+    engine.resume()
+    assert engine.wait_until_idle(WAIT)
+    assert engine.library.stats().captioned == 0
+    save_colour(watched / "0.jpg", "blue")  # a cancelled photo that changes is queued again
+    wait_for(lambda: engine.library.stats().captioned == 1)
+
+
+def test_a_model_that_cannot_load_is_reported_and_nothing_is_lost(make_engine, watched: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    save_colour(watched / "a.jpg", "red")
+    engine, events = make_engine()
+    engine.settings.model = str(tmp_path / "no-model")
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.state == EngineState.ERROR, what="error state")
+    (error,) = events.of(EngineError)
+    assert error.fatal and "does not exist" in error.message
+    assert engine.library.stats().pending == 1
+
+
+def test_polling_folders_see_new_files(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = make_engine()
+    assert engine.add_folder(watched, polling=True) == "polling"
+    engine.start()
+    save_colour(watched / "share.jpg", "yellow")
+    wait_for(lambda: engine.library.stats().captioned == 1)
+    assert engine.library.folders()[0].polling
+
+
+def test_events_lost_while_stopped_are_caught_up_at_start(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    kept, removed = save_colour(watched / "kept.jpg", "red"), save_colour(watched / "removed.jpg", "blue")
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 2)
+    engine.stop()
+    removed.unlink()
+    added = save_colour(watched / "added.jpg", "green")
+    engine2, _ = make_engine()
+    engine2.start()
+    wait_for(lambda: engine2.library.stats().captioned == 2 and engine2.library.stats().missing == 1)
+    assert engine2.library.photo(removed).status == PhotoStatus.MISSING
+    assert engine2.library.photo(added).caption == "a photo of a green wall"
+    assert engine2.library.photo(kept).revision == 1
+
+
+def test_out_of_memory_halves_the_batch_instead_of_failing(make_engine, watched: Path, tiny_captioner: Captioner) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    class SmallMemoryCaptioner(Captioner):
+        """The real tiny captioner on a device that runs out of memory above 2 images (CUDA cannot run here)."""
+
+        def caption(self, images, settings=None):  # type: ignore[no-untyped-def]
+            if len(images) > 2:
+                raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+            return super().caption(images, settings) if settings else super().caption(images)
+
+    captioner = SmallMemoryCaptioner(tiny_captioner.model, tiny_captioner.processor, tiny_captioner.hardware, "tiny")
+    for i in range(6):
+        save_colour(watched / f"{i}.jpg", "green")
+    engine, events = make_engine(batch_size=6, factory=lambda: captioner)
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 6, what="captioned in smaller batches")
+    assert not events.of(PhotoFailed)
