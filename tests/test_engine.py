@@ -263,8 +263,8 @@ def test_events_lost_while_stopped_are_caught_up_at_start(make_engine, watched: 
     added = save_colour(watched / "added.jpg", "green")
     engine2, _ = make_engine()
     engine2.start()
-    wait_for(lambda: engine2.library.stats().captioned == 2 and engine2.library.stats().missing == 1)
-    assert engine2.library.photo(removed).status == PhotoStatus.MISSING
+    wait_for(lambda: engine2.library.photo(removed).status == PhotoStatus.MISSING, what="missing")
+    wait_for(lambda: engine2.library.photo(added) is not None and engine2.library.photo(added).status == PhotoStatus.DONE)
     assert engine2.library.photo(added).caption == "a photo of a green wall"
     assert engine2.library.photo(kept).revision == 1
 

@@ -2,7 +2,8 @@
 
 ``on_created`` fires when a copy starts, so a file is only handed on once it has stopped changing. A file that
 stops changing but never decodes (really broken, or a copy that stalled) is handed on after
-:data:`GIVE_UP_FACTOR` settle times, so it gets recorded as failed with its reason instead of waiting forever.
+:data:`GIVE_UP_FACTOR` settle times, so it gets recorded as failed with its reason instead of waiting forever;
+if a stalled copy later resumes, the file changes and is queued again.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from pathlib import Path
 
 from photoscribe.imaging import decodes
 
-GIVE_UP_FACTOR = 10
-MIN_GIVE_UP_SECONDS = 10.0
+GIVE_UP_FACTOR = 5
 
 
 @dataclass
@@ -36,7 +36,7 @@ class SettleTracker:
         is_complete: Callable[[Path], bool] = decodes,
     ) -> None:
         self.settle_seconds = settle_seconds
-        self.give_up_seconds = max(MIN_GIVE_UP_SECONDS, GIVE_UP_FACTOR * settle_seconds)
+        self.give_up_seconds = GIVE_UP_FACTOR * settle_seconds
         self._clock = clock
         self._is_complete = is_complete
         self._files: dict[Path, _Watch] = {}
