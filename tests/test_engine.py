@@ -288,3 +288,38 @@ def test_out_of_memory_halves_the_batch_instead_of_failing(make_engine, watched:
     engine.start()
     wait_for(lambda: engine.library.stats().captioned == 6, what="captioned in smaller batches")
     assert not events.of(PhotoFailed)
+
+
+def test_running_out_of_native_watches_falls_back_to_polling(make_engine, watched: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    from photoscribe.ingest import watcher
+
+    real_start = watcher.FolderWatcher._start_observer
+
+    def no_native_watches(self, folder, polling):  # type: ignore[no-untyped-def]
+        # The kernel's answer when fs.inotify.max_user_watches is used up (exhausting it for real would
+        # disturb every other program on the machine).
+        if not polling:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        return real_start(self, folder, polling)
+
+    monkeypatch.setattr(watcher.FolderWatcher, "_start_observer", no_native_watches)
+    engine, events = make_engine()
+    assert engine.add_folder(watched) == "polling"
+    engine.start()
+    (warning,) = {e.message for e in events.of(EngineError)}
+    assert "ran out of file watches" in warning and "max_user_watches" in warning
+    save_colour(watched / "a.jpg", "red")
+    wait_for(lambda: engine.library.stats().captioned == 1, what="captioned through polling")
+
+
+def test_a_periodic_rescan_catches_what_events_missed(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = make_engine()
+    engine.settings.reconcile_minutes = 0.01  # every 0.6 s
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.state == EngineState.IDLE)
+    engine._watcher.unwatch(watched)  # events for this folder are now lost, as on a silent network share
+    save_colour(watched / "unseen.jpg", "blue")
+    wait_for(lambda: engine.library.stats().captioned == 1, what="the rescan")

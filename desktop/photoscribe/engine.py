@@ -94,8 +94,9 @@ class Engine:
         requeued = self.library.requeue_running()
         if requeued:
             log.info("%d photos claimed by an earlier run went back to the queue", requeued)
+        already = set(self._watcher.watched())
         for folder in self.library.folders():
-            if not folder.paused:
+            if not folder.paused and folder.path not in already:
                 self._watch(folder.path, folder.polling)
         self._watcher.start()
         self._thread = threading.Thread(target=self._run, name="caption-engine", daemon=True)
