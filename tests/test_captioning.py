@@ -72,3 +72,22 @@ def test_asking_for_a_missing_accelerator_is_a_clear_error(device: str) -> None:
         pytest.skip(f"{device} is present on this machine")
     with pytest.raises(ConfigError, match=f"'{device}' was asked for"):
         choose_hardware(device, "auto")
+
+
+def test_fused_attention_gives_the_same_captions_as_transformers_own(tiny_model_dir: Path) -> None:
+    import torch
+
+    rng = random.Random(5)
+    images = [colour_image(rng.choice(list(COLOURS)), jitter=70, rng=rng) for _ in range(12)]
+    eager = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "fp32"), fused_attention=False)
+    fused = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "fp32"))
+    assert eager.caption(images) == fused.caption(images)
+    pixels = eager.processor(images=images[:2], return_tensors="pt")["pixel_values"]
+    with torch.inference_mode():
+        a = eager.model.vision_model(pixel_values=pixels)[0]
+        b = fused.model.vision_model(pixel_values=pixels)[0]
+    assert torch.allclose(a, b, atol=1e-5)
+    from photoscribe.captioning.attention import _fused_forward
+
+    layers = fused.model.vision_model.encoder.layers
+    assert all(layer.self_attn.forward.__func__ is _fused_forward for layer in layers)

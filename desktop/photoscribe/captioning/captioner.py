@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from photoscribe.captioning.attention import use_fused_attention
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
 from photoscribe.errors import ModelLoadError
@@ -54,8 +55,13 @@ class Captioner:
         self.model_ref = model_ref
 
     @classmethod
-    def load(cls, model_ref: str, hardware: Hardware, progress: type | None = None) -> Captioner:
+    def load(
+        cls, model_ref: str, hardware: Hardware, progress: type | None = None, fused_attention: bool = True
+    ) -> Captioner:
         """Load ``model_ref`` (a Hub id or a local folder), downloading it first if needed.
+
+        ``fused_attention`` runs the vision encoder's attention through PyTorch's fused kernel (faster, same
+        captions); turn it off to run exactly transformers' own code.
 
         Raises :class:`ModelLoadError` with advice when the model cannot be found or loaded.
         """
@@ -72,6 +78,8 @@ class Captioner:
                 f"{folder} does not hold a BLIP captioning model saved with save_pretrained ({exc})"
             ) from exc
         model.to(hardware.device).eval()
+        if fused_attention:
+            use_fused_attention(model)
         log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
         return cls(model, processor, hardware, model_ref)
 
