@@ -91,3 +91,15 @@ def test_fused_attention_gives_the_same_captions_as_transformers_own(tiny_model_
 
     layers = fused.model.vision_model.encoder.layers
     assert all(layer.self_attn.forward.__func__ is _fused_forward for layer in layers)
+
+
+def test_prepare_resizes_exactly_as_the_processor_does(tiny_captioner: Captioner) -> None:
+    import torch
+
+    rng = random.Random(9)
+    image = colour_image("red", size=(300, 200), jitter=80, rng=rng).effect_spread(5)
+    prepared = tiny_captioner.prepare(image)
+    assert prepared.size == (32, 32)
+    a = tiny_captioner.processor(images=[image], return_tensors="pt")["pixel_values"]
+    b = tiny_captioner.processor(images=[prepared], return_tensors="pt")["pixel_values"]
+    assert torch.equal(a, b)

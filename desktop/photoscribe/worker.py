@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 
@@ -97,7 +98,11 @@ class CaptionWorker:
 
     def _claim_and_decode(self, pool: ThreadPoolExecutor) -> list[Decoded]:
         claimed = self.library.claim_batch(self.batch_size)
-        return [(photo, pool.submit(load_for_model, photo.path, MODEL_EDGE)) for photo in claimed]
+        return [(photo, pool.submit(self._decode, photo.path)) for photo in claimed]
+
+    def _decode(self, path: Path) -> Image.Image:
+        """Runs on a decode thread: the photo, upright and already at the model's input size."""
+        return self.captioner.prepare(load_for_model(path, MODEL_EDGE))
 
     def _process(self, batch: list[Decoded]) -> BatchOutcome:
         images: list[tuple[ClaimedPhoto, Image.Image]] = []

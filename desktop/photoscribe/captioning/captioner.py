@@ -104,6 +104,19 @@ class Captioner:
             return {}
         return {"max_new_tokens": TRANSFORMERS_DEFAULT_NEW_TOKENS}
 
+    def prepare(self, image: Image.Image) -> Image.Image:
+        """Resize ``image`` to the model's input exactly as the processor would, so it can be done ahead of time.
+
+        The processor's own resize of an image already at its size is then a no-op, so the decode threads do
+        this work instead of the thread running the model, and the pixels are the same either way.
+        """
+        processor = self.processor.image_processor
+        width, height = (_size_field(processor.size, k) for k in ("width", "height"))
+        target = (width, height) if width and height else None
+        if target is None or not processor.do_resize or image.size == target:
+            return image  # a processor that keeps aspect ratios resizes by itself
+        return image.resize(target, Image.Resampling(int(processor.resample)))
+
     def describe(self, settings: CaptionSettings) -> dict[str, object]:
         """What produced a caption, stored beside it in the library."""
         return {"model": self.model_ref, "hardware": self.hardware.describe(), **asdict(settings)}
@@ -117,6 +130,11 @@ class Captioner:
             inputs["input_ids"] = encoded["input_ids"].to(device)
             inputs["attention_mask"] = encoded["attention_mask"].to(device)
         return inputs
+
+
+def _size_field(size: object, name: str) -> int | None:
+    """A field of a processor's size (a dict in some transformers versions, a SizeDict in others)."""
+    return size.get(name) if isinstance(size, dict) else getattr(size, name, None)
 
 
 @contextmanager
