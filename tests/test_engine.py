@@ -272,10 +272,13 @@ def test_events_lost_while_stopped_are_caught_up_at_start(make_engine, watched: 
 def test_out_of_memory_halves_the_batch_instead_of_failing(make_engine, watched: Path, tiny_captioner: Captioner) -> None:  # type: ignore[no-untyped-def]
     import torch
 
+    calls: list[int] = []
+
     class SmallMemoryCaptioner(Captioner):
         """The real tiny captioner on a device that runs out of memory above 2 images (CUDA cannot run here)."""
 
         def caption(self, images, settings=None):  # type: ignore[no-untyped-def]
+            calls.append(len(images))
             if len(images) > 2:
                 raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
             return super().caption(images, settings) if settings else super().caption(images)
@@ -288,6 +291,8 @@ def test_out_of_memory_halves_the_batch_instead_of_failing(make_engine, watched:
     engine.start()
     wait_for(lambda: engine.library.stats().captioned == 6, what="captioned in smaller batches")
     assert not events.of(PhotoFailed)
+    assert calls[:3] == [6, 3, 2]  # halved until it fits
+    assert max(calls[3:]) <= 3
 
 
 def test_running_out_of_native_watches_falls_back_to_polling(make_engine, watched: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

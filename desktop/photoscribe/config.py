@@ -27,7 +27,7 @@ else:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16", "mixed")
 
 
 def data_dir() -> Path:

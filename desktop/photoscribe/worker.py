@@ -2,7 +2,8 @@
 
 While the model works on batch n, a small thread pool decodes batch n+1, so the model never waits for JPEG
 decoding. Each batch is stored in one transaction. A file that cannot be decoded fails alone; if the model
-fails on a batch, its photos are retried one by one so only the culprit fails.
+fails on a batch, its photos are retried one by one so only the culprit fails. When the GPU runs out of memory,
+the batch is halved (and stays halved) instead of failing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from PIL import Image
 
 from photoscribe.captioning import Captioner, CaptionSettings, keywords_from_caption
@@ -49,6 +51,11 @@ class RunSummary:
 
 
 Decoded = tuple[ClaimedPhoto, "Future[Image.Image]"]
+
+
+def _release_accelerator_memory() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 class CaptionWorker:
@@ -122,20 +129,29 @@ class CaptionWorker:
     def _caption(
         self, images: list[tuple[ClaimedPhoto, Image.Image]]
     ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
+        """Caption in one call; on out-of-memory halve the batch (and later batches), on other errors go one by one."""
         if not images:
             return [], []
         try:
             captions = self.captioner.caption([img for _, img in images], self.settings)
             return [(photo, text) for (photo, _), text in zip(images, captions)], []
+        except torch.OutOfMemoryError:
+            if len(images) == 1:
+                return [], [(images[0][0], "out of memory even for a single photo; try --device cpu")]
+            _release_accelerator_memory()
+            self.batch_size = min(self.batch_size, (len(images) + 1) // 2)
+            log.warning("out of memory with %d photos per batch; retrying with %d", len(images), self.batch_size)
+            parts = [images[: self.batch_size], images[self.batch_size :]]
         except Exception as exc:
             if len(images) == 1:
                 log.exception("captioning %s failed", images[0][0].path)
                 return [], [(images[0][0], f"captioning failed ({type(exc).__name__}: {exc})")]
             log.warning("captioning a batch of %d failed (%s); retrying one by one", len(images), exc)
+            parts = [[item] for item in images]
         captioned: list[tuple[ClaimedPhoto, str]] = []
         failed: list[tuple[ClaimedPhoto, str]] = []
-        for item in images:
-            ok, bad = self._caption([item])
+        for part in parts:
+            ok, bad = self._caption(part)
             captioned += ok
             failed += bad
         return captioned, failed

@@ -72,12 +72,14 @@ class Captioner:
             with warnings.catch_warnings(), _quiet_transformers():
                 warnings.simplefilter("ignore")
                 processor = BlipProcessor.from_pretrained(folder)
-                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=hardware.dtype)
+                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=hardware.text_dtype)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelLoadError(
                 f"{folder} does not hold a BLIP captioning model saved with save_pretrained ({exc})"
             ) from exc
         model.to(hardware.device).eval()
+        if hardware.vision_dtype != hardware.text_dtype:
+            _split_precision(model, hardware.vision_dtype, hardware.text_dtype)
         if fused_attention:
             use_fused_attention(model)
         log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
@@ -124,12 +126,23 @@ class Captioner:
     def _inputs(self, images: Sequence[Image.Image], prompt: str) -> dict[str, torch.Tensor]:
         text = [prompt] * len(images) if prompt else None
         encoded = self.processor(images=list(images), text=text, return_tensors="pt")
-        device, dtype = self.hardware.device, self.hardware.dtype
+        device, dtype = self.hardware.device, self.hardware.vision_dtype
         inputs = {"pixel_values": encoded["pixel_values"].to(device=device, dtype=dtype)}
         if prompt:
             inputs["input_ids"] = encoded["input_ids"].to(device)
             inputs["attention_mask"] = encoded["attention_mask"].to(device)
         return inputs
+
+
+def _split_precision(model: torch.nn.Module, vision: torch.dtype, text: torch.dtype) -> None:
+    """Run the vision encoder in ``vision`` and hand its output to the decoder in ``text``."""
+    model.vision_model.to(vision)
+
+    def to_text_dtype(_module: torch.nn.Module, _inputs: object, output: object) -> object:
+        output.last_hidden_state = output.last_hidden_state.to(text)  # type: ignore[attr-defined]
+        return output
+
+    model.vision_model.register_forward_hook(to_text_dtype)
 
 
 def _size_field(size: object, name: str) -> int | None:
