@@ -102,7 +102,9 @@ def run_engine(args: argparse.Namespace, paths: list[Path]) -> dict[str, object]
         worker = CaptionWorker(library, captioner, CaptionSettings(), args.batch_size)
         worker.run(on_batch=lambda _: rss.append(current_rss_mb()))
         result = finish(started, load_seconds, [library.photo(p).caption for p in paths], hardware.device.type)
-    result.update(precision=hardware.precision, reason=hardware.reason, rss_first_batch_mb=rss[0], rss_last_batch_mb=rss[-1])
+    result.update(
+        precision=hardware.precision, reason=hardware.reason, rss_first_batch_mb=rss[0], rss_last_batch_mb=rss[-1]
+    )
     return result
 
 
@@ -143,8 +145,18 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
     paths = sorted(args.photos.glob("*.jp*g"))[: args.images] if args.photos else make_photos(args.images, args.size)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(str(p) for p in paths))
-    common = ["--model", model, "--batch-size", str(args.batch_size), "--precision", args.precision,
-              "--device", args.device, "--paths-file", listing.name]
+    common = [
+        "--model",
+        model,
+        "--batch-size",
+        str(args.batch_size),
+        "--precision",
+        args.precision,
+        "--device",
+        args.device,
+        "--paths-file",
+        listing.name,
+    ]
     engine = run_phase("engine", common)
     report: dict[str, object] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.system()}",

@@ -24,7 +24,13 @@ def build_fullsize_blip(folder: Path = CACHE / "blip-base-random-v2") -> Path:
     if (folder / "model.safetensors").exists():
         return folder
     import torch
-    from transformers import BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessorPil,
+        BlipProcessor,
+    )
 
     torch.manual_seed(0)
     special = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}

@@ -43,8 +43,12 @@ def test_beam_search_is_available(tiny_captioner: Captioner) -> None:
     assert tiny_captioner.caption([colour_image("green")], CaptionSettings(num_beams=3)) == ["a photo of a green wall"]
 
 
-@pytest.mark.parametrize(("precision", "vision", "text"), [("bf16", "bfloat16", "bfloat16"), ("mixed", "bfloat16", "float32")])
-def test_reduced_precisions_on_the_cpu_give_the_same_captions(tiny_model_dir: Path, precision: str, vision: str, text: str) -> None:
+@pytest.mark.parametrize(
+    ("precision", "vision", "text"), [("bf16", "bfloat16", "bfloat16"), ("mixed", "bfloat16", "float32")]
+)
+def test_reduced_precisions_on_the_cpu_give_the_same_captions(
+    tiny_model_dir: Path, precision: str, vision: str, text: str
+) -> None:
     captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
     assert str(next(captioner.model.vision_model.parameters()).dtype) == f"torch.{vision}"
     assert str(next(captioner.model.text_decoder.parameters()).dtype) == f"torch.{text}"

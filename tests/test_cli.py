@@ -20,7 +20,8 @@ def fingerprint(folder: Path) -> dict[str, tuple[str, float]]:
     """Content hash and mtime of every file under ``folder``."""
     return {
         str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -107,7 +108,9 @@ def test_a_failed_photo_is_retried_when_it_is_fixed(cli: CliRunner, tmp_path: Pa
 
 
 @pytest.mark.parametrize("kind", ["invalid", "camera"])
-def test_real_camera_files_and_broken_exif_are_captioned_and_untouched(cli: CliRunner, samples: Path, kind: str) -> None:
+def test_real_camera_files_and_broken_exif_are_captioned_and_untouched(
+    cli: CliRunner, samples: Path, kind: str
+) -> None:
     """Real cameras' files (maker notes, odd EXIF) and files whose EXIF is broken: all captioned, none changed."""
     folder = samples / kind
     before = fingerprint(folder)
@@ -149,14 +152,19 @@ def test_export_csv_has_a_row_per_photo(cli: CliRunner, colour_folder: dict[str,
     lines = target.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("path,caption,model_caption,user_caption,keywords,status,error")
     assert len(lines) == 13
-    assert any(line.endswith(",") is False and "a photo of a red wall" in line and "red; wall" in line for line in lines)
+    assert any(
+        line.endswith(",") is False and "a photo of a red wall" in line and "red; wall" in line for line in lines
+    )
 
 
 def test_status_reports_figures_model_and_device(cli: CliRunner, colour_folder: dict[str, list[Path]]) -> None:
     cli("caption", str(colour_folder["red"][0]))
     status = cli.json("status")
     assert {k: status[k] for k in ("photos", "captioned", "pending", "failed")} == {
-        "photos": 1, "captioned": 1, "pending": 0, "failed": 0,
+        "photos": 1,
+        "captioned": 1,
+        "pending": 0,
+        "failed": 0,
     }
     assert status["model"] == str(cli.model)
     assert status["device"] == "cpu" and status["precision"] in ("mixed", "fp32")
@@ -178,11 +186,13 @@ def test_offline_with_a_model_that_is_not_downloaded_says_what_to_do(
     code, out, err = cli("caption", str(colour_folder["red"][0]))
     assert code == 2
     assert "Traceback" not in err
-    (line,) = [l for l in err.splitlines() if l.startswith("photoscribe: error:")]
+    (line,) = [text for text in err.splitlines() if text.startswith("photoscribe: error:")]
     assert "offline" in line and "--model" in line and "local folder" in line
 
 
-def test_a_model_folder_that_does_not_exist_says_so(cli: CliRunner, colour_folder: dict[str, list[Path]], tmp_path: Path) -> None:
+def test_a_model_folder_that_does_not_exist_says_so(
+    cli: CliRunner, colour_folder: dict[str, list[Path]], tmp_path: Path
+) -> None:
     cli.model = tmp_path / "no-such-model"
     code, _, err = cli("caption", str(colour_folder["red"][0]))
     assert code == 2
@@ -204,9 +214,15 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.slow
-def test_the_installed_command_works_in_a_fresh_process(tiny_model_dir: Path, colour_folder: dict[str, list[Path]], tmp_path: Path) -> None:
+def test_the_installed_command_works_in_a_fresh_process(
+    tiny_model_dir: Path, colour_folder: dict[str, list[Path]], tmp_path: Path
+) -> None:
     env = {**os.environ, "PHOTOSCRIBE_LIBRARY": str(tmp_path / "lib.sqlite3"), "PHOTOSCRIBE_MODEL": str(tiny_model_dir)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "photoscribe", *a], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "photoscribe", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
     caption = run("caption", str(colour_folder["yellow"][0].parent))
     assert caption.returncode == 0, caption.stderr
     search = run("search", "yellow", "--json")

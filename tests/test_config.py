@@ -19,7 +19,7 @@ def test_defaults_use_the_base_blip_model_and_the_data_folder(tmp_path: Path) ->
 
 
 def test_saved_settings_load_back_including_unicode(tmp_path: Path) -> None:
-    settings = Settings(model="/models/blip \"large\" ü", batch_size=16, prompt="a photography of", num_beams=3)
+    settings = Settings(model='/models/blip "large" ü', batch_size=16, prompt="a photography of", num_beams=3)
     path = save_settings(settings)
     assert path == config_path()
     assert load_settings() == settings

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from photoscribe.captioning import Captioner, choose_hardware
+from photoscribe.captioning import Captioner
 from photoscribe.config import Settings
 from photoscribe.engine import Engine
 from photoscribe.events import EngineError, EngineState, PhotoCaptioned, PhotoFailed, Progress, QueueEmpty
@@ -50,10 +50,15 @@ class Recorder:
 def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., tuple[Engine, Recorder]]]:
     engines: list[Engine] = []
 
-    def make(settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None) -> tuple[Engine, Recorder]:
+    def make(
+        settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None
+    ) -> tuple[Engine, Recorder]:
         settings = Settings(
-            library=str(tmp_path / "library.sqlite3"), model=str(tiny_model_dir), precision="fp32",
-            batch_size=batch_size, settle_seconds=settle,
+            library=str(tmp_path / "library.sqlite3"),
+            model=str(tiny_model_dir),
+            precision="fp32",
+            batch_size=batch_size,
+            settle_seconds=settle,
         )
         engine = Engine(settings, captioner_factory=factory, poll_seconds=0.2)
         recorder = Recorder()
@@ -87,7 +92,9 @@ def test_existing_photos_are_caught_up_and_new_ones_captioned(make_engine, watch
     engine.start()
     wait_for(lambda: engine.library.stats().captioned == 1, what="catch-up")
     new = save_colour(watched / "sub" / "new.jpg", "blue")
-    wait_for(lambda: (engine.library.photo(new) or None) is not None and engine.library.photo(new).status == PhotoStatus.DONE)
+    wait_for(
+        lambda: (engine.library.photo(new) or None) is not None and engine.library.photo(new).status == PhotoStatus.DONE
+    )
     assert engine.library.photo(existing).caption == "a photo of a red wall"
     assert engine.library.photo(new).caption == "a photo of a blue wall"
     captioned = {e.path: e for e in events.of(PhotoCaptioned)}
@@ -125,11 +132,13 @@ def test_a_file_written_slowly_is_not_captioned_until_complete(make_engine, watc
     pace = threading.Event()
     with open(target, "wb") as out:
         for start in range(0, len(whole), 64):
-            out.write(whole[start:start + 64])
+            out.write(whole[start : start + 64])
             out.flush()
             pace.wait(0.05)  # a slow copy: one chunk every 50 ms, well inside the settle time
             assert engine.library.photo(target) is None, "registered while still being written"
-    wait_for(lambda: engine.library.photo(target) is not None and engine.library.photo(target).status == PhotoStatus.DONE)
+    wait_for(
+        lambda: engine.library.photo(target) is not None and engine.library.photo(target).status == PhotoStatus.DONE
+    )
     record = engine.library.photo(target)
     assert (record.caption, record.revision) == ("a photo of a yellow wall", 1)
 
@@ -264,12 +273,16 @@ def test_events_lost_while_stopped_are_caught_up_at_start(make_engine, watched: 
     engine2, _ = make_engine()
     engine2.start()
     wait_for(lambda: engine2.library.photo(removed).status == PhotoStatus.MISSING, what="missing")
-    wait_for(lambda: engine2.library.photo(added) is not None and engine2.library.photo(added).status == PhotoStatus.DONE)
+    wait_for(
+        lambda: engine2.library.photo(added) is not None and engine2.library.photo(added).status == PhotoStatus.DONE
+    )
     assert engine2.library.photo(added).caption == "a photo of a green wall"
     assert engine2.library.photo(kept).revision == 1
 
 
-def test_out_of_memory_halves_the_batch_instead_of_failing(make_engine, watched: Path, tiny_captioner: Captioner) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_memory_halves_the_batch_instead_of_failing(
+    make_engine, watched: Path, tiny_captioner: Captioner
+) -> None:  # type: ignore[no-untyped-def]
     import torch
 
     calls: list[int] = []
@@ -295,7 +308,9 @@ def test_out_of_memory_halves_the_batch_instead_of_failing(make_engine, watched:
     assert max(calls[3:]) <= 3
 
 
-def test_running_out_of_native_watches_falls_back_to_polling(make_engine, watched: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_running_out_of_native_watches_falls_back_to_polling(
+    make_engine, watched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     import errno
 
     from photoscribe.ingest import watcher

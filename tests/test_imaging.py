@@ -59,8 +59,17 @@ def test_big_jpegs_are_never_decoded_at_full_size(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("mode", "colour"),
-    [("CMYK", (0, 255, 255, 0)), ("L", 128), ("LA", (128, 255)), ("RGBA", (255, 0, 0, 255)), ("1", 1),
-     ("I;16", 40000), ("I", 70000), ("F", 0.5), ("P", 3)],
+    [
+        ("CMYK", (0, 255, 255, 0)),
+        ("L", 128),
+        ("LA", (128, 255)),
+        ("RGBA", (255, 0, 0, 255)),
+        ("1", 1),
+        ("I;16", 40000),
+        ("I", 70000),
+        ("F", 0.5),
+        ("P", 3),
+    ],
 )
 def test_every_mode_becomes_8bit_rgb(mode: str, colour: object) -> None:
     img = Image.new(mode, (8, 8), colour)  # type: ignore[arg-type]
@@ -137,7 +146,9 @@ def png_claiming_size(path: Path, width: int, height: int) -> None:
     """Write a tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's trick)."""
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))  # noqa: E731
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def test_a_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:

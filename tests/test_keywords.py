@@ -13,9 +13,22 @@ def test_example_from_the_issue() -> None:
 
 @pytest.mark.parametrize(
     ("plural", "single"),
-    [("dogs", "dog"), ("puppies", "puppy"), ("boxes", "box"), ("benches", "bench"), ("leaves", "leaf"),
-     ("women", "woman"), ("children", "child"), ("glass", "glass"), ("bus", "bus"), ("grass", "grass"),
-     ("tomatoes", "tomato"), ("houses", "house"), ("cactus", "cactus"), ("dog's", "dog")],
+    [
+        ("dogs", "dog"),
+        ("puppies", "puppy"),
+        ("boxes", "box"),
+        ("benches", "bench"),
+        ("leaves", "leaf"),
+        ("women", "woman"),
+        ("children", "child"),
+        ("glass", "glass"),
+        ("bus", "bus"),
+        ("grass", "grass"),
+        ("tomatoes", "tomato"),
+        ("houses", "house"),
+        ("cactus", "cactus"),
+        ("dog's", "dog"),
+    ],
 )
 def test_plurals_fold_to_the_singular(plural: str, single: str) -> None:
     assert singular(plural) == single
@@ -35,7 +48,15 @@ def test_filler_and_numbers_are_dropped() -> None:
 
 
 def test_non_ascii_words_survive() -> None:
-    assert keywords_from_caption("un café près de la tour eiffel") == ["un", "café", "près", "de", "la", "tour", "eiffel"]
+    assert keywords_from_caption("un café près de la tour eiffel") == [
+        "un",
+        "café",
+        "près",
+        "de",
+        "la",
+        "tour",
+        "eiffel",
+    ]
 
 
 def test_empty_caption_has_no_keywords() -> None:

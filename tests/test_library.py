@@ -221,7 +221,14 @@ def test_stats_count_each_state(tmp_path: Path, library: Library) -> None:
     library.save_results([], [(second.id, "broken")])
     library.mark_missing([paths[3]])
     stats = library.stats()
-    assert (stats.photos, stats.captioned, stats.pending, stats.failed, stats.missing, stats.folders) == (3, 1, 1, 1, 1, 1)
+    assert (stats.photos, stats.captioned, stats.pending, stats.failed, stats.missing, stats.folders) == (
+        3,
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
 
 
 def test_two_library_objects_on_one_file_see_each_others_writes(tmp_path: Path, library: Library) -> None:

@@ -8,7 +8,10 @@ from photoscribe.library.query import Term, parse_query
 def test_words_prefixes_phrases_and_exclusions() -> None:
     query = parse_query('red bea* "stone wall" -dog -"blue sky"')
     assert query.terms == (
-        Term("red"), Term("bea", prefix=True), Term("stone wall"), Term("dog", exclude=True),
+        Term("red"),
+        Term("bea", prefix=True),
+        Term("stone wall"),
+        Term("dog", exclude=True),
         Term("blue sky", exclude=True),
     )
     assert [t.text for t in query.included] == ["red", "bea", "stone wall"]

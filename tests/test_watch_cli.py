@@ -21,8 +21,21 @@ PHOTOS = 240
 
 def start_watch(folder: Path, library: Path, model: Path) -> subprocess.Popen[str]:
     command = [
-        sys.executable, "-m", "photoscribe", "watch", str(folder), "--library", str(library), "--model", str(model),
-        "--batch-size", "2", "--precision", "fp32", "--settle", "0.2",
+        sys.executable,
+        "-m",
+        "photoscribe",
+        "watch",
+        str(folder),
+        "--library",
+        str(library),
+        "--model",
+        str(model),
+        "--batch-size",
+        "2",
+        "--precision",
+        "fp32",
+        "--settle",
+        "0.2",
     ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -49,7 +62,9 @@ def test_sigkill_mid_run_loses_nothing_and_captions_nothing_twice(tmp_path: Path
         wait_for(lambda: captioned(library) == PHOTOS, timeout=180, what="every photo captioned")
         status = subprocess.run(
             [sys.executable, "-m", "photoscribe", "status", "--json", "--library", str(library_path)],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert status.returncode == 0, status.stderr
         figures = json.loads(status.stdout)
@@ -72,8 +87,20 @@ def test_sigkill_mid_run_loses_nothing_and_captions_nothing_twice(tmp_path: Path
 
 def test_watch_without_folders_is_a_clear_error(tmp_path: Path, tiny_model_dir: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "photoscribe", "watch", "--library", str(tmp_path / "l.sqlite3"), "--model", str(tiny_model_dir)],
-        capture_output=True, text=True, timeout=120, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "photoscribe",
+            "watch",
+            "--library",
+            str(tmp_path / "l.sqlite3"),
+            "--model",
+            str(tiny_model_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
     )
     assert result.returncode == 2
     assert "no folders to watch" in result.stderr

@@ -18,7 +18,9 @@ SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", "[ENC]"]
 RECIPE_VERSION = "1"  # bump to rebuild cached models after changing the recipe
 
 
-def colour_image(colour: str, size: tuple[int, int] = (48, 40), jitter: int = 0, rng: random.Random | None = None) -> Image.Image:
+def colour_image(
+    colour: str, size: tuple[int, int] = (48, 40), jitter: int = 0, rng: random.Random | None = None
+) -> Image.Image:
     """A plain image of ``colour``, each channel moved by up to ``jitter``."""
     rng = rng or random.Random(0)
     rgb = tuple(max(0, min(255, c + rng.randint(-jitter, jitter))) for c in COLOURS[colour])
@@ -28,7 +30,13 @@ def colour_image(colour: str, size: tuple[int, int] = (48, 40), jitter: int = 0,
 def build_tiny_blip(folder: Path, steps: int = 300, seed: int = 0) -> Path:
     """Train the tiny captioner and save model and processor into ``folder``; returns ``folder``."""
     import torch
-    from transformers import BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessorPil,
+        BlipProcessor,
+    )
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -41,8 +49,13 @@ def build_tiny_blip(folder: Path, steps: int = 300, seed: int = 0) -> Path:
     config = BlipConfig(
         vision_config=dict(small, image_size=32, patch_size=8),
         text_config=dict(
-            small, vocab_size=len(vocab), encoder_hidden_size=32, max_position_embeddings=32,
-            bos_token_id=vocab["[DEC]"], sep_token_id=vocab["[SEP]"], eos_token_id=vocab["[SEP]"],
+            small,
+            vocab_size=len(vocab),
+            encoder_hidden_size=32,
+            max_position_embeddings=32,
+            bos_token_id=vocab["[DEC]"],
+            sep_token_id=vocab["[SEP]"],
+            eos_token_id=vocab["[SEP]"],
             pad_token_id=vocab["[PAD]"],
         ),
         projection_dim=32,
@@ -53,7 +66,9 @@ def build_tiny_blip(folder: Path, steps: int = 300, seed: int = 0) -> Path:
     for _ in range(steps):
         colours = [rng.choice(list(COLOURS)) for _ in range(16)]
         images = [colour_image(c, jitter=25, rng=rng) for c in colours]
-        batch = processor(images=images, text=[f"a photo of a {c} wall" for c in colours], return_tensors="pt", padding=True)
+        batch = processor(
+            images=images, text=[f"a photo of a {c} wall" for c in colours], return_tensors="pt", padding=True
+        )
         loss = model(**batch, labels=batch["input_ids"]).loss
         loss.backward()
         optimiser.step()

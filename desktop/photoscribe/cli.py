@@ -15,18 +15,32 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoscribe import __version__
 from photoscribe.config import DEVICES, PRECISIONS, Settings, load_settings
 from photoscribe.errors import PhotoScribeError
 from photoscribe.library import Library, PhotoRecord, Registration
 
+if TYPE_CHECKING:
+    from photoscribe.worker import RunSummary
+
 log = logging.getLogger("photoscribe")
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 EXPORT_FIELDS = (
-    "path", "caption", "model_caption", "user_caption", "keywords", "status", "error",
-    "width", "height", "taken_at", "model", "captioned_at",
+    "path",
+    "caption",
+    "model_caption",
+    "user_caption",
+    "keywords",
+    "status",
+    "error",
+    "width",
+    "height",
+    "taken_at",
+    "model",
+    "captioned_at",
 )
 
 
@@ -59,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = common.add_argument_group("common options")
     group.add_argument("--library", metavar="FILE", help="library database file (env PHOTOSCRIBE_LIBRARY)")
-    group.add_argument("--model", metavar="ID_OR_DIR", help="Hugging Face model id or local folder (env PHOTOSCRIBE_MODEL)")
+    group.add_argument(
+        "--model", metavar="ID_OR_DIR", help="Hugging Face model id or local folder (env PHOTOSCRIBE_MODEL)"
+    )
     group.add_argument("--device", choices=DEVICES, help="where the model runs (default auto)")
     group.add_argument("--precision", choices=PRECISIONS, help="number format of the model (default auto)")
     group.add_argument("--batch-size", type=int, metavar="N", help="photos per model call (default 8)")
@@ -69,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("-v", "--verbose", action="count", help="log more (-vv for debug)")
 
     parser = argparse.ArgumentParser(
-        prog="photoscribe", parents=[common],
+        prog="photoscribe",
+        parents=[common],
         description="Caption your photos with BLIP, keep the captions in a local library, find photos by words.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -80,11 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--retry-failed", action="store_true", help="try photos that failed before again")
     cmd.set_defaults(handler=cmd_caption)
 
-    cmd = commands.add_parser("watch", parents=[common], help="caption what is there, then keep watching (Ctrl-C stops)")
+    cmd = commands.add_parser(
+        "watch", parents=[common], help="caption what is there, then keep watching (Ctrl-C stops)"
+    )
     cmd.add_argument("paths", nargs="*", metavar="FOLDER", help="folders to add; the library's folders are watched too")
     cmd.add_argument("--poll", action="store_true", help="poll the given folders (network shares) instead of OS events")
-    cmd.add_argument("--settle", type=float, metavar="SECONDS", dest="settle_seconds",
-                     help="how long a new file must stay unchanged before it is captioned (default 2)")
+    cmd.add_argument(
+        "--settle",
+        type=float,
+        metavar="SECONDS",
+        dest="settle_seconds",
+        help="how long a new file must stay unchanged before it is captioned (default 2)",
+    )
     cmd.set_defaults(handler=cmd_watch)
 
     cmd = commands.add_parser("search", parents=[common], help="find photos by words in captions, keywords and names")
@@ -137,7 +161,7 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _caption_pending(library: Library, settings: Settings, pending: int):  # type: ignore[no-untyped-def]
+def _caption_pending(library: Library, settings: Settings, pending: int) -> RunSummary:
     from tqdm import tqdm
 
     from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
@@ -152,11 +176,13 @@ def _caption_pending(library: Library, settings: Settings, pending: int):  # typ
         return worker.run(on_batch=lambda outcome: bar.update(len(outcome.captioned) + len(outcome.failed)))
 
 
-def _print_caption_summary(found: Counter[Registration], summary) -> None:  # type: ignore[no-untyped-def]
+def _print_caption_summary(found: Counter[Registration], summary: RunSummary | None) -> None:
     skipped = found[Registration.UNCHANGED] + found[Registration.RESTORED] + found[Registration.MOVED]
     captioned = summary.captioned if summary else 0
     failed = summary.failed if summary else []
-    line = f"Captioned {captioned} photo{'s' if captioned != 1 else ''}, skipped {skipped} unchanged, failed {len(failed)}"
+    line = (
+        f"Captioned {captioned} photo{'s' if captioned != 1 else ''}, skipped {skipped} unchanged, failed {len(failed)}"
+    )
     if summary and summary.seconds > 0 and captioned:
         line += f" ({summary.photos_per_second:.2f} photos/s)"
     print(line + ".")
@@ -170,7 +196,6 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
     from photoscribe.engine import Engine
-
     from photoscribe.events import EngineError
 
     stop = threading.Event()
@@ -224,7 +249,12 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         hits = library.search(" ".join(args.query), limit=args.limit)
     if args.json:
         rows = [
-            {"path": h.photo.path, "caption": h.photo.caption, "keywords": list(h.photo.keywords), "score": round(h.score, 4)}
+            {
+                "path": h.photo.path,
+                "caption": h.photo.caption,
+                "keywords": list(h.photo.keywords),
+                "score": round(h.score, 4),
+            }
             for h in hits
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -316,7 +346,15 @@ def _csv(rows: list[dict[str, object]]) -> str:
 
 def _settings_from(args: argparse.Namespace) -> Settings:
     names = (
-        "library", "model", "device", "precision", "batch_size", "prompt", "max_length", "num_beams", "settle_seconds",
+        "library",
+        "model",
+        "device",
+        "precision",
+        "batch_size",
+        "prompt",
+        "max_length",
+        "num_beams",
+        "settle_seconds",
     )
     return load_settings().updated(**{name: getattr(args, name, None) for name in names})
 

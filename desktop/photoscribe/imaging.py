@@ -152,8 +152,9 @@ def _open(path: Path | str) -> Image.Image:
     if pixels > MAX_PIXELS:
         img.close()
         raise UnreadableImageError(
-            path, f"image is {img.width}x{img.height} pixels, over the {MAX_PIXELS // 1_000_000}-megapixel "
-            "safety limit (a decompression bomb?)"
+            path,
+            f"image is {img.width}x{img.height} pixels, over the {MAX_PIXELS // 1_000_000}-megapixel "
+            "safety limit (a decompression bomb?)",
         )
     return img
 

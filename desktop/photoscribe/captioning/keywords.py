@@ -32,10 +32,28 @@ NOT_PLURAL = frozenset(
 )
 
 IRREGULAR_PLURALS = {
-    "men": "man", "women": "woman", "children": "child", "people": "people", "feet": "foot",
-    "teeth": "tooth", "mice": "mouse", "geese": "goose", "oxen": "ox", "leaves": "leaf", "knives": "knife",
-    "wolves": "wolf", "shelves": "shelf", "loaves": "loaf", "halves": "half", "wives": "wife",
-    "lives": "life", "calves": "calf", "sheep": "sheep", "fish": "fish", "deer": "deer", "cattle": "cattle",
+    "men": "man",
+    "women": "woman",
+    "children": "child",
+    "people": "people",
+    "feet": "foot",
+    "teeth": "tooth",
+    "mice": "mouse",
+    "geese": "goose",
+    "oxen": "ox",
+    "leaves": "leaf",
+    "knives": "knife",
+    "wolves": "wolf",
+    "shelves": "shelf",
+    "loaves": "loaf",
+    "halves": "half",
+    "wives": "wife",
+    "lives": "life",
+    "calves": "calf",
+    "sheep": "sheep",
+    "fish": "fish",
+    "deer": "deer",
+    "cattle": "cattle",
 }
 
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
@@ -50,7 +68,13 @@ def singular(word: str) -> str:
         word = word[:-2]
     if word in IRREGULAR_PLURALS:
         return IRREGULAR_PLURALS[word]
-    if not word.isascii() or word in NOT_PLURAL or len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+    if (
+        not word.isascii()
+        or word in NOT_PLURAL
+        or len(word) <= 3
+        or not word.endswith("s")
+        or word.endswith(("ss", "us", "is"))
+    ):
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"

@@ -32,9 +32,12 @@ OFFLINE_HINT = (
 
 def looks_like_path(model_ref: str) -> bool:
     """True when ``model_ref`` is meant as a folder rather than a Hub id like ``owner/name``."""
-    return model_ref.startswith(("/", ".", "~", "\\")) or "\\" in model_ref or (
-        len(model_ref) > 1 and model_ref[1] == ":"
-    ) or model_ref.count("/") > 1
+    return (
+        model_ref.startswith(("/", ".", "~", "\\"))
+        or "\\" in model_ref
+        or (len(model_ref) > 1 and model_ref[1] == ":")
+        or model_ref.count("/") > 1
+    )
 
 
 def model_folder(model_ref: str, progress: type | None = None) -> Path:

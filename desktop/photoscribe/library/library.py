@@ -136,8 +136,10 @@ class Library:
         except OSError:
             return Registration.VANISHED
         photo = session.scalar(select(Photo).where(Photo.path == str(path)))
-        if photo is not None and photo.status != PhotoStatus.MISSING and (
-            photo.size == stat.st_size and photo.mtime == stat.st_mtime
+        if (
+            photo is not None
+            and photo.status != PhotoStatus.MISSING
+            and (photo.size == stat.st_size and photo.mtime == stat.st_mtime)
         ):
             return Registration.UNCHANGED
         fingerprint = _fingerprint_or_none(path)
@@ -197,9 +199,8 @@ class Library:
         """Paths of known, not-missing photos inside ``folder`` (recursively)."""
         prefix = str(normalise(folder)).rstrip(os.sep) + os.sep
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(Photo.path).where(Photo.status != PhotoStatus.MISSING, func.substr(Photo.path, 1, len(prefix)) == prefix)
-            )
+            inside = func.substr(Photo.path, 1, len(prefix)) == prefix
+            rows = session.scalars(select(Photo.path).where(Photo.status != PhotoStatus.MISSING, inside))
             return [Path(p) for p in rows]
 
     # -- the captioning queue --------------------------------------------------------------------------------
@@ -314,7 +315,8 @@ class Library:
         query = parse_query(text)
         with self.db.reading() as session:
             matches = search.matching_ids(session, query)
-            photos = {p.id: p for p in session.scalars(_with_details(select(Photo).where(Photo.id.in_([m[0] for m in matches]))))}
+            matched = select(Photo).where(Photo.id.in_([photo_id for photo_id, _ in matches]))
+            photos = {p.id: p for p in session.scalars(_with_details(matched))}
         hits = [
             SearchHit(_record(photos[pid]), score)
             for pid, score in matches

@@ -28,7 +28,11 @@ def create_index(conn: Connection) -> None:
 
 
 def index_photo(
-    session: Session, photo_id: int, filename: str, model_caption: str | None, user_caption: str | None,
+    session: Session,
+    photo_id: int,
+    filename: str,
+    model_caption: str | None,
+    user_caption: str | None,
     keywords: list[str],
 ) -> None:
     """Replace the search row of ``photo_id`` with these texts."""
