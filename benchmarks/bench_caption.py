@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "desktop")]
 
 from benchmarks.fullsize_blip import build_fullsize_blip, make_photos  # noqa: E402
+from photoscribe.config import DEVICES, PRECISIONS  # noqa: E402
 
 
 def main() -> None:
@@ -39,8 +40,8 @@ def main() -> None:
     parser.add_argument("--size", choices=("24mp", "12mp"), default="24mp", help="photo size (default 24mp)")
     parser.add_argument("--photos", type=Path, help="a folder of your own JPEGs instead of generated ones")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"))
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--skip-card", action="store_true", help="measure only PhotoScribe")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--phase", choices=("card", "engine"), help=argparse.SUPPRESS)

@@ -167,7 +167,7 @@ def test_status_reports_figures_model_and_device(cli: CliRunner, colour_folder: 
         "failed": 0,
     }
     assert status["model"] == str(cli.model)
-    assert status["device"] == "cpu" and status["precision"] in ("mixed", "fp32")
+    assert status["device"] == "cpu" and status["precision"] in ("bf16", "fp32")
 
 
 def test_missing_paths_are_reported_and_nothing_to_do_is_an_error(cli: CliRunner, tmp_path: Path) -> None:

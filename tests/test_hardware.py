@@ -12,7 +12,7 @@ from photoscribe.captioning.hardware import choose_hardware
 def test_cpu_auto_precision_follows_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
     chosen = choose_hardware("cpu", "auto")
-    assert (chosen.precision, chosen.vision_dtype, chosen.text_dtype) == ("mixed", torch.bfloat16, torch.float32)
+    assert (chosen.precision, chosen.vision_dtype, chosen.text_dtype) == ("bf16", torch.bfloat16, torch.bfloat16)
     assert "natively" in chosen.reason
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
     assert choose_hardware("cpu", "auto").precision == "fp32"

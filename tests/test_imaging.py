@@ -50,11 +50,11 @@ def test_big_jpegs_are_never_decoded_at_full_size(tmp_path: Path) -> None:
     path = tmp_path / "big.jpg"
     Image.new("RGB", (6000, 4000), (120, 80, 40)).save(path, quality=80)
     with Image.open(path) as img:
-        img.draft("RGB", (MODEL_EDGE * 2, MODEL_EDGE * 2))
+        img.draft("RGB", (MODEL_EDGE * 3, MODEL_EDGE * 3))
         assert img.size[0] < 6000  # libjpeg DCT scaling is in use
     decoded = load_for_model(path)
-    assert decoded.size == (1500, 1000)  # decoded at 1/4 scale: the smallest still at least 2 x 384
-    assert min(decoded.size) >= MODEL_EDGE * 2
+    assert decoded.size == (3000, 2000)  # decoded at 1/2 scale: the smallest still at least 3 x 384
+    assert min(decoded.size) >= MODEL_EDGE * 3
 
 
 @pytest.mark.parametrize(
