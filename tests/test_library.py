@@ -236,3 +236,27 @@ def test_two_library_objects_on_one_file_see_each_others_writes(tmp_path: Path, 
     other.register_files([make_photo(tmp_path / "a.jpg")])
     assert library.stats().pending == 1
     other.close()
+
+
+def test_a_version_1_library_is_migrated_and_keeps_its_captions(tmp_path: Path) -> None:
+    """Libraries made before folder options and caption revisions existed open and gain them."""
+    library = Library(tmp_path / "old.sqlite3")
+    photo = make_photo(tmp_path / "a.jpg")
+    library.register_files([photo])
+    caption_all(library, {"a.jpg": "a red wall"})
+    library.close()
+    conn = sqlite3.connect(tmp_path / "old.sqlite3")
+    for table, column in (("folders", "polling"), ("folders", "paused"), ("captions", "revision")):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    migrated = Library(tmp_path / "old.sqlite3")
+    record = migrated.photo(photo)
+    assert (record.caption, record.revision) == ("a red wall", 1)
+    migrated.add_folder(tmp_path, polling=True)
+    assert migrated.folders()[0].polling
+    migrated.close()
+    conn = sqlite3.connect(tmp_path / "old.sqlite3")
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    conn.close()
