@@ -343,3 +343,17 @@ def test_a_periodic_rescan_catches_what_events_missed(make_engine, watched: Path
     engine._watcher.unwatch(watched)  # events for this folder are now lost, as on a silent network share
     save_colour(watched / "unseen.jpg", "blue")
     wait_for(lambda: engine.library.stats().captioned == 1, what="the rescan")
+
+
+def test_download_progress_is_reported_as_events() -> None:
+    from photoscribe.engine import download_progress
+    from photoscribe.events import ModelDownload
+
+    seen: list[object] = []
+    import io
+
+    bar = download_progress(seen.append)(total=3, file=io.StringIO())
+    bar.update(1)
+    bar.update(2)
+    bar.close()
+    assert seen == [ModelDownload(1, 3), ModelDownload(3, 3)]

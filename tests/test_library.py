@@ -260,3 +260,19 @@ def test_a_version_1_library_is_migrated_and_keeps_its_captions(tmp_path: Path) 
     conn = sqlite3.connect(tmp_path / "old.sqlite3")
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
+
+
+def test_photo_ids_filter_by_query_status_folder_and_edits(tmp_path: Path, library: Library) -> None:
+    paths = [make_photo(tmp_path / "a" / "1.jpg"), make_photo(tmp_path / "a" / "2.jpg"), make_photo(tmp_path / "b" / "3.jpg")]
+    library.register_files(paths)
+    caption_all(library, {"1.jpg": "a red wall", "2.jpg": "a blue wall", "3.jpg": "a red car"})
+    ids = {Path(r.path).name: r.id for r in library.photos()}
+    assert library.photo_ids() == [ids["3.jpg"], ids["2.jpg"], ids["1.jpg"]]  # newest first
+    assert set(library.photo_ids("red")) == {ids["1.jpg"], ids["3.jpg"]}
+    assert library.photo_ids("red", folder=tmp_path / "a") == [ids["1.jpg"]]
+    library.set_user_caption(paths[1], "my wall")
+    assert library.photo_ids(status="edited") == [ids["2.jpg"]]
+    assert library.photo_ids(status="failed") == []
+    record = library.set_user_keywords(paths[1], ["Garden", "wall"])
+    assert record.keywords == ("garden", "wall")
+    assert library.records([ids["2.jpg"], 999]).keys() == {ids["2.jpg"]}

@@ -20,6 +20,7 @@ from photoscribe.events import (
     EngineError,
     EngineState,
     Event,
+    ModelDownload,
     PhotoCaptioned,
     PhotoFailed,
     Progress,
@@ -271,7 +272,7 @@ class Engine:
 
     def _load_captioner(self) -> Captioner:
         hardware = choose_hardware(self.settings.device, self.settings.precision)
-        return Captioner.load(self.settings.model, hardware)
+        return Captioner.load(self.settings.model, hardware, progress=download_progress(self._emit))
 
     def _reconcile_if_due(self) -> None:
         if time.monotonic() - self._last_reconcile < self.settings.reconcile_minutes * 60:
@@ -307,6 +308,19 @@ class Engine:
 
     def _working(self) -> _Busy:
         return _Busy(self)
+
+
+def download_progress(emit: Listener) -> type:
+    """A tqdm class for ``snapshot_download`` that also reports each step as a :class:`ModelDownload` event."""
+    from tqdm.auto import tqdm
+
+    class EngineDownloadProgress(tqdm):  # type: ignore[misc,valid-type]
+        def update(self, n: float | None = 1) -> bool | None:
+            shown = super().update(n)
+            emit(ModelDownload(int(self.n), int(self.total or 0)))
+            return shown
+
+    return EngineDownloadProgress
 
 
 class _Busy:

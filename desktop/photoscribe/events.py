@@ -68,4 +68,12 @@ class EngineError:
     fatal: bool = False
 
 
-Event = StateChanged | PhotoCaptioned | PhotoFailed | Progress | QueueEmpty | EngineError
+@dataclass(frozen=True)
+class ModelDownload:
+    """The model is being downloaded (first run): ``done`` of ``total`` files."""
+
+    done: int
+    total: int
+
+
+Event = StateChanged | PhotoCaptioned | PhotoFailed | Progress | QueueEmpty | EngineError | ModelDownload

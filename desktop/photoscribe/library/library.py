@@ -307,6 +307,43 @@ class Library:
         with self.db.reading() as session:
             return [_record(p) for p in session.scalars(_with_details(query))]
 
+    def photo_ids(self, text: str = "", status: str | None = None, folder: Path | str | None = None) -> list[int]:
+        """Ids of the photos to show for a search (best first) or, with no query, all of them newest first.
+
+        Missing photos are left out. ``status`` keeps one state (``"edited"`` keeps photos with a user caption);
+        ``folder`` keeps photos inside that folder.
+        """
+        query = parse_query(text)
+        with self.db.reading() as session:
+            ranked = [pid for pid, _ in search.matching_ids(session, query)] if not query.is_empty else None
+            rows = select(Photo.id).where(Photo.status != PhotoStatus.MISSING)
+            if status == "edited":
+                rows = rows.join(Caption).where(Caption.user_caption.is_not(None))
+            elif status is not None:
+                rows = rows.where(Photo.status == status)
+            if folder is not None:
+                prefix = str(normalise(folder)).rstrip(os.sep) + os.sep
+                rows = rows.where(func.substr(Photo.path, 1, len(prefix)) == prefix)
+            allowed = list(session.scalars(rows.order_by(Photo.id.desc())))
+        if ranked is None:
+            return allowed
+        keep = set(allowed)
+        return [pid for pid in ranked if pid in keep]
+
+    def records(self, photo_ids: Sequence[int]) -> dict[int, PhotoRecord]:
+        """Records of the given photos by id (unknown ids are left out)."""
+        with self.db.reading() as session:
+            query = _with_details(select(Photo).where(Photo.id.in_(list(photo_ids))))
+            return {p.id: _record(p) for p in session.scalars(query)}
+
+    def set_user_keywords(self, path: Path | str, keywords: Sequence[str] | None) -> PhotoRecord:
+        """Set the photographer's own keywords (they replace the model's); ``None`` or empty goes back to them."""
+        with self.db.writing() as session:
+            photo = _photo_at(session, path)
+            _replace_keywords(session, photo, KeywordSource.USER, list(keywords or []))
+            _reindex(session, photo)
+            return _record(photo)
+
     def search(self, text: str, limit: int | None = None) -> list[SearchHit]:
         """Photos matching ``text`` in the search language of :mod:`photoscribe.library.query`, best first.
 
