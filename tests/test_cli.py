@@ -206,11 +206,14 @@ def test_a_folder_without_a_model_says_so(cli: CliRunner, colour_folder: dict[st
     assert code == 2 and "does not hold a BLIP captioning model" in err
 
 
-def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     from photoscribe.cli import main
 
-    assert main([]) == 0
-    assert "caption" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in ("caption", "watch", "search", "status", "export"))
 
 
 @pytest.mark.slow

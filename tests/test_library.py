@@ -263,7 +263,11 @@ def test_a_version_1_library_is_migrated_and_keeps_its_captions(tmp_path: Path) 
 
 
 def test_photo_ids_filter_by_query_status_folder_and_edits(tmp_path: Path, library: Library) -> None:
-    paths = [make_photo(tmp_path / "a" / "1.jpg"), make_photo(tmp_path / "a" / "2.jpg"), make_photo(tmp_path / "b" / "3.jpg")]
+    paths = [
+        make_photo(tmp_path / "a" / "1.jpg"),
+        make_photo(tmp_path / "a" / "2.jpg"),
+        make_photo(tmp_path / "b" / "3.jpg"),
+    ]
     library.register_files(paths)
     caption_all(library, {"1.jpg": "a red wall", "2.jpg": "a blue wall", "3.jpg": "a red car"})
     ids = {Path(r.path).name: r.id for r in library.photos()}

@@ -53,11 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _setup_logging(getattr(args, "verbose", 0))
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return EXIT_OK
     try:
         settings = _settings_from(args)
+        if not getattr(args, "handler", None):
+            return open_desktop_app(settings, getattr(args, "quit_after", None))
         return args.handler(args, settings)
     except PhotoScribeError as exc:
         print(f"photoscribe: error: {exc}", file=sys.stderr)
@@ -87,9 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photoscribe",
         parents=[common],
-        description="Caption your photos with BLIP, keep the captions in a local library, find photos by words.",
+        description="Caption your photos with BLIP, keep the captions in a local library, find photos by words. "
+        "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)  # smoke tests
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     cmd = commands.add_parser("caption", parents=[common], help="caption new and changed photos in folders or files")
@@ -134,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- commands --------------------------------------------------------------------------------------------------
+
+
+def open_desktop_app(settings: Settings, quit_after_ms: int | None = None) -> int:
+    """Open the main window (plain ``photoscribe``)."""
+    try:
+        from photoscribe.gui.app import run
+    except ImportError as exc:  # e.g. Qt's system libraries are missing
+        raise PhotoScribeError(
+            f"the desktop app cannot start ({exc}); see Troubleshooting in the README, or use the commands "
+            "(photoscribe --help)"
+        ) from exc
+    return run(settings, quit_after_ms=quit_after_ms)
 
 
 def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:

@@ -23,6 +23,7 @@ from photoscribe.events import (
     ModelDownload,
     PhotoCaptioned,
     PhotoFailed,
+    PhotosChanged,
     Progress,
     QueueEmpty,
     StateChanged,
@@ -185,19 +186,24 @@ class Engine:
         """New or changed files are complete: register them and wake the caption thread."""
         with self._working():
             self.library.register_files(paths)
+        self._emit(PhotosChanged())
         self._wake.set()
 
     def files_gone(self, paths: list[Path]) -> None:
         """Files were deleted: mark them missing (their captions are kept)."""
         self.library.mark_missing(paths)
+        self._emit(PhotosChanged())
 
     def file_moved(self, source: Path, target: Path) -> bool:
         """Follow a rename or move."""
-        return self.library.move_photo(source, target)
+        moved = self.library.move_photo(source, target)
+        self._emit(PhotosChanged())
+        return moved
 
     def folder_gone(self, path: Path) -> None:
         """A subfolder disappeared: mark its photos missing."""
         self.library.mark_missing(self.library.paths_under(path))
+        self._emit(PhotosChanged())
 
     def watch_warning(self, message: str) -> None:
         """Pass a watching problem on to the user."""
@@ -284,6 +290,7 @@ class Engine:
                     reconcile(
                         self.library, folder.path, folder.id, self.settings.settle_seconds, self._watcher.tracker.touch
                     )
+            self._emit(PhotosChanged())
 
     # -- helpers ----------------------------------------------------------------------------------------------
 

@@ -69,6 +69,11 @@ class EngineError:
 
 
 @dataclass(frozen=True)
+class PhotosChanged:
+    """Photos were added, moved or went missing (not through captioning): lists of photos may need a refresh."""
+
+
+@dataclass(frozen=True)
 class ModelDownload:
     """The model is being downloaded (first run): ``done`` of ``total`` files."""
 
@@ -76,4 +81,6 @@ class ModelDownload:
     total: int
 
 
-Event = StateChanged | PhotoCaptioned | PhotoFailed | Progress | QueueEmpty | EngineError | ModelDownload
+Event = (
+    StateChanged | PhotoCaptioned | PhotoFailed | Progress | QueueEmpty | EngineError | ModelDownload | PhotosChanged
+)

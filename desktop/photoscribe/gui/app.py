@@ -1,0 +1,43 @@
+"""Starting the desktop app: ``photoscribe`` with no command, or ``python -m photoscribe``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from photoscribe import APP_NAME, __version__
+from photoscribe.config import Settings
+from photoscribe.engine import Engine
+from photoscribe.errors import PhotoScribeError
+from photoscribe.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+ICON = Path(__file__).resolve().parents[1] / "icons" / "photoscribe.png"
+
+
+def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None = None) -> int:
+    """Open the main window on ``settings``' library and run until it is closed; returns the exit code."""
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(ICON)))
+    try:
+        engine = Engine(settings)
+    except PhotoScribeError as exc:
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 2
+    window = MainWindow(engine)
+    window.show()
+    engine.start()
+    if quit_after_ms is not None:
+        QTimer.singleShot(quit_after_ms, window.close)
+    code = app.exec()
+    engine.library.close()
+    return code

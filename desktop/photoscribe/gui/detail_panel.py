@@ -1,0 +1,150 @@
+"""The detail panel: preview, editable caption and keywords, file facts, provenance, failure reason, actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from photoscribe.gui.photo_model import badge
+from photoscribe.library import PhotoRecord
+
+
+class DetailPanel(QWidget):
+    """Shows one photo; emits what the user asks for, the window does the (background) work."""
+
+    caption_edited = Signal(str, str)  # path, new caption ("" = back to the model's)
+    keywords_edited = Signal(str, list)  # path, keywords ([] = back to the model's)
+    recaption_requested = Signal(str)  # path
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.record: PhotoRecord | None = None
+        self.preview = QLabel("Select a photo", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(220)
+        self.status = QLabel()
+        self.caption = QPlainTextEdit()
+        self.caption.setPlaceholderText("No caption yet")
+        self.caption.setFixedHeight(80)
+        self.save_caption = QPushButton("Save caption")
+        self.use_model = QPushButton("Use model's caption")
+        self.keywords = QLineEdit()
+        self.keywords.setPlaceholderText("keywords, separated by commas")
+        self.error = QLabel(wordWrap=True)
+        self.error.setStyleSheet("color: #d64545")
+        self.facts = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.provenance = QLabel(wordWrap=True)
+        self.recaption = QPushButton("Re-caption")
+        self.open_file = QPushButton("Open")
+        self.show_folder = QPushButton("Show in folder")
+        self._layout()
+        self._connect()
+        self.show_record(None)
+
+    def _layout(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_caption)
+        buttons.addWidget(self.use_model)
+        actions = QHBoxLayout()
+        for button in (self.recaption, self.open_file, self.show_folder):
+            actions.addWidget(button)
+        form = QFormLayout()
+        form.addRow("Keywords", self.keywords)
+        form.addRow("File", self.facts)
+        form.addRow("Made by", self.provenance)
+        layout = QVBoxLayout(self)
+        for item in (self.preview, self.status, self.caption, buttons, self.error, form, actions):
+            layout.addLayout(item) if isinstance(item, (QHBoxLayout, QFormLayout)) else layout.addWidget(item)
+        layout.addStretch(1)
+
+    def _connect(self) -> None:
+        self.save_caption.clicked.connect(self._save_caption)
+        self.use_model.clicked.connect(lambda: self._emit_caption(""))
+        self.keywords.editingFinished.connect(self._save_keywords)
+        self.recaption.clicked.connect(lambda: self.record and self.recaption_requested.emit(self.record.path))
+        self.open_file.clicked.connect(lambda: self.record and _open(Path(self.record.path)))
+        self.show_folder.clicked.connect(lambda: self.record and _open(Path(self.record.path).parent))
+
+    def show_record(self, record: PhotoRecord | None, thumbnail: QImage | None = None) -> None:
+        """Show ``record`` (``None`` clears the panel)."""
+        self.record = record
+        for widget in (
+            self.caption,
+            self.keywords,
+            self.save_caption,
+            self.use_model,
+            self.recaption,
+            self.open_file,
+            self.show_folder,
+        ):
+            widget.setEnabled(record is not None)
+        if record is None:
+            self.preview.setText("Select a photo")
+            for label in (self.status, self.error, self.facts, self.provenance):
+                label.clear()
+            self.caption.clear()
+            self.keywords.clear()
+            return
+        if thumbnail is not None:
+            self.preview.setPixmap(
+                QPixmap.fromImage(thumbnail).scaled(
+                    320, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
+        self.status.setText(f"<b>{Path(record.path).name}</b> &nbsp; {badge(record) or 'captioned'}")
+        self.caption.setPlainText(record.caption or "")
+        self.use_model.setEnabled(record.user_caption is not None)
+        self.keywords.setText(", ".join(record.keywords))
+        self.error.setText(f"Could not be captioned: {record.error}" if record.error else "")
+        self.facts.setText(_facts(record))
+        self.provenance.setText(_provenance(record))
+
+    def _save_caption(self) -> None:
+        self._emit_caption(self.caption.toPlainText().strip())
+
+    def _emit_caption(self, text: str) -> None:
+        if self.record is not None:
+            self.caption_edited.emit(self.record.path, text)
+
+    def _save_keywords(self) -> None:
+        if self.record is None:
+            return
+        words = [w.strip() for w in self.keywords.text().split(",") if w.strip()]
+        if tuple(w.lower() for w in words) != self.record.keywords:
+            self.keywords_edited.emit(self.record.path, words)
+
+
+def _facts(record: PhotoRecord) -> str:
+    parts = [record.path, f"{record.size / 1_000_000:.1f} MB"]
+    if record.width and record.height:
+        parts.append(f"{record.width} × {record.height}")
+    if record.taken_at:
+        parts.append(f"taken {record.taken_at:%Y-%m-%d %H:%M}")
+    return "\n".join(parts)
+
+
+def _provenance(record: PhotoRecord) -> str:
+    if record.model_caption is None:
+        return "not captioned yet"
+    settings = record.settings or {}
+    text = f"{record.model_ref} ({settings.get('hardware', '?')})"
+    if settings.get("prompt"):
+        text += f', prompt "{settings["prompt"]}"'
+    if record.user_caption is not None:
+        text += f"\nmodel's caption: {record.model_caption}"
+    return text
+
+
+def _open(path: Path) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

@@ -1,0 +1,116 @@
+"""The photo grid's model: ids of the photos to show, records fetched lazily a page at a time.
+
+Only rows the view asks for are read from the library (a page of :data:`PAGE` around them), and thumbnails are
+requested only for rows being painted, so 100,000 photos scroll as smoothly as 100.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
+
+from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
+from photoscribe.library import Library, PhotoRecord, PhotoStatus
+
+PAGE = 120
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
+RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
+
+BADGES = {
+    PhotoStatus.PENDING: "queued",
+    PhotoStatus.RUNNING: "captioning",
+    PhotoStatus.FAILED: "failed",
+    PhotoStatus.CANCELLED: "cancelled",
+}
+
+
+def badge(record: PhotoRecord) -> str:
+    """The status badge of a photo: queued, captioning, failed, cancelled, edited, or empty when captioned."""
+    if record.status in BADGES:
+        return BADGES[record.status]
+    return "edited" if record.user_caption is not None else ""
+
+
+class PhotoListModel(QAbstractListModel):
+    """Photos by id for a ``QListView``; call :meth:`show_ids` to change what is shown."""
+
+    def __init__(self, library: Library, thumbnails: ThumbnailCache) -> None:
+        super().__init__()
+        self.library = library
+        self.thumbnails = thumbnails
+        self._ids: list[int] = []
+        self._row_of: dict[int, int] = {}
+        self._records: dict[int, PhotoRecord] = {}
+        self._placeholder = _placeholder()
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    # -- what is shown ---------------------------------------------------------------------------------------
+
+    def show_ids(self, ids: list[int]) -> None:
+        """Show these photos, in this order."""
+        self.beginResetModel()
+        self._ids = ids
+        self._row_of = {photo_id: row for row, photo_id in enumerate(ids)}
+        self._records = {}
+        self.endResetModel()
+
+    def ids(self) -> list[int]:
+        """The ids shown, in order."""
+        return list(self._ids)
+
+    def record(self, row: int) -> PhotoRecord | None:
+        """The record at ``row`` (loading its page if needed)."""
+        if not 0 <= row < len(self._ids):
+            return None
+        photo_id = self._ids[row]
+        if photo_id not in self._records:
+            start = max(0, row - PAGE // 4)
+            self._records.update(self.library.records(self._ids[start : start + PAGE]))
+        return self._records.get(photo_id)
+
+    def refresh(self, paths: set[str]) -> None:
+        """Reload the given photos (they were captioned or edited) and repaint their rows."""
+        changed = [pid for pid, rec in self._records.items() if rec.path in paths]
+        for photo_id in changed:
+            del self._records[photo_id]
+            self.thumbnails.forget(photo_id)
+            index = self.index(self._row_of[photo_id])
+            self.dataChanged.emit(index, index)
+
+    # -- QAbstractListModel ----------------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        record = self.record(index.row()) if index.isValid() else None
+        if record is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return record.caption or ("could not be captioned" if record.status == PhotoStatus.FAILED else "…")
+        if role == Qt.ItemDataRole.DecorationRole:
+            image = self.thumbnails.get(record.id, record.path, record.size, str(record.captioned_at or record.id))
+            return QPixmap.fromImage(image) if image is not None else self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{record.path}\n{record.caption or ''}\n{record.error or ''}".strip()
+        if role == STATUS_ROLE:
+            return badge(record)
+        if role == RECORD_ROLE:
+            return record
+        return None
+
+    def _thumbnail_ready(self, photo_id: int) -> None:
+        row = self._row_of.get(photo_id)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+def _placeholder() -> QPixmap:
+    pixmap = QPixmap(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 2 // 3)
+    pixmap.fill(QColor("#3a3d41"))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#6b7075"))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "loading…")
+    painter.end()
+    return pixmap

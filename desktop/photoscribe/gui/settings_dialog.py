@@ -1,0 +1,80 @@
+"""The settings dialog: model, device, precision, batch size, prompt, length, settle time; saved as TOML."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from photoscribe.config import DEVICES, PRECISIONS, Settings
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of :class:`Settings`; :meth:`settings` returns the result."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("PhotoScribe settings")
+        self._original = settings
+        self.model = QLineEdit(settings.model)
+        self.model.setPlaceholderText("Hugging Face model id or a local folder")
+        self.device = _combo(DEVICES, settings.device)
+        self.precision = _combo(PRECISIONS, settings.precision)
+        self.batch_size = _spin(1, 256, settings.batch_size)
+        self.prompt = QLineEdit(settings.prompt)
+        self.prompt.setPlaceholderText('optional, e.g. "a photography of"')
+        self.max_length = _spin(0, 200, settings.max_length or 0)
+        self.max_length.setSpecialValueText("model's default")
+        self.settle = QDoubleSpinBox(minimum=0, maximum=600, value=settings.settle_seconds, suffix=" s")
+        form = QFormLayout(self)
+        form.addRow("Model", self.model)
+        form.addRow("Device", self.device)
+        form.addRow("Precision", self.precision)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Caption prompt", self.prompt)
+        form.addRow("Max caption length", self.max_length)
+        form.addRow("Wait for new files to settle", self.settle)
+        form.addRow(QLabel("Changes to the model, device or precision apply after a restart."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def settings(self) -> Settings:
+        """The settings as edited (validated)."""
+        edited = dataclasses.replace(
+            self._original,
+            model=self.model.text().strip() or self._original.model,
+            device=self.device.currentText(),
+            precision=self.precision.currentText(),
+            batch_size=self.batch_size.value(),
+            prompt=self.prompt.text().strip(),
+            max_length=self.max_length.value() or None,
+            settle_seconds=self.settle.value(),
+        )
+        edited.validate()
+        return edited
+
+
+def _combo(options: tuple[str, ...], current: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItems(list(options))
+    combo.setCurrentText(current)
+    return combo
+
+
+def _spin(low: int, high: int, value: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    return spin

@@ -1,0 +1,222 @@
+"""The desktop app with real widgets (offscreen), a real engine, watchdog and the tiny trained BLIP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
+
+from photoscribe.config import Settings  # noqa: E402
+from photoscribe.engine import Engine  # noqa: E402
+from photoscribe.gui.main_window import MainWindow  # noqa: E402
+from photoscribe.gui.photo_model import STATUS_ROLE  # noqa: E402
+from photoscribe.library import PhotoStatus  # noqa: E402
+from tests.test_engine import save_colour  # noqa: E402
+from tests.tiny_blip import COLOURS  # noqa: E402
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[[], MainWindow]]:  # type: ignore[no-untyped-def]
+    windows: list[MainWindow] = []
+
+    def open_() -> MainWindow:
+        settings = Settings(
+            library=str(tmp_path / "library.sqlite3"), model=str(tiny_model_dir), precision="fp32", settle_seconds=0.3
+        )
+        window = MainWindow(Engine(settings, poll_seconds=0.2))
+        qtbot.addWidget(window)
+        window.show()
+        window.engine.start()
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+        window.engine.library.close()
+
+
+@pytest.fixture
+def colour_photos(tmp_path: Path) -> dict[str, list[Path]]:
+    folder = tmp_path / "shoot"
+    photos: dict[str, list[Path]] = {}
+    for i in range(8):
+        colour = list(COLOURS)[i % 4]
+        photos.setdefault(colour, []).append(save_colour(folder / f"DSC_{i:03d}.jpg", colour))
+    return photos
+
+
+def captions(window: MainWindow) -> list[str]:
+    model = window.model
+    return [str(model.index(row).data(Qt.ItemDataRole.DisplayRole)) for row in range(model.rowCount())]
+
+
+def row_of(window: MainWindow, path: Path) -> int:
+    return next(row for row in range(window.model.rowCount()) if window.model.record(row).path == str(path))
+
+
+def test_adding_a_folder_shows_captions_appearing_in_the_grid(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
+    window = open_window()
+    folder = colour_photos["red"][0].parent
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.model.rowCount() == 8, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: all(c.startswith("a photo of a") for c in captions(window)), timeout=WAIT_MS)
+    assert sorted(captions(window)) == sorted(f"a photo of a {c} wall" for c in COLOURS for _ in range(2))
+    assert window.count.text() == "8 photos"
+    assert "(8)" in window.folders.list.item(1).text()
+    new = save_colour(folder / "DSC_100.jpg", "green")  # watched: a new photo slides in
+    qtbot.waitUntil(lambda: window.model.rowCount() == 9 and window.model.record(0).path == str(new), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: captions(window)[0] == "a photo of a green wall", timeout=WAIT_MS)
+
+
+def test_typing_a_search_shows_exactly_the_matching_photos(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
+    window = open_window()
+    window.add_folder(str(colour_photos["red"][0].parent))
+    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 8, timeout=WAIT_MS)
+    qtbot.keyClicks(window.search, "red")
+    expected = sorted(str(p) for p in colour_photos["red"])
+    qtbot.waitUntil(lambda: sorted(window.model.record(r).path for r in range(window.model.rowCount())) == expected)
+    assert window.count.text() == "2 photos"
+    window.search.clear()
+    qtbot.keyClicks(window.search, "wall -red -blue")
+    qtbot.waitUntil(lambda: window.count.text() == "4 photos")
+    window.search.clear()
+    window.status_filter.setCurrentText("Failed")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0)
+
+
+def test_an_edited_caption_survives_recaptioning_and_a_restart(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
+    window = open_window()
+    window.add_folder(str(colour_photos["red"][0].parent))
+    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 8, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 8, timeout=WAIT_MS)
+    photo = colour_photos["blue"][0]
+    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+    assert window.details.record.path == str(photo)
+    window.details.caption.setPlainText("Our blue front door")
+    qtbot.mouseClick(window.details.save_caption, Qt.MouseButton.LeftButton)
+    library = window.engine.library
+    qtbot.waitUntil(lambda: library.photo(photo).user_caption == "Our blue front door", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model.index(row_of(window, photo)).data(STATUS_ROLE) == "edited")
+    qtbot.mouseClick(window.details.recaption, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: library.photo(photo).revision == 2, timeout=WAIT_MS)
+    assert library.photo(photo).caption == "Our blue front door"
+    window.close()
+
+    reopened = open_window()
+    reopened.grid.setCurrentIndex(reopened.model.index(row_of(reopened, photo)))
+    assert reopened.details.caption.toPlainText() == "Our blue front door"
+    assert "model's caption: a photo of a blue wall" in reopened.details.provenance.text()
+    reopened.edit_caption(str(photo), "Front door")
+    qtbot.waitUntil(lambda: reopened.engine.library.photo(photo).user_caption == "Front door", timeout=WAIT_MS)
+    reopened.undo.undo()
+    qtbot.waitUntil(lambda: reopened.engine.library.photo(photo).user_caption == "Our blue front door", timeout=WAIT_MS)
+
+
+def test_pause_stops_new_work(qtbot, open_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = open_window()
+    folder = tmp_path / "later"
+    folder.mkdir()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: len(window.engine.library.folders()) == 1, timeout=WAIT_MS)
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    assert window.pause_button.text() == "Resume"
+    qtbot.waitUntil(lambda: window.state.text() == "Paused", timeout=WAIT_MS)
+    for i in range(3):
+        save_colour(folder / f"{i}.jpg", "yellow")
+    qtbot.waitUntil(lambda: window.engine.library.stats().pending == 3, timeout=WAIT_MS)
+    assert window.engine.wait_until_idle(60)
+    assert window.engine.library.stats().captioned == 0
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=WAIT_MS)
+    assert {window.model.index(r).data(STATUS_ROLE) for r in range(3)} == {"queued"}
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 3, timeout=WAIT_MS)
+
+
+def test_a_failed_photo_shows_its_reason(qtbot, open_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "card"
+    folder.mkdir()
+    broken = folder / "IMG_0001.jpg"
+    broken.write_bytes(b"")
+    window = open_window()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.engine.library.stats().failed == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1 and window.model.record(0).status == PhotoStatus.FAILED)
+    assert window.model.index(0).data(STATUS_ROLE) == "failed"
+    window.grid.setCurrentIndex(window.model.index(0))
+    assert window.details.error.text() == "Could not be captioned: the file is empty (0 bytes)"
+
+
+def test_the_gui_never_freezes_while_captioning(qtbot, open_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "many"
+    for i in range(80):
+        save_colour(folder / f"{i:03d}.jpg", list(COLOURS)[i % 4])
+    window = open_window()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer(window)
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 80, timeout=WAIT_MS)
+    timer.stop()
+    assert len(gaps) > 20
+    assert max(gaps) < 1.0, f"the GUI stalled for {max(gaps):.2f} s"
+
+
+@pytest.mark.slow
+def test_plain_photoscribe_opens_the_window(tmp_path: Path, tiny_model_dir: Path) -> None:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PHOTOSCRIBE_LIBRARY": str(tmp_path / "l.sqlite3"),
+        "PHOTOSCRIBE_MODEL": str(tiny_model_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "photoscribe", "--quit-after", "1500"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "l.sqlite3").exists()
+
+
+def test_bridge_delivers_events_in_slices(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.events import PhotoCaptioned
+    from photoscribe.gui.bridge import EVENTS_PER_TICK, EngineBridge
+
+    bridge = EngineBridge()
+    seen: list[str] = []
+    sizes: list[int] = []
+    bridge.photo_changed.connect(seen.append)
+    bridge.drained.connect(sizes.append)
+    threads = [
+        threading.Thread(target=lambda k=k: [bridge(PhotoCaptioned(f"{k}-{i}", "c", ())) for i in range(250)])
+        for k in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    qtbot.waitUntil(lambda: len(seen) == 500)
+    assert max(sizes) <= EVENTS_PER_TICK and len(sizes) >= 3
