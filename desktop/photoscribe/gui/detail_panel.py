@@ -126,7 +126,8 @@ class DetailPanel(QWidget):
 
 
 def _facts(record: PhotoRecord) -> str:
-    parts = [record.path, f"{record.size / 1_000_000:.1f} MB"]
+    size = f"{record.size / 1_000_000:.1f} MB" if record.size >= 1_000_000 else f"{record.size / 1000:.0f} kB"
+    parts = [record.path, size]
     if record.width and record.height:
         parts.append(f"{record.width} × {record.height}")
     if record.taken_at:

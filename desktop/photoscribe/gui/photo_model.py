@@ -41,7 +41,8 @@ class PhotoListModel(QAbstractListModel):
         self._ids: list[int] = []
         self._row_of: dict[int, int] = {}
         self._records: dict[int, PhotoRecord] = {}
-        self._placeholder = _placeholder()
+        self._placeholder = _placeholder("loading…")
+        self._no_preview = _placeholder("no preview")
         thumbnails.ready.connect(self._thumbnail_ready)
 
     # -- what is shown ---------------------------------------------------------------------------------------
@@ -90,7 +91,9 @@ class PhotoListModel(QAbstractListModel):
             return record.caption or ("could not be captioned" if record.status == PhotoStatus.FAILED else "…")
         if role == Qt.ItemDataRole.DecorationRole:
             image = self.thumbnails.get(record.id, record.path, record.size, str(record.captioned_at or record.id))
-            return QPixmap.fromImage(image) if image is not None else self._placeholder
+            if image is not None:
+                return QPixmap.fromImage(image)
+            return self._no_preview if self.thumbnails.unreadable(record.id) else self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{record.path}\n{record.caption or ''}\n{record.error or ''}".strip()
         if role == STATUS_ROLE:
@@ -106,11 +109,11 @@ class PhotoListModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-def _placeholder() -> QPixmap:
+def _placeholder(text: str) -> QPixmap:
     pixmap = QPixmap(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 2 // 3)
     pixmap.fill(QColor("#3a3d41"))
     painter = QPainter(pixmap)
     painter.setPen(QColor("#6b7075"))
-    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "loading…")
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, text)
     painter.end()
     return pixmap

@@ -20,7 +20,7 @@ THUMBNAIL_EDGE = 256
 
 
 class ThumbnailCache(QObject):
-    """Thumbnails by photo id; ``ready(photo_id)`` fires (GUI thread) when one becomes available."""
+    """Thumbnails by photo id; ``ready(photo_id)`` fires (GUI thread) when one is loaded or found unreadable."""
 
     ready = Signal(int)
 
@@ -29,12 +29,13 @@ class ThumbnailCache(QObject):
         self.folder = folder
         self._images: dict[int, QImage] = {}
         self._loading: set[int] = set()
+        self._unreadable: set[int] = set()
         self._runner = TaskRunner(2, "thumbnail", self)
 
     def get(self, photo_id: int, path: str, size: int, mtime_key: str) -> QImage | None:
         """The thumbnail if it is loaded; otherwise start loading it and return ``None``."""
         image = self._images.get(photo_id)
-        if image is not None or photo_id in self._loading:
+        if image is not None or photo_id in self._loading or photo_id in self._unreadable:
             return image
         self._loading.add(photo_id)
         cache_file = (
@@ -47,9 +48,14 @@ class ThumbnailCache(QObject):
         """The thumbnail if it is already loaded (never starts loading)."""
         return self._images.get(photo_id)
 
+    def unreadable(self, photo_id: int) -> bool:
+        """True when the photo could not be decoded for a thumbnail."""
+        return photo_id in self._unreadable
+
     def forget(self, photo_id: int) -> None:
         """Drop a thumbnail (its photo changed)."""
         self._images.pop(photo_id, None)
+        self._unreadable.discard(photo_id)
 
     def shutdown(self) -> None:
         """Stop the loader threads."""
@@ -59,7 +65,9 @@ class ThumbnailCache(QObject):
         self._loading.discard(photo_id)
         if isinstance(result, QImage):
             self._images[photo_id] = result
-            self.ready.emit(photo_id)
+        else:
+            self._unreadable.add(photo_id)
+        self.ready.emit(photo_id)
 
 
 def _make(path: Path, cache_file: Path) -> QImage | None:
