@@ -357,3 +357,22 @@ def test_download_progress_is_reported_as_events() -> None:
     bar.update(2)
     bar.close()
     assert seen == [ModelDownload(1, 3), ModelDownload(3, 3)]
+
+
+def test_recaption_with_a_prompt_uses_it_once(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    photos = [save_colour(watched / f"{i}.jpg", "red") for i in range(3)]
+    engine, _ = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 3)
+    first = engine.library.photo(photos[0])
+    assert engine.recaption([first.id], prompt="a photography of") == 1
+    wait_for(lambda: engine.library.photo(photos[0]).revision == 2, what="re-caption with prompt")
+    record = engine.library.photo(photos[0])
+    assert record.caption == "a photography of a red wall"
+    assert record.settings["prompt"] == "a photography of"
+    assert record.keywords == ("red", "wall")
+    assert engine.library.photo(photos[1]).caption == "a photo of a red wall"
+    engine.recaption([first.id])  # the prompt was for one caption only
+    wait_for(lambda: engine.library.photo(photos[0]).revision == 3)
+    assert engine.library.photo(photos[0]).caption == "a photo of a red wall"

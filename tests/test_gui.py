@@ -220,3 +220,19 @@ def test_bridge_delivers_events_in_slices(qtbot) -> None:  # type: ignore[no-unt
         thread.join()
     qtbot.waitUntil(lambda: len(seen) == 500)
     assert max(sizes) <= EVENTS_PER_TICK and len(sizes) >= 3
+
+
+def test_recaption_with_a_prompt_from_the_detail_panel(qtbot, open_window, colour_photos, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QInputDialog
+
+    window = open_window()
+    window.add_folder(str(colour_photos["red"][0].parent))
+    qtbot.waitUntil(
+        lambda: window.model.rowCount() == 8 and window.engine.library.stats().captioned == 8, timeout=WAIT_MS
+    )
+    photo = colour_photos["yellow"][0]
+    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("a photography of", True))  # the user's answer
+    qtbot.mouseClick(window.details.recaption_prompt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.details.caption.toPlainText() == "a photography of a yellow wall", timeout=WAIT_MS)
+    assert 'prompt "a photography of"' in window.details.provenance.text()

@@ -41,9 +41,11 @@ def test_facts_report_upright_dimensions(samples: Path) -> None:
     assert (facts.width, facts.height) == (450, 600)
 
 
-def test_facts_read_the_capture_time_from_exif(samples: Path) -> None:
+def test_facts_read_the_capture_time_and_camera_from_exif(samples: Path) -> None:
     facts = read_facts(samples / "camera" / "Canon_40D.jpg")
     assert facts.taken_at is not None and facts.taken_at.year == 2008
+    assert facts.camera == "Canon EOS 40D"
+    assert read_facts(samples / "camera" / "Nikon_D70.jpg").camera == "NIKON D70"  # the make is in the model
 
 
 def test_big_jpegs_are_never_decoded_at_full_size(tmp_path: Path) -> None:

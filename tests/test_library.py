@@ -246,7 +246,14 @@ def test_a_version_1_library_is_migrated_and_keeps_its_captions(tmp_path: Path) 
     caption_all(library, {"a.jpg": "a red wall"})
     library.close()
     conn = sqlite3.connect(tmp_path / "old.sqlite3")
-    for table, column in (("folders", "polling"), ("folders", "paused"), ("captions", "revision")):
+    v1_lacks = (
+        ("folders", "polling"),
+        ("folders", "paused"),
+        ("captions", "revision"),
+        ("photos", "camera"),
+        ("photos", "prompt"),
+    )
+    for table, column in v1_lacks:
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()

@@ -157,6 +157,12 @@ class Engine:
             self._last_reconcile = float("-inf")
             self._wake.set()
 
+    def recaption(self, photo_ids: list[int], prompt: str | None = None) -> int:
+        """Queue photos again (optionally with a one-off prompt) and wake the caption thread; returns how many."""
+        queued = self.library.requeue(photo_ids, prompt)
+        self._wake.set()
+        return queued
+
     def ignore_own_write(self, path: Path) -> None:
         """Do not treat PhotoScribe's own write to ``path`` (metadata) as a change."""
         self._watcher.ignore_own_write(normalise(path))

@@ -46,6 +46,8 @@ MODEL_EDGE = 384
 #: the same captions as a full-size decode (48 of 48 24 MP photos in fp32; at 2x, 46 of 48) for half its cost.
 DRAFT_FACTOR = 3
 
+EXIF_MAKE = 0x010F
+EXIF_MODEL = 0x0110
 EXIF_DATETIME_ORIGINAL = 0x9003
 EXIF_DATETIME = 0x0132
 EXIF_IFD = 0x8769
@@ -58,6 +60,7 @@ class ImageFacts:
     width: int
     height: int
     taken_at: datetime | None
+    camera: str | None = None  # EXIF Make and Model, e.g. "Canon EOS 40D"
 
 
 def is_image_name(path: Path) -> bool:
@@ -95,13 +98,13 @@ def decodes(path: Path | str) -> bool:
 
 
 def read_facts(path: Path | str) -> ImageFacts:
-    """Upright width and height and the EXIF capture time of ``path``, reading only the header."""
+    """Upright width and height, EXIF capture time and camera of ``path``, reading only the header."""
     with _open(path) as img:
         width, height = img.size
         exif = _exif(img)
         if exif.get(0x0112) in (5, 6, 7, 8):  # orientations that swap width and height
             width, height = height, width
-        return ImageFacts(width=width, height=height, taken_at=_taken_at(exif))
+        return ImageFacts(width=width, height=height, taken_at=_taken_at(exif), camera=_camera(exif))
 
 
 def upright(img: Image.Image) -> Image.Image:
@@ -194,6 +197,14 @@ def _taken_at(exif: dict[int, object]) -> datetime | None:
             except ValueError:
                 continue
     return None
+
+
+def _camera(exif: dict[int, object]) -> str | None:
+    """ "Make Model" from EXIF, without the make repeated ("Canon Canon EOS 40D" -> "Canon EOS 40D")."""
+    make, model = (str(exif.get(tag) or "").strip("\x00 ") for tag in (EXIF_MAKE, EXIF_MODEL))
+    if model.lower().startswith(make.lower().split(" ")[0]) and make:
+        make = ""
+    return " ".join(part for part in (make, model) if part)[:128] or None
 
 
 def _reason(exc: BaseException) -> str:

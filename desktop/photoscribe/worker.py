@@ -8,6 +8,7 @@ the batch is halved (and stays halved) instead of failing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -122,18 +123,26 @@ class CaptionWorker:
             except Exception as exc:  # an unexpected decoder error must fail this photo alone
                 log.exception("unexpected error decoding %s", photo.path)
                 failed.append((photo, f"unexpected error while decoding ({type(exc).__name__}: {exc})"))
-        captioned, model_failures = self._caption(images)
-        failed += model_failures
+        captioned: list[tuple[ClaimedPhoto, str]] = []
+        for prompt in dict.fromkeys(photo.prompt for photo, _ in images):  # one call per prompt, usually one
+            group = [item for item in images if item[0].prompt == prompt]
+            ok, bad = self._caption(group, self._settings_for(group[0][0]))
+            captioned += ok
+            failed += bad
         return BatchOutcome(self._store(captioned, failed), failed)
 
+    def _settings_for(self, photo: ClaimedPhoto) -> CaptionSettings:
+        """The worker's settings, with the photo's one-off prompt when the user asked for one."""
+        return self.settings if photo.prompt is None else dataclasses.replace(self.settings, prompt=photo.prompt)
+
     def _caption(
-        self, images: list[tuple[ClaimedPhoto, Image.Image]]
+        self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings
     ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
         """Caption in one call; on out-of-memory halve the batch (and later batches), on other errors go one by one."""
         if not images:
             return [], []
         try:
-            captions = self.captioner.caption([img for _, img in images], self.settings)
+            captions = self.captioner.caption([img for _, img in images], settings)
             return [(photo, text) for (photo, _), text in zip(images, captions)], []
         except torch.OutOfMemoryError:
             if len(images) == 1:
@@ -151,7 +160,7 @@ class CaptionWorker:
         captioned: list[tuple[ClaimedPhoto, str]] = []
         failed: list[tuple[ClaimedPhoto, str]] = []
         for part in parts:
-            ok, bad = self._caption(part)
+            ok, bad = self._caption(part, settings)
             captioned += ok
             failed += bad
         return captioned, failed
@@ -159,16 +168,15 @@ class CaptionWorker:
     def _store(
         self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]
     ) -> list[tuple[ClaimedPhoto, CaptionResult]]:
-        described = self.captioner.describe(self.settings)
         results = [
             (
                 photo,
                 CaptionResult(
                     photo_id=photo.id,
                     caption=text,
-                    keywords=keywords_from_caption(text, ignore=self.settings.prompt),
+                    keywords=keywords_from_caption(text, ignore=self._settings_for(photo).prompt),
                     model_ref=self.captioner.model_ref,
-                    settings=described,
+                    settings=self.captioner.describe(self._settings_for(photo)),
                 ),
             )
             for photo, text in captioned

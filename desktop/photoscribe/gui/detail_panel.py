@@ -9,6 +9,7 @@ from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -26,7 +27,7 @@ class DetailPanel(QWidget):
 
     caption_edited = Signal(str, str)  # path, new caption ("" = back to the model's)
     keywords_edited = Signal(str, list)  # path, keywords ([] = back to the model's)
-    recaption_requested = Signal(str)  # path
+    recaption_requested = Signal(str, object)  # path, one-off prompt (None: the settings' prompt)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,8 @@ class DetailPanel(QWidget):
         self.facts = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.provenance = QLabel(wordWrap=True)
         self.recaption = QPushButton("Re-caption")
+        self.recaption_prompt = QPushButton("With prompt…")
+        self.recaption_prompt.setToolTip('Re-caption once, continuing a text such as "a photography of"')
         self.open_file = QPushButton("Open")
         self.show_folder = QPushButton("Show in folder")
         self._layout()
@@ -57,7 +60,7 @@ class DetailPanel(QWidget):
         buttons.addWidget(self.save_caption)
         buttons.addWidget(self.use_model)
         actions = QHBoxLayout()
-        for button in (self.recaption, self.open_file, self.show_folder):
+        for button in (self.recaption, self.recaption_prompt, self.open_file, self.show_folder):
             actions.addWidget(button)
         form = QFormLayout()
         form.addRow("Keywords", self.keywords)
@@ -72,7 +75,8 @@ class DetailPanel(QWidget):
         self.save_caption.clicked.connect(self._save_caption)
         self.use_model.clicked.connect(lambda: self._emit_caption(""))
         self.keywords.editingFinished.connect(self._save_keywords)
-        self.recaption.clicked.connect(lambda: self.record and self.recaption_requested.emit(self.record.path))
+        self.recaption.clicked.connect(lambda: self.record and self.recaption_requested.emit(self.record.path, None))
+        self.recaption_prompt.clicked.connect(self._ask_prompt)
         self.open_file.clicked.connect(lambda: self.record and _open(Path(self.record.path)))
         self.show_folder.clicked.connect(lambda: self.record and _open(Path(self.record.path).parent))
 
@@ -110,6 +114,15 @@ class DetailPanel(QWidget):
         self.facts.setText(_facts(record))
         self.provenance.setText(_provenance(record))
 
+    def _ask_prompt(self) -> None:
+        if self.record is None:
+            return
+        prompt, ok = QInputDialog.getText(
+            self, "Re-caption with a prompt", "The caption starts with:", text="a photography of"
+        )
+        if ok and prompt.strip():
+            self.recaption_requested.emit(self.record.path, prompt.strip())
+
     def _save_caption(self) -> None:
         self._emit_caption(self.caption.toPlainText().strip())
 
@@ -132,6 +145,8 @@ def _facts(record: PhotoRecord) -> str:
         parts.append(f"{record.width} × {record.height}")
     if record.taken_at:
         parts.append(f"taken {record.taken_at:%Y-%m-%d %H:%M}")
+    if record.camera:
+        parts.append(record.camera)
     return "\n".join(parts)
 
 

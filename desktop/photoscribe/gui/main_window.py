@@ -296,18 +296,16 @@ class MainWindow(QMainWindow):
     def _edit_keywords(self, path: str, words: list) -> None:  # type: ignore[type-arg]
         self.writes.run(lambda: self.library.set_user_keywords(path, words), lambda **r: self._saved(path, **r))
 
-    def _recaption(self, path: str) -> None:
+    def _recaption(self, path: str, prompt: str | None = None) -> None:
         record = self.library.photo(path)
         if record is not None:
-            self.writes.run(lambda: self.library.requeue([record.id]), lambda **r: self._saved(path, **r))
+            self.writes.run(lambda: self.engine.recaption([record.id], prompt), lambda **r: self._saved(path, **r))
 
     def _saved(self, path: str, result: object, error: object) -> None:
         if error is not None:
             QMessageBox.warning(self, APP_NAME, f"Could not save: {error}")
         self._changed_paths.add(path)
         self._apply_changes(0)
-        if not self.pause_button.isChecked():
-            self.engine.resume()
 
     def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()

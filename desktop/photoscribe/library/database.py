@@ -48,11 +48,18 @@ def _folder_options_and_caption_revisions(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _camera_and_prompt(conn: Connection) -> None:
+    """The camera that took a photo, and a one-off prompt for its next caption."""
+    conn.execute(text("ALTER TABLE photos ADD COLUMN camera VARCHAR(128)"))
+    conn.execute(text("ALTER TABLE photos ADD COLUMN prompt TEXT"))
+
+
 #: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
 #: edit. A new library is created from the models at the latest version and runs none of them.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_folder_options_and_caption_revisions", _folder_options_and_caption_revisions),
+    ("0003_camera_and_prompt", _camera_and_prompt),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

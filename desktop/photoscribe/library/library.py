@@ -215,14 +215,17 @@ class Library:
             )
             return result.rowcount or 0
 
-    def requeue(self, photo_ids: Iterable[int]) -> int:
-        """Queue photos for captioning again (the user asked, e.g. to retry failures); returns how many."""
+    def requeue(self, photo_ids: Iterable[int], prompt: str | None = None) -> int:
+        """Queue photos for captioning again (the user asked, e.g. to retry failures); returns how many.
+
+        ``prompt`` is used for these photos' next caption instead of the settings' prompt.
+        """
         ids = list(photo_ids)
         with self.db.writing() as session:
             result = session.execute(
                 update(Photo)
                 .where(Photo.id.in_(ids), Photo.status != PhotoStatus.MISSING)
-                .values(status=PhotoStatus.PENDING, error=None, claimed_at=None)
+                .values(status=PhotoStatus.PENDING, error=None, claimed_at=None, prompt=prompt)
             )
             return result.rowcount or 0
 
@@ -243,7 +246,7 @@ class Library:
             claimed_at = now()
             for photo in photos:
                 photo.status, photo.claimed_at = PhotoStatus.RUNNING, claimed_at
-            return [ClaimedPhoto(photo.id, Path(photo.path)) for photo in photos]
+            return [ClaimedPhoto(photo.id, Path(photo.path), photo.prompt) for photo in photos]
 
     def release(self, photo_ids: Iterable[int]) -> None:
         """Give claimed photos back to the queue unprocessed (a worker stopping early)."""
@@ -410,9 +413,9 @@ def _read_facts_into(photo: Photo, path: Path) -> None:
     try:
         facts = read_facts(path)
     except UnreadableImageError:
-        photo.width = photo.height = photo.taken_at = None  # the worker records why when it tries to decode
+        photo.width = photo.height = photo.taken_at = photo.camera = None  # the worker says why when it decodes
         return
-    photo.width, photo.height, photo.taken_at = facts.width, facts.height, facts.taken_at
+    photo.width, photo.height, photo.taken_at, photo.camera = facts.width, facts.height, facts.taken_at, facts.camera
 
 
 def _store_caption(session: Session, photo: Photo, result: CaptionResult) -> None:
@@ -425,7 +428,7 @@ def _store_caption(session: Session, photo: Photo, result: CaptionResult) -> Non
     photo.caption.revision = (photo.caption.revision or 0) + 1
     _replace_keywords(session, photo, KeywordSource.MODEL, result.keywords)
     if photo.status == PhotoStatus.RUNNING:
-        photo.status, photo.error, photo.claimed_at = PhotoStatus.DONE, None, None
+        photo.status, photo.error, photo.claimed_at, photo.prompt = PhotoStatus.DONE, None, None, None
     session.flush()
     _reindex(session, photo)
 
@@ -498,4 +501,5 @@ def _record(photo: Photo) -> PhotoRecord:
         settings=json.loads(caption.settings) if caption and caption.settings else None,
         captioned_at=caption.captioned_at if caption else None,
         revision=caption.revision if caption else 0,
+        camera=photo.camera,
     )

@@ -66,6 +66,8 @@ class Photo(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    camera: Mapped[str | None] = mapped_column(String(128))
+    prompt: Mapped[str | None] = mapped_column(Text)  # a one-off prompt for the next caption (re-caption with prompt)
     status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING)
     error: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[datetime] = mapped_column(DateTime)

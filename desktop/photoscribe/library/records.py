@@ -27,6 +27,7 @@ class PhotoRecord:
     settings: dict[str, object] | None = None
     captioned_at: datetime | None = None
     revision: int = 0  # how many times the model has captioned this photo
+    camera: str | None = None
 
     @property
     def caption(self) -> str | None:
@@ -71,6 +72,7 @@ class ClaimedPhoto:
 
     id: int
     path: Path
+    prompt: str | None = None  # a one-off prompt asked for this photo (None: the settings' prompt)
 
 
 @dataclass(frozen=True)
