@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 
 from photoscribe.config import Settings  # noqa: E402
 from photoscribe.engine import Engine  # noqa: E402
+from photoscribe.events import EngineState  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
 from photoscribe.gui.photo_model import STATUS_ROLE  # noqa: E402
 from photoscribe.library import PhotoStatus  # noqa: E402
@@ -236,3 +237,97 @@ def test_recaption_with_a_prompt_from_the_detail_panel(qtbot, open_window, colou
     qtbot.mouseClick(window.details.recaption_prompt, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.details.caption.toPlainText() == "a photography of a yellow wall", timeout=WAIT_MS)
     assert 'prompt "a photography of"' in window.details.provenance.text()
+
+
+def test_keyword_chips_edit_the_photos_keywords(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
+    window = open_window()
+    window.add_folder(str(colour_photos["red"][0].parent))
+    qtbot.waitUntil(
+        lambda: window.model.rowCount() == 8 and window.engine.library.stats().captioned == 8, timeout=WAIT_MS
+    )
+    photo = colour_photos["green"][1]
+    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+    chips = window.details.keywords
+    assert chips.keywords() == ["green", "wall"]
+    wall = chips.chips.item(1)
+    qtbot.mouseClick(chips.chips.viewport(), Qt.MouseButton.LeftButton, pos=chips.chips.visualItemRect(wall).center())
+    qtbot.keyClicks(chips.entry, "Garden")
+    qtbot.keyClick(chips.entry, Qt.Key.Key_Return)
+    library = window.engine.library
+    qtbot.waitUntil(lambda: library.photo(photo).keywords == ("green", "garden"), timeout=WAIT_MS)
+    assert [h.photo.path for h in library.search("garden")] == [str(photo)]
+
+
+def test_a_huge_library_loads_only_what_is_visible(qtbot, tmp_path: Path, tiny_model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from photoscribe.gui.photo_model import PAGE
+    from photoscribe.library import Library
+    from photoscribe.library.models import Photo
+
+    library = Library(tmp_path / "big.sqlite3")
+    now = datetime(2026, 1, 1)
+    rows = [
+        {
+            "path": f"/photos/{i // 1000}/IMG_{i:06d}.jpg",
+            "size": 1,
+            "mtime": 0.0,
+            "status": "pending",
+            "added_at": now,
+            "updated_at": now,
+        }
+        for i in range(50_000)
+    ]
+    with library.db.writing() as session:  # bulk fixture: 50,000 registered photos without 50,000 files
+        session.execute(insert(Photo), rows)
+    settings = Settings(library=str(library.path), model=str(tiny_model_dir))
+    engine = Engine(settings, library=library)
+    window = MainWindow(engine)  # the engine is not started: this test is about the view alone
+    qtbot.addWidget(window)
+    fetched: list[int] = []
+    real_records = library.records
+    library.records = lambda ids: (fetched.append(len(ids)), real_records(ids))[1]  # type: ignore[method-assign]
+    window.show()
+    assert window.model.rowCount() == 50_000 and window.count.text() == "50000 photos"
+    qtbot.waitUntil(lambda: len(fetched) >= 1)  # the first screen was painted
+    first_screen = len(fetched)
+    window.grid.scrollToBottom()
+    qtbot.waitUntil(lambda: len(fetched) > first_screen)  # the last screen was painted
+    assert window.grid.indexAt(window.grid.viewport().rect().bottomLeft()).row() > 49_000
+    assert sum(fetched) <= 6 * PAGE, f"{sum(fetched)} records read for two screens of photos"
+    window.close()
+    library.close()
+
+
+def test_settings_dialog_saves_to_the_settings_file(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.config import load_settings
+    from photoscribe.gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.batch_size.setValue(16)
+    dialog.precision.setCurrentText("fp32")
+    dialog.prompt.setText("a photography of")
+    from photoscribe.config import save_settings
+
+    save_settings(dialog.settings())
+    saved = load_settings()
+    assert (saved.batch_size, saved.precision, saved.prompt, saved.max_length) == (16, "fp32", "a photography of", None)
+
+
+def test_the_first_model_download_shows_a_progress_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.events import ModelDownload, StateChanged
+
+    window = MainWindow(Engine(Settings(library=str(tmp_path / "l.sqlite3"))))  # not started: events come from here
+    qtbot.addWidget(window)
+    window.show()
+    window.bridge(ModelDownload(2, 7))
+    qtbot.waitUntil(lambda: window._download is not None and window._download.value() == 2)
+    assert window._download.maximum() == 7 and "Downloading" in window._download.labelText()
+    window.bridge(StateChanged(EngineState.CAPTIONING, "cpu bf16"))
+    qtbot.waitUntil(lambda: window._download is None)
+    assert window.hardware.text() == "cpu bf16"
+    window.close()
+    window.engine.library.close()

@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from photoscribe.gui.keyword_chips import KeywordChips
 from photoscribe.gui.photo_model import badge
 from photoscribe.library import PhotoRecord
 
@@ -40,8 +40,7 @@ class DetailPanel(QWidget):
         self.caption.setFixedHeight(80)
         self.save_caption = QPushButton("Save caption")
         self.use_model = QPushButton("Use model's caption")
-        self.keywords = QLineEdit()
-        self.keywords.setPlaceholderText("keywords, separated by commas")
+        self.keywords = KeywordChips()
         self.error = QLabel(wordWrap=True)
         self.error.setStyleSheet("color: #d64545")
         self.facts = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -74,7 +73,7 @@ class DetailPanel(QWidget):
     def _connect(self) -> None:
         self.save_caption.clicked.connect(self._save_caption)
         self.use_model.clicked.connect(lambda: self._emit_caption(""))
-        self.keywords.editingFinished.connect(self._save_keywords)
+        self.keywords.changed.connect(self._save_keywords)
         self.recaption.clicked.connect(lambda: self.record and self.recaption_requested.emit(self.record.path, None))
         self.recaption_prompt.clicked.connect(self._ask_prompt)
         self.open_file.clicked.connect(lambda: self.record and _open(Path(self.record.path)))
@@ -98,7 +97,7 @@ class DetailPanel(QWidget):
             for label in (self.status, self.error, self.facts, self.provenance):
                 label.clear()
             self.caption.clear()
-            self.keywords.clear()
+            self.keywords.set_keywords([])
             return
         if thumbnail is not None:
             self.preview.setPixmap(
@@ -109,7 +108,7 @@ class DetailPanel(QWidget):
         self.status.setText(f"<b>{Path(record.path).name}</b> &nbsp; {badge(record) or 'captioned'}")
         self.caption.setPlainText(record.caption or "")
         self.use_model.setEnabled(record.user_caption is not None)
-        self.keywords.setText(", ".join(record.keywords))
+        self.keywords.set_keywords(record.keywords)
         self.error.setText(f"Could not be captioned: {record.error}" if record.error else "")
         self.facts.setText(_facts(record))
         self.provenance.setText(_provenance(record))
@@ -130,11 +129,8 @@ class DetailPanel(QWidget):
         if self.record is not None:
             self.caption_edited.emit(self.record.path, text)
 
-    def _save_keywords(self) -> None:
-        if self.record is None:
-            return
-        words = [w.strip() for w in self.keywords.text().split(",") if w.strip()]
-        if tuple(w.lower() for w in words) != self.record.keywords:
+    def _save_keywords(self, words: list[str]) -> None:
+        if self.record is not None and tuple(words) != self.record.keywords:
             self.keywords_edited.emit(self.record.path, words)
 
 

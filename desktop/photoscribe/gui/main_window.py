@@ -82,8 +82,6 @@ class MainWindow(QMainWindow):
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
-        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
-        self.grid.setBatchSize(200)
         self.grid.setGridSize(CELL)
         self.grid.setIconSize(QSize(204, 150))
         self.grid.setMovement(QListView.Movement.Static)

@@ -1,0 +1,60 @@
+"""Keywords as chips: click a chip to remove it, type in the box and press Enter to add one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QLineEdit, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+CHIP_STYLE = """
+QListWidget { background: transparent; border: none; }
+QListWidget::item { background: #3b6ea5; color: white; border-radius: 9px; padding: 2px 8px; margin: 2px; }
+QListWidget::item:hover { background: #d64545; }
+"""
+
+
+class KeywordChips(QWidget):
+    """Editable keyword chips; ``changed(list)`` carries the whole new list after each edit."""
+
+    changed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.chips = QListWidget()
+        self.chips.setFlow(QListView.Flow.LeftToRight)
+        self.chips.setWrapping(True)
+        self.chips.setResizeMode(QListView.ResizeMode.Adjust)
+        self.chips.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chips.setStyleSheet(CHIP_STYLE)
+        self.chips.setMinimumHeight(56)
+        self.chips.setToolTip("Click a keyword to remove it")
+        self.entry = QLineEdit(placeholderText="Add a keyword and press Enter")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.chips)
+        layout.addWidget(self.entry)
+        self.chips.itemClicked.connect(self._remove)
+        self.entry.returnPressed.connect(self._add)
+
+    def set_keywords(self, keywords: list[str] | tuple[str, ...]) -> None:
+        """Show these keywords (does not emit ``changed``)."""
+        self.chips.clear()
+        for word in keywords:
+            item = QListWidgetItem(f"{word}  ×")
+            item.setData(Qt.ItemDataRole.UserRole, word)
+            item.setSizeHint(QSize(self.fontMetrics().horizontalAdvance(f"{word}  ×") + 24, 24))
+            self.chips.addItem(item)
+
+    def keywords(self) -> list[str]:
+        """The keywords shown, in order."""
+        return [self.chips.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.chips.count())]
+
+    def _remove(self, item: QListWidgetItem) -> None:
+        self.chips.takeItem(self.chips.row(item))
+        self.changed.emit(self.keywords())
+
+    def _add(self) -> None:
+        word = self.entry.text().strip().lower()
+        self.entry.clear()
+        if word and word not in self.keywords():
+            self.set_keywords([*self.keywords(), word])
+            self.changed.emit(self.keywords())
