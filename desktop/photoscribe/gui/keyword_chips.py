@@ -25,7 +25,8 @@ class KeywordChips(QWidget):
         self.chips.setResizeMode(QListView.ResizeMode.Adjust)
         self.chips.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chips.setStyleSheet(CHIP_STYLE)
-        self.chips.setMinimumHeight(56)
+        self.chips.setMinimumHeight(32)
+        self.chips.setMaximumHeight(84)
         self.chips.setToolTip("Click a keyword to remove it")
         self.entry = QLineEdit(placeholderText="Add a keyword and press Enter")
         layout = QVBoxLayout(self)
@@ -41,7 +42,7 @@ class KeywordChips(QWidget):
         for word in keywords:
             item = QListWidgetItem(f"{word}  ×")
             item.setData(Qt.ItemDataRole.UserRole, word)
-            item.setSizeHint(QSize(self.fontMetrics().horizontalAdvance(f"{word}  ×") + 24, 24))
+            item.setSizeHint(QSize(self.fontMetrics().horizontalAdvance(f"{word}  ×") + 40, 26))
             self.chips.addItem(item)
 
     def keywords(self) -> list[str]:
