@@ -72,6 +72,15 @@ def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., 
         engine.library.close()
 
 
+def started(make_engine, folder: Path, captioned: int, **options: object) -> tuple[Engine, Recorder]:  # type: ignore[no-untyped-def]
+    """An engine watching ``folder`` once ``captioned`` photos are captioned."""
+    engine, events = make_engine(**options)
+    engine.add_folder(folder)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == captioned, what=f"{captioned} captions")
+    return engine, events
+
+
 @pytest.fixture
 def watched(tmp_path: Path) -> Path:
     folder = tmp_path / "watched"
@@ -145,10 +154,7 @@ def test_a_file_written_slowly_is_not_captioned_until_complete(make_engine, watc
 
 def test_a_move_keeps_the_caption_and_a_delete_marks_missing(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
     photo = save_colour(watched / "a.jpg", "green")
-    engine, _ = make_engine()
-    engine.add_folder(watched)
-    engine.start()
-    wait_for(lambda: engine.library.stats().captioned == 1)
+    engine, _ = started(make_engine, watched, 1)
     engine.library.set_user_caption(photo, "the green door")
     moved = watched / "renamed" / "door.jpg"
     moved.parent.mkdir()
@@ -181,10 +187,7 @@ def test_hidden_and_temporary_files_are_ignored(make_engine, watched: Path) -> N
 
 def test_own_writes_are_ignored(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
     photo = save_colour(watched / "a.jpg", "red")
-    engine, _ = make_engine()
-    engine.add_folder(watched)
-    engine.start()
-    wait_for(lambda: engine.library.stats().captioned == 1)
+    engine, _ = started(make_engine, watched, 1)
     engine.ignore_own_write(photo)
     with open(photo, "ab") as out:  # e.g. PhotoScribe writing metadata
         out.write(b"\0")
@@ -361,10 +364,7 @@ def test_download_progress_is_reported_as_events() -> None:
 
 def test_recaption_with_a_prompt_uses_it_once(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
     photos = [save_colour(watched / f"{i}.jpg", "red") for i in range(3)]
-    engine, _ = make_engine()
-    engine.add_folder(watched)
-    engine.start()
-    wait_for(lambda: engine.library.stats().captioned == 3)
+    engine, _ = started(make_engine, watched, 3)
     first = engine.library.photo(photos[0])
     assert engine.recaption([first.id], prompt="a photography of") == 1
     wait_for(lambda: engine.library.photo(photos[0]).revision == 2, what="re-caption with prompt")

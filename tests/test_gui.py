@@ -63,6 +63,21 @@ def captions(window: MainWindow) -> list[str]:
     return [str(model.index(row).data(Qt.ItemDataRole.DisplayRole)) for row in range(model.rowCount())]
 
 
+def captioned_window(qtbot, open_window, folder: Path, count: int = 8) -> MainWindow:  # type: ignore[no-untyped-def]
+    """A window on ``folder`` once its ``count`` photos are captioned and shown."""
+    window = open_window()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(
+        lambda: window.model.rowCount() == count and window.engine.library.stats().captioned == count, timeout=WAIT_MS
+    )
+    return window
+
+
+def select(window: MainWindow, photo: Path) -> None:
+    """Select ``photo`` in the grid, as a click would."""
+    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+
+
 def row_of(window: MainWindow, path: Path) -> int:
     return next(row for row in range(window.model.rowCount()) if window.model.record(row).path == str(path))
 
@@ -82,9 +97,7 @@ def test_adding_a_folder_shows_captions_appearing_in_the_grid(qtbot, open_window
 
 
 def test_typing_a_search_shows_exactly_the_matching_photos(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
-    window = open_window()
-    window.add_folder(str(colour_photos["red"][0].parent))
-    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 8, timeout=WAIT_MS)
+    window = captioned_window(qtbot, open_window, colour_photos["red"][0].parent)
     qtbot.keyClicks(window.search, "red")
     expected = sorted(str(p) for p in colour_photos["red"])
     qtbot.waitUntil(lambda: sorted(window.model.record(r).path for r in range(window.model.rowCount())) == expected)
@@ -98,12 +111,9 @@ def test_typing_a_search_shows_exactly_the_matching_photos(qtbot, open_window, c
 
 
 def test_an_edited_caption_survives_recaptioning_and_a_restart(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
-    window = open_window()
-    window.add_folder(str(colour_photos["red"][0].parent))
-    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 8, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 8, timeout=WAIT_MS)
+    window = captioned_window(qtbot, open_window, colour_photos["red"][0].parent)
     photo = colour_photos["blue"][0]
-    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+    select(window, photo)
     assert window.details.record.path == str(photo)
     window.details.caption.setPlainText("Our blue front door")
     qtbot.mouseClick(window.details.save_caption, Qt.MouseButton.LeftButton)
@@ -116,7 +126,7 @@ def test_an_edited_caption_survives_recaptioning_and_a_restart(qtbot, open_windo
     window.close()
 
     reopened = open_window()
-    reopened.grid.setCurrentIndex(reopened.model.index(row_of(reopened, photo)))
+    select(reopened, photo)
     assert reopened.details.caption.toPlainText() == "Our blue front door"
     assert "model's caption: a photo of a blue wall" in reopened.details.provenance.text()
     reopened.edit_caption(str(photo), "Front door")
@@ -226,13 +236,9 @@ def test_bridge_delivers_events_in_slices(qtbot) -> None:  # type: ignore[no-unt
 def test_recaption_with_a_prompt_from_the_detail_panel(qtbot, open_window, colour_photos, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QInputDialog
 
-    window = open_window()
-    window.add_folder(str(colour_photos["red"][0].parent))
-    qtbot.waitUntil(
-        lambda: window.model.rowCount() == 8 and window.engine.library.stats().captioned == 8, timeout=WAIT_MS
-    )
+    window = captioned_window(qtbot, open_window, colour_photos["red"][0].parent)
     photo = colour_photos["yellow"][0]
-    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+    select(window, photo)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("a photography of", True))  # the user's answer
     qtbot.mouseClick(window.details.recaption_prompt, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.details.caption.toPlainText() == "a photography of a yellow wall", timeout=WAIT_MS)
@@ -240,13 +246,9 @@ def test_recaption_with_a_prompt_from_the_detail_panel(qtbot, open_window, colou
 
 
 def test_keyword_chips_edit_the_photos_keywords(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
-    window = open_window()
-    window.add_folder(str(colour_photos["red"][0].parent))
-    qtbot.waitUntil(
-        lambda: window.model.rowCount() == 8 and window.engine.library.stats().captioned == 8, timeout=WAIT_MS
-    )
+    window = captioned_window(qtbot, open_window, colour_photos["red"][0].parent)
     photo = colour_photos["green"][1]
-    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
+    select(window, photo)
     chips = window.details.keywords
     assert chips.keywords() == ["green", "wall"]
     wall = chips.chips.item(1)
