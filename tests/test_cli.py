@@ -150,7 +150,7 @@ def test_export_csv_has_a_row_per_photo(cli: CliRunner, colour_folder: dict[str,
     code, _, err = cli("export", "--format", "csv", "-o", str(target))
     assert code == 0 and "Exported 12 photos" in err
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("path,caption,model_caption,user_caption,keywords,status,error")
+    assert lines[0].startswith("path,caption,model_caption,user_caption,file_caption,keywords,status,error")
     assert len(lines) == 13
     assert any(
         line.endswith(",") is False and "a photo of a red wall" in line and "red; wall" in line for line in lines

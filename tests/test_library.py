@@ -252,6 +252,7 @@ def test_a_version_1_library_is_migrated_and_keeps_its_captions(tmp_path: Path) 
         ("captions", "revision"),
         ("photos", "camera"),
         ("photos", "prompt"),
+        ("captions", "file_caption"),
     )
     for table, column in v1_lacks:
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

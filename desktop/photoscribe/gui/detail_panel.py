@@ -153,7 +153,9 @@ def _provenance(record: PhotoRecord) -> str:
     text = f"{record.model_ref} ({settings.get('hardware', '?')})"
     if settings.get("prompt"):
         text += f', prompt "{settings["prompt"]}"'
-    if record.user_caption is not None:
+    if record.user_caption is None and record.file_caption is not None:
+        text += "\nthe caption in force came with the file (its metadata or sidecar)"
+    if record.caption != record.model_caption:
         text += f"\nmodel's caption: {record.model_caption}"
     return text
 

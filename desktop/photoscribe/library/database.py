@@ -54,12 +54,18 @@ def _camera_and_prompt(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE photos ADD COLUMN prompt TEXT"))
 
 
+def _file_captions(conn: Connection) -> None:
+    """Captions found in the photos' own metadata, kept apart from the model's and the user's."""
+    conn.execute(text("ALTER TABLE captions ADD COLUMN file_caption TEXT"))
+
+
 #: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
 #: edit. A new library is created from the models at the latest version and runs none of them.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_folder_options_and_caption_revisions", _folder_options_and_caption_revisions),
     ("0003_camera_and_prompt", _camera_and_prompt),
+    ("0004_file_captions", _file_captions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

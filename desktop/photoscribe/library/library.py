@@ -31,6 +31,7 @@ from photoscribe.library.records import (
     Registration,
     SearchHit,
 )
+from photoscribe.metadata import read_file_metadata
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,12 @@ class Library:
         photo.updated_at = now()
         if outcome in (Registration.NEW, Registration.CHANGED):
             _read_facts_into(photo, path)
+            _read_file_metadata_into(session, photo, path)
             photo.status, photo.error = PhotoStatus.PENDING, None
         elif photo.status == PhotoStatus.MISSING:
             _bring_back(photo)
         session.flush()
-        if outcome in (Registration.NEW, Registration.MOVED):
+        if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
             _reindex(session, photo)
         return outcome
 
@@ -418,6 +420,18 @@ def _read_facts_into(photo: Photo, path: Path) -> None:
     photo.width, photo.height, photo.taken_at, photo.camera = facts.width, facts.height, facts.taken_at, facts.camera
 
 
+def _read_file_metadata_into(session: Session, photo: Photo, path: Path) -> None:
+    """Keep the caption and keywords the file (or its sidecar) already carries, marked as the file's."""
+    found = read_file_metadata(path)
+    if photo.caption is None and found.caption is None and not found.keywords:
+        return
+    session.flush()
+    if photo.caption is None:
+        photo.caption = Caption()
+    photo.caption.file_caption = found.caption
+    _replace_keywords(session, photo, KeywordSource.FILE, found.keywords)
+
+
 def _store_caption(session: Session, photo: Photo, result: CaptionResult) -> None:
     if photo.caption is None:
         photo.caption = Caption()
@@ -455,12 +469,13 @@ def _keywords_in_force(photo: Photo) -> tuple[str, ...]:
 
 def _reindex(session: Session, photo: Photo) -> None:
     caption = photo.caption
+    people_wrote = " ".join(c for c in (caption.user_caption, caption.file_caption) if c) if caption else ""
     search.index_photo(
         session,
         photo.id,
         Path(photo.path).name,
         caption.model_caption if caption else None,
-        caption.user_caption if caption else None,
+        people_wrote or None,  # the user's and the file's own captions weigh the same in search
         list(_keywords_in_force(photo)),
     )
 
@@ -502,4 +517,5 @@ def _record(photo: Photo) -> PhotoRecord:
         captioned_at=caption.captioned_at if caption else None,
         revision=caption.revision if caption else 0,
         camera=photo.camera,
+        file_caption=caption.file_caption if caption else None,
     )

@@ -82,7 +82,7 @@ class Photo(Base):
 
 
 class Caption(Base):
-    """A photo's captions: the model's, kept apart from the photographer's edit, which always wins."""
+    """A photo's captions: the model's, the one found in the file, and the photographer's edit, which wins."""
 
     __tablename__ = "captions"
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
@@ -91,6 +91,7 @@ class Caption(Base):
     settings: Mapped[str | None] = mapped_column(Text)  # JSON: hardware, prompt, max length, beams
     captioned_at: Mapped[datetime | None] = mapped_column(DateTime)
     user_caption: Mapped[str | None] = mapped_column(Text)
+    file_caption: Mapped[str | None] = mapped_column(Text)  # found in the photo's metadata or sidecar
     user_edited_at: Mapped[datetime | None] = mapped_column(DateTime)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # model captions made so far
 
@@ -98,8 +99,8 @@ class Caption(Base):
 
     @property
     def in_force(self) -> str | None:
-        """The caption to show and write: the user's edit when there is one, else the model's."""
-        return self.user_caption if self.user_caption is not None else self.model_caption
+        """The caption to show and write: the user's edit, else the file's own caption, else the model's."""
+        return next((c for c in (self.user_caption, self.file_caption, self.model_caption) if c is not None), None)
 
 
 class Keyword(Base):

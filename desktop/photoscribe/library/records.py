@@ -28,11 +28,12 @@ class PhotoRecord:
     captioned_at: datetime | None = None
     revision: int = 0  # how many times the model has captioned this photo
     camera: str | None = None
+    file_caption: str | None = None  # found in the photo's own metadata or its XMP sidecar
 
     @property
     def caption(self) -> str | None:
-        """The caption in force: the user's edit when there is one, else the model's."""
-        return self.user_caption if self.user_caption is not None else self.model_caption
+        """The caption in force: the user's edit, else the file's own caption, else the model's."""
+        return next((c for c in (self.user_caption, self.file_caption, self.model_caption) if c is not None), None)
 
 
 @dataclass(frozen=True)
