@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from photoscribe.captioning import Captioner  # noqa: E402
+from photoscribe.config import Settings  # noqa: E402
+from photoscribe.engine import Engine  # noqa: E402
+from tests.helpers import Recorder  # noqa: E402
 from tests.tiny_blip import RECIPE_VERSION, build_tiny_blip, colour_image  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
@@ -35,7 +39,8 @@ def tiny_model_dir(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPat
     import transformers
 
     key = f"tiny-blip-v{RECIPE_VERSION}-tf{transformers.__version__}"
-    cached = Path(pytestconfig.cache.mkdir(key)) / "model"
+    cache = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider: build it per session then
+    cached = (Path(cache.mkdir(key)) if cache else tmp_path_factory.mktemp("tiny-blip-cache")) / "model"
     if not (cached / "model.safetensors").exists():
         staging = tmp_path_factory.mktemp("tiny-blip")
         build_tiny_blip(staging / "model")
@@ -100,3 +105,36 @@ class CliRunner:
 def cli(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[CliRunner]:
     """A :class:`CliRunner` on a fresh library in the test's temp folder, using the tiny model."""
     yield CliRunner(tmp_path / "library.sqlite3", tiny_model_dir, capsys)
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., tuple[Engine, Recorder]]]:
+    engines: list[Engine] = []
+
+    def make(
+        settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None
+    ) -> tuple[Engine, Recorder]:
+        settings = Settings(
+            library=str(tmp_path / "library.sqlite3"),
+            model=str(tiny_model_dir),
+            precision="fp32",
+            batch_size=batch_size,
+            settle_seconds=settle,
+        )
+        engine = Engine(settings, captioner_factory=factory, poll_seconds=0.2)
+        recorder = Recorder()
+        engine.subscribe(recorder)
+        engines.append(engine)
+        return engine, recorder
+
+    yield make
+    for engine in engines:
+        engine.stop()
+        engine.library.close()
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Path:
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    return folder

@@ -4,94 +4,15 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from photoscribe.captioning import Captioner
-from photoscribe.config import Settings
-from photoscribe.engine import Engine
 from photoscribe.events import EngineError, EngineState, PhotoCaptioned, PhotoFailed, Progress, QueueEmpty
 from photoscribe.library import PhotoStatus
-from tests.tiny_blip import COLOURS, colour_image
-
-WAIT = 60.0  # generous ceiling for every condition wait; a passing run takes a fraction of it
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = WAIT, what: str = "condition") -> None:
-    """Wait until ``condition()`` is true, checking every 20 ms; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    done = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        done.wait(0.02)
-
-
-class Recorder:
-    """Collects engine events (they arrive on engine threads)."""
-
-    def __init__(self) -> None:
-        self.events: list[object] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, event: object) -> None:
-        with self.lock:
-            self.events.append(event)
-
-    def of(self, kind: type) -> list:  # type: ignore[type-arg]
-        with self.lock:
-            return [e for e in self.events if isinstance(e, kind)]
-
-
-@pytest.fixture
-def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., tuple[Engine, Recorder]]]:
-    engines: list[Engine] = []
-
-    def make(
-        settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None
-    ) -> tuple[Engine, Recorder]:
-        settings = Settings(
-            library=str(tmp_path / "library.sqlite3"),
-            model=str(tiny_model_dir),
-            precision="fp32",
-            batch_size=batch_size,
-            settle_seconds=settle,
-        )
-        engine = Engine(settings, captioner_factory=factory, poll_seconds=0.2)
-        recorder = Recorder()
-        engine.subscribe(recorder)
-        engines.append(engine)
-        return engine, recorder
-
-    yield make
-    for engine in engines:
-        engine.stop()
-        engine.library.close()
-
-
-def started(make_engine, folder: Path, captioned: int, **options: object) -> tuple[Engine, Recorder]:  # type: ignore[no-untyped-def]
-    """An engine watching ``folder`` once ``captioned`` photos are captioned."""
-    engine, events = make_engine(**options)
-    engine.add_folder(folder)
-    engine.start()
-    wait_for(lambda: engine.library.stats().captioned == captioned, what=f"{captioned} captions")
-    return engine, events
-
-
-@pytest.fixture
-def watched(tmp_path: Path) -> Path:
-    folder = tmp_path / "watched"
-    folder.mkdir()
-    return folder
-
-
-def save_colour(path: Path, colour: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    colour_image(colour, size=(64, 48)).save(path, format="JPEG", quality=92)
-    return path
+from tests.helpers import WAIT, save_colour, started, wait_for
+from tests.tiny_blip import COLOURS
 
 
 def test_existing_photos_are_caught_up_and_new_ones_captioned(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from photoscribe.events import EngineState  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
 from photoscribe.gui.photo_model import STATUS_ROLE  # noqa: E402
 from photoscribe.library import PhotoStatus  # noqa: E402
-from tests.test_engine import save_colour  # noqa: E402
+from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
 
 WAIT_MS = 60_000
@@ -312,11 +312,13 @@ def test_settings_dialog_saves_to_the_settings_file(qtbot) -> None:  # type: ign
     dialog.batch_size.setValue(16)
     dialog.precision.setCurrentText("fp32")
     dialog.prompt.setText("a photography of")
+    dialog.metadata.setCurrentText("sidecar")
     from photoscribe.config import save_settings
 
     save_settings(dialog.settings())
     saved = load_settings()
     assert (saved.batch_size, saved.precision, saved.prompt, saved.max_length) == (16, "fp32", "a photography of", None)
+    assert saved.write_metadata == "sidecar"
 
 
 def test_the_first_model_download_shows_a_progress_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

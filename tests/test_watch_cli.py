@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from photoscribe.library import Library
-from tests.test_engine import save_colour, wait_for
+from tests.helpers import save_colour, wait_for
 from tests.tiny_blip import COLOURS
 
 pytestmark = pytest.mark.slow

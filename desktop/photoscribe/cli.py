@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoscribe import __version__
-from photoscribe.config import DEVICES, PRECISIONS, Settings, load_settings
+from photoscribe.config import DEVICES, METADATA_MODES, PRECISIONS, Settings, load_settings
 from photoscribe.errors import PhotoScribeError
 from photoscribe.library import Library, PhotoRecord, Registration
 
@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--prompt", metavar="TEXT", help='start of every caption, e.g. "a photography of"')
     group.add_argument("--max-length", type=int, metavar="N", help="most tokens a caption may have")
     group.add_argument("--beams", type=int, metavar="N", dest="num_beams", help="beam search width (default greedy)")
+    group.add_argument(
+        "--write-metadata", choices=METADATA_MODES, help="also write captions into photos (embed) or sidecars"
+    )
     group.add_argument("-v", "--verbose", action="count", help="log more (-vv for debug)")
 
     parser = argparse.ArgumentParser(
@@ -112,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a new file must stay unchanged before it is captioned (default 2)",
     )
     cmd.set_defaults(handler=cmd_watch)
+
+    cmd = commands.add_parser(
+        "write-metadata", parents=[common], help="write the library's captions and keywords into photos or sidecars"
+    )
+    cmd.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: every captioned photo)")
+    cmd.set_defaults(handler=cmd_write_metadata)
 
     cmd = commands.add_parser("search", parents=[common], help="find photos by words in captions, keywords and names")
     cmd.add_argument("query", nargs="+", help='words, prefixes (bea*), "exact phrases", -excluded')
@@ -171,7 +180,9 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
             library.requeue(p.id for p in library.photos(status="failed"))
         pending = library.stats().pending
         summary = _caption_pending(library, settings, pending) if pending else None
-    _print_caption_summary(found, summary)
+        _print_caption_summary(found, summary)
+        if settings.write_metadata != "off" and summary and summary.captioned_ids:
+            _write_metadata(settings, list(library.records(summary.captioned_ids).values()), library)
     return EXIT_OK
 
 
@@ -255,6 +266,40 @@ def _print_event(event: object) -> None:
         print("All caught up; watching for new photos.", file=sys.stderr, flush=True)
     elif isinstance(event, StateChanged) and event.detail:
         print(f"{event.state}: {event.detail}", file=sys.stderr, flush=True)
+
+
+def cmd_write_metadata(args: argparse.Namespace, settings: Settings) -> int:
+    """Write captions (user edits win) into photos or sidecars, verifying each file."""
+    if settings.write_metadata == "off":
+        raise PhotoScribeError("say where to write: --write-metadata embed (into photos) or sidecar (XMP files)")
+    with Library(settings.library) as library:
+        records = [r for r in library.photos(status="done") if _selected(Path(r.path), args.paths)]
+        _write_metadata(settings, records, library)
+    return EXIT_OK
+
+
+def _selected(path: Path, wanted: list[str]) -> bool:
+    from photoscribe.library.library import normalise
+
+    return not wanted or any(path == normalise(w) or normalise(w) in path.parents for w in wanted)
+
+
+def _write_metadata(settings: Settings, records: list[PhotoRecord], library: Library) -> None:
+    """Write and report: written, already up to date, left unchanged with the reason."""
+    from photoscribe.metadata.sync import open_writer, write_records
+
+    writer = open_writer(settings)
+    try:
+        outcomes = write_records(writer, records, library)
+    finally:
+        writer.exiftool.close()
+    written = sum(o.written and not o.unchanged for o in outcomes)
+    unchanged = sum(o.unchanged for o in outcomes)
+    refused = [o for o in outcomes if not o.written]
+    mode = settings.write_metadata
+    print(f"Metadata ({mode}): written {written}, already up to date {unchanged}, left unchanged {len(refused)}.")
+    for outcome in refused:
+        print(f"  left unchanged: {outcome.path}: {outcome.reason}")
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -370,6 +415,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "max_length",
         "num_beams",
         "settle_seconds",
+        "write_metadata",
     )
     return load_settings().updated(**{name: getattr(args, name, None) for name in names})
 

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16", "mixed")
+METADATA_MODES = ("off", "sidecar", "embed")
 
 
 def data_dir() -> Path:
@@ -63,6 +64,10 @@ class Settings:
     num_beams: int | None = None
     settle_seconds: float = 2.0  # a new file must stay unchanged this long before it is captioned
     reconcile_minutes: float = 30.0  # watched folders are rescanned this often to catch lost events
+    write_metadata: str = "off"  # off | sidecar | embed: also put captions into the photos' metadata
+    sidecar_naming: str = "full"  # full: IMG_1.CR2.xmp (digiKam, darktable) | stem: IMG_1.xmp (Lightroom)
+    keep_mtime: bool = False  # keep a photo's modification time when writing metadata into it
+    metadata_backup: bool = False  # keep a copy of each photo before writing into it
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a value PhotoScribe cannot use."""
@@ -76,6 +81,10 @@ class Settings:
             raise ConfigError(f"max length must be at least 1, not {self.max_length}")
         if self.num_beams is not None and self.num_beams < 1:
             raise ConfigError(f"beams must be at least 1, not {self.num_beams}")
+        if self.write_metadata not in METADATA_MODES:
+            raise ConfigError(f"write_metadata must be one of {', '.join(METADATA_MODES)}, not {self.write_metadata!r}")
+        if self.sidecar_naming not in ("full", "stem"):
+            raise ConfigError(f"sidecar_naming must be full or stem, not {self.sidecar_naming!r}")
         if self.settle_seconds < 0 or self.reconcile_minutes <= 0:
             raise ConfigError("settle time must be 0 or more and the rescan interval more than 0")
 

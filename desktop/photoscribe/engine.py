@@ -32,6 +32,8 @@ from photoscribe.ingest import FolderWatcher, reconcile
 from photoscribe.ingest.watcher import POLL_SECONDS
 from photoscribe.library import Library
 from photoscribe.library.library import normalise
+from photoscribe.metadata import MetadataWriter
+from photoscribe.metadata.sync import open_writer, write_records
 from photoscribe.worker import BatchOutcome, CaptionWorker
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._last_reconcile = float("-inf")
         self._progress = _ProgressMeter()
+        self._metadata_writer: MetadataWriter | None = None
 
     # -- listeners ----------------------------------------------------------------------------------------
 
@@ -111,6 +114,8 @@ class Engine:
         self._watcher.stop()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._metadata_writer is not None:
+            self._metadata_writer.exiftool.close()
         self._set_state(EngineState.STOPPED)
 
     def pause(self) -> None:
@@ -254,9 +259,28 @@ class Engine:
             self._emit(PhotoCaptioned(str(photo.path), result.caption, tuple(result.keywords)))
         for photo, reason in outcome.failed:
             self._emit(PhotoFailed(str(photo.path), reason))
+        self._write_metadata([photo.id for photo, _ in outcome.captioned])
         done = len(outcome.captioned) + len(outcome.failed)
         self._emit(self._progress.advance(done, self.library.stats().pending))
         self._notify()
+
+    def _write_metadata(self, photo_ids: list[int]) -> None:
+        """With metadata writing on, put fresh captions into the photos (or sidecars), ignoring our own writes."""
+        if self.settings.write_metadata == "off" or not photo_ids:
+            return
+        if self._metadata_writer is None:
+            try:
+                self._metadata_writer = open_writer(self.settings)
+            except PhotoScribeError as exc:
+                self.settings.write_metadata = "off"
+                self._emit(EngineError(f"metadata writing is off: {exc}"))
+                return
+        records = list(self.library.records(photo_ids).values())
+        for record in records:
+            self.ignore_own_write(Path(record.path))
+        for outcome in write_records(self._metadata_writer, records, self.library):
+            if not outcome.written:
+                self._emit(EngineError(f"metadata not written for {outcome.path}: {outcome.reason}"))
 
     def _go_idle(self) -> None:
         if self._progress.done:

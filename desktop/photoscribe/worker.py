@@ -41,6 +41,7 @@ class RunSummary:
     """Totals of one :meth:`CaptionWorker.run`."""
 
     captioned: int = 0
+    captioned_ids: list[int] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     seconds: float = 0.0
 
@@ -94,6 +95,7 @@ class CaptionWorker:
                     outcome = self._process(current)
                     current = []
                     summary.captioned += len(outcome.captioned)
+                    summary.captioned_ids += [photo.id for photo, _ in outcome.captioned]
                     summary.failed += [(str(p.path), reason) for p, reason in outcome.failed]
                     if on_batch:
                         on_batch(outcome)

@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
             self.engine.settings.settle_seconds = settings.settle_seconds
             self.engine.settings.prompt = settings.prompt
             self.engine.settings.max_length = settings.max_length
+            self.engine.settings.write_metadata = settings.write_metadata
 
     # -- engine and background results ------------------------------------------------------------------------
 

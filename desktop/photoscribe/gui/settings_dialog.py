@@ -1,4 +1,4 @@
-"""The settings dialog: model, device, precision, batch size, prompt, length, settle time; saved as TOML."""
+"""The settings dialog: model, device, precision, batch size, prompt, length, settle time, metadata writing."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoscribe.config import DEVICES, PRECISIONS, Settings
+from photoscribe.config import DEVICES, METADATA_MODES, PRECISIONS, Settings
 
 
 class SettingsDialog(QDialog):
@@ -36,6 +36,11 @@ class SettingsDialog(QDialog):
         self.max_length = _spin(0, 200, settings.max_length or 0)
         self.max_length.setSpecialValueText("model's default")
         self.settle = QDoubleSpinBox(minimum=0, maximum=600, value=settings.settle_seconds, suffix=" s")
+        self.metadata = _combo(METADATA_MODES, settings.write_metadata)
+        self.metadata.setToolTip(
+            "off: captions stay in the library; sidecar: XMP files next to the photos; "
+            "embed: into the photos (verified, originals kept on any doubt; needs exiftool)"
+        )
         form = QFormLayout(self)
         form.addRow("Model", self.model)
         form.addRow("Device", self.device)
@@ -44,6 +49,7 @@ class SettingsDialog(QDialog):
         form.addRow("Caption prompt", self.prompt)
         form.addRow("Max caption length", self.max_length)
         form.addRow("Wait for new files to settle", self.settle)
+        form.addRow("Write captions into photos", self.metadata)
         form.addRow(QLabel("Changes to the model, device or precision apply after a restart."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -61,6 +67,7 @@ class SettingsDialog(QDialog):
             prompt=self.prompt.text().strip(),
             max_length=self.max_length.value() or None,
             settle_seconds=self.settle.value(),
+            write_metadata=self.metadata.currentText(),
         )
         edited.validate()
         return edited

@@ -169,6 +169,16 @@ class Library:
             _reindex(session, photo)
         return outcome
 
+    def note_own_write(self, path: Path | str) -> None:
+        """PhotoScribe itself rewrote this photo's metadata: take its new size, mtime and fingerprint as-is,
+        so that the change is not mistaken for a new version needing a new caption."""
+        key = normalise(path)
+        with self.db.writing() as session:
+            photo = session.scalar(select(Photo).where(Photo.path == str(key)))
+            if photo is not None:
+                stat = key.stat()
+                photo.size, photo.mtime, photo.content_hash = stat.st_size, stat.st_mtime, _fingerprint_or_none(key)
+
     def mark_missing(self, paths: Iterable[Path | str]) -> int:
         """Mark photos whose files are gone as missing (their captions are kept); returns how many."""
         keys = [str(normalise(p)) for p in paths]
@@ -518,4 +528,7 @@ def _record(photo: Photo) -> PhotoRecord:
         revision=caption.revision if caption else 0,
         camera=photo.camera,
         file_caption=caption.file_caption if caption else None,
+        file_keywords=tuple(
+            k.word for k in sorted(photo.keywords, key=lambda k: k.position) if k.source == KeywordSource.FILE
+        ),
     )

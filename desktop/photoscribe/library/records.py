@@ -29,6 +29,7 @@ class PhotoRecord:
     revision: int = 0  # how many times the model has captioned this photo
     camera: str | None = None
     file_caption: str | None = None  # found in the photo's own metadata or its XMP sidecar
+    file_keywords: tuple[str, ...] = ()  # keywords found there
 
     @property
     def caption(self) -> str | None:

@@ -1,0 +1,263 @@
+"""Writing captions and keywords into real camera files and XMP sidecars, verified with exiftool."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from photoscribe.metadata import MetadataWriter, WriteOptions
+from photoscribe.metadata.exiftool import ExifTool, exiftool_path
+
+CAPTION = "Grand-mère au jardin, 日本の庭 ✓"
+KEYWORDS = ["grand-mère", "jardin", "庭"]
+OUR_TAGS = {
+    "XMP-dc:Description",
+    "XMP-dc:Subject",
+    "IPTC:Caption-Abstract",
+    "IPTC:Keywords",
+    "IFD0:ImageDescription",
+    "IFD0:XPComment",
+    "IFD0:XPKeywords",
+    "XMP-photoscribe:Keywords",
+    "IPTC:CodedCharacterSet",
+    "IPTC:ApplicationRecordVersion",
+    "Photoshop:IPTCDigest",
+    "XMP-x:XMPToolkit",
+    "SourceFile",
+}
+
+
+@pytest.fixture(scope="module")
+def exiftool():  # type: ignore[no-untyped-def]
+    if exiftool_path() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("exiftool is missing in CI: .ci/run installs libimage-exiftool-perl")
+        pytest.skip("exiftool is not installed")
+    with ExifTool() as tool:
+        yield tool
+
+
+def reference_read(path: Path) -> dict[str, object]:
+    """exiftool in a separate process, as any other program would read the file."""
+    out = subprocess.run(["exiftool", "-j", "-a", "-G1", "-n", "-struct", str(path)], capture_output=True, text=True)
+    return json.loads(out.stdout)[0]
+
+
+def comparable(tags: dict[str, object]) -> dict[str, object]:
+    """Tags that must survive a write: not ours, not file-system facts, not block offsets."""
+    return {
+        k: v
+        for k, v in tags.items()
+        if k not in OUR_TAGS
+        and not k.startswith(("File:", "System:", "ExifTool:", "Composite:"))
+        and "Offset" not in k
+        and not k.endswith("Start")
+    }
+
+
+def pixels(path: Path) -> bytes:
+    with Image.open(path) as img:
+        return img.tobytes()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def copies(samples: Path, tmp_path: Path, *kinds: str) -> list[Path]:
+    out = []
+    for kind in kinds:
+        for source in sorted((samples / kind).glob("*.jpg")):
+            target = tmp_path / kind / source.name
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy2(source, target)
+            out.append(target)
+    return out
+
+
+def as_list(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [] if value is None else [str(value)]
+
+
+def test_embedding_into_every_camera_and_orientation_sample_loses_nothing(
+    exiftool, samples: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    for photo in copies(samples, tmp_path, "camera", "orientation"):
+        before, before_pixels = reference_read(photo), pixels(photo)
+        outcome = writer.write(photo, CAPTION, KEYWORDS)
+        assert outcome.written and outcome.target == photo, (photo.name, outcome.reason)
+        after = reference_read(photo)
+        for tag in ("XMP-dc:Description", "IPTC:Caption-Abstract", "IFD0:ImageDescription", "IFD0:XPComment"):
+            assert after[tag] == CAPTION, (photo.name, tag)
+        for tag in ("XMP-dc:Subject", "IPTC:Keywords"):
+            assert as_list(after[tag]) == KEYWORDS, (photo.name, tag)
+        assert after["IFD0:XPKeywords"] == ";".join(KEYWORDS)
+        lost = {k: v for k, v in comparable(before).items() if after.get(k) != v}
+        assert lost == {}, photo.name
+        assert pixels(photo) == before_pixels, photo.name
+
+
+def test_broken_exif_files_are_written_verified_or_left_byte_identical(exiftool, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    for photo in copies(samples, tmp_path, "invalid"):
+        before, before_digest, before_pixels = reference_read(photo), digest(photo), pixels(photo)
+        outcome = writer.write(photo, CAPTION, KEYWORDS)
+        if outcome.written:
+            after = reference_read(photo)
+            assert after["XMP-dc:Description"] == CAPTION, photo.name
+            assert {k: v for k, v in comparable(before).items() if after.get(k) != v} == {}, photo.name
+            assert pixels(photo) == before_pixels, photo.name
+        else:
+            assert outcome.reason, photo.name
+            assert digest(photo) == before_digest, photo.name
+        assert not list(photo.parent.glob(".*photoscribe-tmp*")), "temporary files are cleaned up"
+
+
+def test_the_photographers_keywords_are_kept_and_ours_replaced(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (30, 20), (10, 120, 200)).save(photo)
+    exiftool.write(photo, ["-XMP-dc:Subject=holiday", "-IPTC:Keywords=holiday", "-IFD0:XPKeywords=holiday"])
+    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    assert writer.write(photo, "a blue wall", ["blue", "wall"]).written
+    assert writer.write(photo, "a red car", ["red", "car"]).written
+    after = reference_read(photo)
+    assert as_list(after["XMP-dc:Subject"]) == ["holiday", "red", "car"]
+    assert as_list(after["IPTC:Keywords"]) == ["holiday", "red", "car"]
+    assert after["IFD0:XPKeywords"] == "holiday;red;car"
+    assert as_list(after["XMP-photoscribe:Keywords"]) == ["red", "car"]
+
+
+def test_writing_the_same_again_leaves_the_file_alone(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (30, 20), (10, 120, 200)).save(photo)
+    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    assert writer.write(photo, "a blue wall", ["blue"]).written
+    before = digest(photo)
+    outcome = writer.write(photo, "a blue wall", ["blue"])
+    assert outcome.written and outcome.unchanged
+    assert digest(photo) == before
+
+
+def test_mtime_is_updated_by_default_and_kept_on_request(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for keep in (False, True):
+        photo = tmp_path / f"{keep}.jpg"
+        Image.new("RGB", (30, 20)).save(photo)
+        os.utime(photo, (1_000_000, 1_000_000))
+        assert MetadataWriter(exiftool, WriteOptions("embed", keep_mtime=keep)).write(photo, "x", []).written
+        assert (photo.stat().st_mtime == 1_000_000) is keep
+
+
+def test_sidecar_mode_never_touches_the_photo_and_exiftool_reads_the_sidecar(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = tmp_path / "IMG_1.jpg"
+    Image.new("RGB", (30, 20), (200, 10, 10)).save(photo)
+    before = digest(photo)
+    outcome = MetadataWriter(exiftool, WriteOptions("sidecar")).write(photo, CAPTION, KEYWORDS)
+    assert outcome.written and outcome.target == tmp_path / "IMG_1.jpg.xmp"
+    assert digest(photo) == before
+    sidecar = reference_read(outcome.target)
+    assert sidecar["XMP-dc:Description"] == CAPTION
+    assert as_list(sidecar["XMP-dc:Subject"]) == KEYWORDS
+    stem = MetadataWriter(exiftool, WriteOptions("sidecar", sidecar_naming="stem")).write(
+        tmp_path / "IMG_2.jpg", "x", []
+    )
+    assert stem.target == tmp_path / "IMG_2.xmp"
+
+
+def test_an_existing_sidecar_keeps_another_programs_data(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    raw = tmp_path / "IMG_7.CR2"
+    raw.write_bytes(b"not really a raw file; sidecars never touch it")
+    sidecar = tmp_path / "IMG_7.xmp"  # Lightroom's naming: it is updated, not replaced by IMG_7.CR2.xmp
+    sidecar.write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:darktable="http://darktable.sf.net/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmp:Rating="4" darktable:history_end="7"><dc:subject><rdf:Bag><rdf:li>portfolio</rdf:li></rdf:Bag>'
+        "</dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>",
+        encoding="utf-8",
+    )
+    outcome = MetadataWriter(exiftool, WriteOptions("embed")).write(raw, "a dog on a beach", ["dog", "beach"])
+    assert outcome.written and outcome.target == sidecar
+    assert not (tmp_path / "IMG_7.CR2.xmp").exists()
+    tags = reference_read(sidecar)
+    assert tags["XMP-xmp:Rating"] == 4
+    assert str(tags["XMP-darktable:History_end"]) == "7"
+    assert as_list(tags["XMP-dc:Subject"]) == ["portfolio", "dog", "beach"]
+    assert tags["XMP-dc:Description"] == "a dog on a beach"
+    assert raw.read_bytes() == b"not really a raw file; sidecars never touch it"
+
+
+def test_an_unwritable_file_is_left_alone_with_a_reason(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("not a jpeg at all")
+    outcome = MetadataWriter(exiftool, WriteOptions("embed")).write(fake, "x", ["y"])
+    assert not outcome.written and outcome.reason
+    assert fake.read_text() == "not a jpeg at all"
+
+
+def test_caption_with_embed_writes_the_photos_and_a_rerun_captions_nothing(exiftool, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.tiny_blip import colour_image
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for i, colour in enumerate(("red", "blue")):
+        colour_image(colour, size=(64, 48)).save(folder / f"{i}.jpg")
+    code, out, _ = cli("caption", str(folder), "--write-metadata", "embed")
+    assert code == 0 and "Metadata (embed): written 2, already up to date 0, left unchanged 0." in out
+    assert reference_read(folder / "0.jpg")["XMP-dc:Description"] == "a photo of a red wall"
+    code, out, _ = cli("caption", str(folder), "--write-metadata", "embed")
+    assert out.startswith("Captioned 0 photos, skipped 2 unchanged")  # our own write is not a change
+    cli("set-caption", str(folder / "1.jpg"), "Our blue door")
+    code, out, _ = cli("write-metadata", str(folder), "--write-metadata", "embed")
+    assert "written 1, already up to date 1" in out
+    tags = reference_read(folder / "1.jpg")
+    assert tags["IPTC:Caption-Abstract"] == "Our blue door"
+    assert as_list(tags["XMP-dc:Subject"]) == ["blue", "door"]  # the model's "wall" was replaced
+
+
+def test_write_metadata_needs_a_mode_and_exiftool(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.metadata import exiftool as exiftool_module
+    from tests.tiny_blip import colour_image
+
+    photo = tmp_path / "a.jpg"
+    colour_image("green").save(photo)
+    cli("caption", str(photo))
+    code, _, err = cli("write-metadata")
+    assert code == 2 and "--write-metadata embed" in err
+    monkeypatch.setattr(exiftool_module, "exiftool_path", lambda: None)  # a machine without exiftool
+    before = digest(photo)
+    code, _, err = cli("write-metadata", "--write-metadata", "embed")
+    assert code == 2 and "exiftool is not installed" in err
+    assert digest(photo) == before
+
+
+def test_the_engine_embeds_captions_without_recaptioning_its_own_writes(exiftool, make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import WAIT, save_colour, wait_for
+
+    engine, events = make_engine()
+    engine.settings.write_metadata = "embed"
+    engine.add_folder(watched)
+    engine.start()
+    photo = save_colour(watched / "a.jpg", "yellow")
+    wait_for(lambda: engine.library.stats().captioned == 1)
+    wait_for(lambda: reference_read(photo).get("XMP-dc:Description") == "a photo of a yellow wall")
+    engine.settings.reconcile_minutes = 0.005  # a rescan now would catch a "changed" file if we got it wrong
+    engine.add_folder(watched)
+    assert engine.wait_until_idle(WAIT)
+    assert engine.library.photo(photo).revision == 1
+
+
+def test_the_check_script_reports_on_any_folder(exiftool, samples: Path) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.check_metadata import check
+
+    before = {p: digest(p) for p in (samples / "orientation").glob("*.jpg")}
+    report = check(samples / "orientation", "embed")
+    assert report == {"files": 16, "written": 16, "fields_verified": 64, "left_unchanged": {}}
+    assert {p: digest(p) for p in before} == before  # the originals were only read
