@@ -44,6 +44,26 @@ def exiftool():  # type: ignore[no-untyped-def]
         yield tool
 
 
+FIELDS = {
+    "exiftool": (
+        ("XMP-dc:Description", "IPTC:Caption-Abstract", "IFD0:ImageDescription", "IFD0:XPComment"),
+        ("XMP-dc:Subject", "IPTC:Keywords"),
+    ),
+    "builtin": (("XMP-dc:Description", "IFD0:ImageDescription", "IFD0:XPComment"), ("XMP-dc:Subject",)),
+}
+
+
+@pytest.fixture(params=["exiftool", "builtin"])
+def kind(request) -> str:  # type: ignore[no-untyped-def]
+    """Each test runs with exiftool writing and with the built-in writer (a machine without exiftool)."""
+    return request.param
+
+
+@pytest.fixture
+def make_writer(kind: str, exiftool):  # type: ignore[no-untyped-def]
+    return lambda options: MetadataWriter(exiftool if kind == "exiftool" else None, options)
+
+
 def reference_read(path: Path) -> dict[str, object]:
     """exiftool in a separate process, as any other program would read the file."""
     out = subprocess.run(["exiftool", "-j", "-a", "-G1", "-n", "-struct", str(path)], capture_output=True, text=True)
@@ -87,17 +107,18 @@ def as_list(value: object) -> list[str]:
 
 
 def test_embedding_into_every_camera_and_orientation_sample_loses_nothing(
-    exiftool, samples: Path, tmp_path: Path
+    make_writer, kind, samples: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    writer = make_writer(WriteOptions("embed"))
+    captions, keyword_lists = FIELDS[kind]
     for photo in copies(samples, tmp_path, "camera", "orientation"):
         before, before_pixels = reference_read(photo), pixels(photo)
         outcome = writer.write(photo, CAPTION, KEYWORDS)
         assert outcome.written and outcome.target == photo, (photo.name, outcome.reason)
         after = reference_read(photo)
-        for tag in ("XMP-dc:Description", "IPTC:Caption-Abstract", "IFD0:ImageDescription", "IFD0:XPComment"):
+        for tag in captions:
             assert after[tag] == CAPTION, (photo.name, tag)
-        for tag in ("XMP-dc:Subject", "IPTC:Keywords"):
+        for tag in keyword_lists:
             assert as_list(after[tag]) == KEYWORDS, (photo.name, tag)
         assert after["IFD0:XPKeywords"] == ";".join(KEYWORDS)
         lost = {k: v for k, v in comparable(before).items() if after.get(k) != v}
@@ -105,8 +126,10 @@ def test_embedding_into_every_camera_and_orientation_sample_loses_nothing(
         assert pixels(photo) == before_pixels, photo.name
 
 
-def test_broken_exif_files_are_written_verified_or_left_byte_identical(exiftool, samples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+def test_broken_exif_files_are_written_verified_or_left_byte_identical(
+    make_writer, samples: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    writer = make_writer(WriteOptions("embed"))
     for photo in copies(samples, tmp_path, "invalid"):
         before, before_digest, before_pixels = reference_read(photo), digest(photo), pixels(photo)
         outcome = writer.write(photo, CAPTION, KEYWORDS)
@@ -121,24 +144,24 @@ def test_broken_exif_files_are_written_verified_or_left_byte_identical(exiftool,
         assert not list(photo.parent.glob(".*photoscribe-tmp*")), "temporary files are cleaned up"
 
 
-def test_the_photographers_keywords_are_kept_and_ours_replaced(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_photographers_keywords_are_kept_and_ours_replaced(make_writer, kind, exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     photo = tmp_path / "a.jpg"
     Image.new("RGB", (30, 20), (10, 120, 200)).save(photo)
     exiftool.write(photo, ["-XMP-dc:Subject=holiday", "-IPTC:Keywords=holiday", "-IFD0:XPKeywords=holiday"])
-    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    writer = make_writer(WriteOptions("embed"))
     assert writer.write(photo, "a blue wall", ["blue", "wall"]).written
     assert writer.write(photo, "a red car", ["red", "car"]).written
     after = reference_read(photo)
-    assert as_list(after["XMP-dc:Subject"]) == ["holiday", "red", "car"]
-    assert as_list(after["IPTC:Keywords"]) == ["holiday", "red", "car"]
+    for tag in FIELDS[kind][1]:
+        assert as_list(after[tag]) == ["holiday", "red", "car"], tag
     assert after["IFD0:XPKeywords"] == "holiday;red;car"
     assert as_list(after["XMP-photoscribe:Keywords"]) == ["red", "car"]
 
 
-def test_writing_the_same_again_leaves_the_file_alone(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_writing_the_same_again_leaves_the_file_alone(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     photo = tmp_path / "a.jpg"
     Image.new("RGB", (30, 20), (10, 120, 200)).save(photo)
-    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    writer = make_writer(WriteOptions("embed"))
     assert writer.write(photo, "a blue wall", ["blue"]).written
     before = digest(photo)
     outcome = writer.write(photo, "a blue wall", ["blue"])
@@ -146,32 +169,32 @@ def test_writing_the_same_again_leaves_the_file_alone(exiftool, tmp_path: Path) 
     assert digest(photo) == before
 
 
-def test_mtime_is_updated_by_default_and_kept_on_request(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_mtime_is_updated_by_default_and_kept_on_request(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     for keep in (False, True):
         photo = tmp_path / f"{keep}.jpg"
         Image.new("RGB", (30, 20)).save(photo)
         os.utime(photo, (1_000_000, 1_000_000))
-        assert MetadataWriter(exiftool, WriteOptions("embed", keep_mtime=keep)).write(photo, "x", []).written
+        assert make_writer(WriteOptions("embed", keep_mtime=keep)).write(photo, "x", []).written
         assert (photo.stat().st_mtime == 1_000_000) is keep
 
 
-def test_sidecar_mode_never_touches_the_photo_and_exiftool_reads_the_sidecar(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sidecar_mode_never_touches_the_photo_and_exiftool_reads_the_sidecar(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     photo = tmp_path / "IMG_1.jpg"
     Image.new("RGB", (30, 20), (200, 10, 10)).save(photo)
     before = digest(photo)
-    outcome = MetadataWriter(exiftool, WriteOptions("sidecar")).write(photo, CAPTION, KEYWORDS)
+    outcome = make_writer(WriteOptions("sidecar")).write(photo, CAPTION, KEYWORDS)
     assert outcome.written and outcome.target == tmp_path / "IMG_1.jpg.xmp"
     assert digest(photo) == before
     sidecar = reference_read(outcome.target)
     assert sidecar["XMP-dc:Description"] == CAPTION
     assert as_list(sidecar["XMP-dc:Subject"]) == KEYWORDS
-    stem = MetadataWriter(exiftool, WriteOptions("sidecar", sidecar_naming="stem")).write(
-        tmp_path / "IMG_2.jpg", "x", []
-    )
-    assert stem.target == tmp_path / "IMG_2.xmp"
+    Image.new("RGB", (30, 20)).save(tmp_path / "IMG_2.jpg")
+    stem = make_writer(WriteOptions("sidecar", sidecar_naming="stem")).write(tmp_path / "IMG_2.jpg", "x", [])
+    assert stem.written and stem.target == tmp_path / "IMG_2.xmp"
+    assert reference_read(stem.target)["XMP-dc:Description"] == "x"
 
 
-def test_an_existing_sidecar_keeps_another_programs_data(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_existing_sidecar_keeps_another_programs_data(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     raw = tmp_path / "IMG_7.CR2"
     raw.write_bytes(b"not really a raw file; sidecars never touch it")
     sidecar = tmp_path / "IMG_7.xmp"  # Lightroom's naming: it is updated, not replaced by IMG_7.CR2.xmp
@@ -183,7 +206,7 @@ def test_an_existing_sidecar_keeps_another_programs_data(exiftool, tmp_path: Pat
         "</dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>",
         encoding="utf-8",
     )
-    outcome = MetadataWriter(exiftool, WriteOptions("embed")).write(raw, "a dog on a beach", ["dog", "beach"])
+    outcome = make_writer(WriteOptions("embed")).write(raw, "a dog on a beach", ["dog", "beach"])
     assert outcome.written and outcome.target == sidecar
     assert not (tmp_path / "IMG_7.CR2.xmp").exists()
     tags = reference_read(sidecar)
@@ -194,10 +217,10 @@ def test_an_existing_sidecar_keeps_another_programs_data(exiftool, tmp_path: Pat
     assert raw.read_bytes() == b"not really a raw file; sidecars never touch it"
 
 
-def test_an_unwritable_file_is_left_alone_with_a_reason(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unwritable_file_is_left_alone_with_a_reason(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     fake = tmp_path / "notes.jpg"
     fake.write_text("not a jpeg at all")
-    outcome = MetadataWriter(exiftool, WriteOptions("embed")).write(fake, "x", ["y"])
+    outcome = make_writer(WriteOptions("embed")).write(fake, "x", ["y"])
     assert not outcome.written and outcome.reason
     assert fake.read_text() == "not a jpeg at all"
 
@@ -210,7 +233,7 @@ def test_caption_with_embed_writes_the_photos_and_a_rerun_captions_nothing(exift
     for i, colour in enumerate(("red", "blue")):
         colour_image(colour, size=(64, 48)).save(folder / f"{i}.jpg")
     code, out, _ = cli("caption", str(folder), "--write-metadata", "embed")
-    assert code == 0 and "Metadata (embed): written 2, already up to date 0, left unchanged 0." in out
+    assert code == 0 and "Metadata (embed, exiftool): written 2, already up to date 0, left unchanged 0." in out
     assert reference_read(folder / "0.jpg")["XMP-dc:Description"] == "a photo of a red wall"
     code, out, _ = cli("caption", str(folder), "--write-metadata", "embed")
     assert out.startswith("Captioned 0 photos, skipped 2 unchanged")  # our own write is not a change
@@ -222,8 +245,10 @@ def test_caption_with_embed_writes_the_photos_and_a_rerun_captions_nothing(exift
     assert as_list(tags["XMP-dc:Subject"]) == ["blue", "door"]  # the model's "wall" was replaced
 
 
-def test_write_metadata_needs_a_mode_and_exiftool(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from photoscribe.metadata import exiftool as exiftool_module
+def test_write_metadata_needs_a_mode_and_works_without_exiftool(
+    exiftool, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.metadata import sync
     from tests.tiny_blip import colour_image
 
     photo = tmp_path / "a.jpg"
@@ -231,11 +256,11 @@ def test_write_metadata_needs_a_mode_and_exiftool(cli, tmp_path: Path, monkeypat
     cli("caption", str(photo))
     code, _, err = cli("write-metadata")
     assert code == 2 and "--write-metadata embed" in err
-    monkeypatch.setattr(exiftool_module, "exiftool_path", lambda: None)  # a machine without exiftool
-    before = digest(photo)
-    code, _, err = cli("write-metadata", "--write-metadata", "embed")
-    assert code == 2 and "exiftool is not installed" in err
-    assert digest(photo) == before
+    monkeypatch.setattr(sync, "exiftool_path", lambda: None)  # a machine without exiftool
+    code, out, _ = cli("write-metadata", "--write-metadata", "embed")
+    assert code == 0 and "built-in writer" in out and "written 1" in out
+    tags = reference_read(photo)
+    assert tags["XMP-dc:Description"] == tags["IFD0:XPComment"] == "a photo of a green wall"
 
 
 def test_the_engine_embeds_captions_without_recaptioning_its_own_writes(exiftool, make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
@@ -261,3 +286,12 @@ def test_the_check_script_reports_on_any_folder(exiftool, samples: Path) -> None
     report = check(samples / "orientation", "embed")
     assert report == {"files": 16, "written": 16, "fields_verified": 64, "left_unchanged": {}}
     assert {p: digest(p) for p in before} == before  # the originals were only read
+
+
+def test_a_backup_of_the_original_is_kept_on_request(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (30, 20), (1, 2, 3)).save(photo)
+    original = photo.read_bytes()
+    assert make_writer(WriteOptions("embed", backup=True)).write(photo, "x", ["y"]).written
+    assert (tmp_path / "a.jpg.photoscribe-backup").read_bytes() == original
+    assert photo.read_bytes() != original

@@ -292,12 +292,16 @@ def _write_metadata(settings: Settings, records: list[PhotoRecord], library: Lib
     try:
         outcomes = write_records(writer, records, library)
     finally:
-        writer.exiftool.close()
+        if writer.exiftool is not None:
+            writer.exiftool.close()
     written = sum(o.written and not o.unchanged for o in outcomes)
     unchanged = sum(o.unchanged for o in outcomes)
     refused = [o for o in outcomes if not o.written]
     mode = settings.write_metadata
-    print(f"Metadata ({mode}): written {written}, already up to date {unchanged}, left unchanged {len(refused)}.")
+    how = "exiftool" if writer.exiftool is not None else "built-in writer: EXIF and XMP, no IPTC"
+    print(
+        f"Metadata ({mode}, {how}): written {written}, already up to date {unchanged}, left unchanged {len(refused)}."
+    )
     for outcome in refused:
         print(f"  left unchanged: {outcome.path}: {outcome.reason}")
 

@@ -114,7 +114,7 @@ class Engine:
         self._watcher.stop()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._metadata_writer is not None:
+        if self._metadata_writer is not None and self._metadata_writer.exiftool is not None:
             self._metadata_writer.exiftool.close()
         self._set_state(EngineState.STOPPED)
 

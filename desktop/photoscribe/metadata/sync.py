@@ -7,19 +7,19 @@ from pathlib import Path
 
 from photoscribe.config import Settings
 from photoscribe.library import Library, PhotoRecord
-from photoscribe.metadata.exiftool import ExifTool
+from photoscribe.metadata.exiftool import ExifTool, exiftool_path
 from photoscribe.metadata.writer import MetadataWriter, WriteOptions, WriteOutcome
 
 
 def open_writer(settings: Settings, mode: str | None = None) -> MetadataWriter:
-    """A writer for ``mode`` (default: the settings'); raises ``ExifToolError`` when exiftool is missing."""
+    """A writer for ``mode`` (default: the settings'): exiftool when installed, else the built-in writer."""
     options = WriteOptions(
         mode=mode or settings.write_metadata,
         sidecar_naming=settings.sidecar_naming,
         keep_mtime=settings.keep_mtime,
         backup=settings.metadata_backup,
     )
-    return MetadataWriter(ExifTool(), options)
+    return MetadataWriter(ExifTool() if exiftool_path() else None, options)
 
 
 def write_record(writer: MetadataWriter, record: PhotoRecord) -> WriteOutcome:

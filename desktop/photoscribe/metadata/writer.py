@@ -1,10 +1,10 @@
 """Writing captions and keywords into photos or XMP sidecars, proving nothing else changed.
 
 Every write follows one protocol: copy the file to a temporary file in the same folder, write there, read both
-back with exiftool and compare: the decoded pixels must be identical and every tag that was readable before must
-still be readable with the same value (other than the fields PhotoScribe sets and values exiftool recomputes);
-only then does the temporary file atomically replace the original. On any doubt the original is left
-byte-identical and the reason is returned.
+back (with exiftool, or for the built-in writer with its own parser) and compare: the decoded pixels must be
+identical and every tag that was readable before must still be readable with the same value (other than the
+fields PhotoScribe sets and values exiftool recomputes); only then does the temporary file atomically replace
+the original. On any doubt the original is left byte-identical and the reason is returned.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from photoscribe.metadata import builtin
 from photoscribe.metadata.exiftool import ExifTool, ExifToolError
 from photoscribe.metadata.reader import sidecar_for
 
 log = logging.getLogger(__name__)
 
+BUILTIN_EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif"}
 EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".dng"}
 CAPTION_TAGS = ("XMP-dc:Description", "IPTC:Caption-Abstract", "IFD0:ImageDescription", "IFD0:XPComment")
 KEYWORD_LISTS = ("XMP-dc:Subject", "IPTC:Keywords")
@@ -78,16 +80,20 @@ class WriteOptions:
 
 
 class MetadataWriter:
-    """Writes caption and keywords with :class:`ExifTool`, verifying every write."""
+    """Writes caption and keywords, verifying every write: with :class:`ExifTool` when it is installed, else with
+    the built-in writer (JPEG: EXIF and XMP; other formats and sidecars: XMP sidecars)."""
 
-    def __init__(self, exiftool: ExifTool, options: WriteOptions = WriteOptions()) -> None:
+    def __init__(self, exiftool: ExifTool | None, options: WriteOptions = WriteOptions()) -> None:
         self.exiftool = exiftool
         self.options = options
 
     def write(self, photo: Path, caption: str | None, keywords: Sequence[str]) -> WriteOutcome:
         """Put ``caption`` and ``keywords`` into ``photo`` (or its sidecar); never raises for a bad file."""
-        embed = self.options.mode == "embed" and photo.suffix.lower() in EMBEDDABLE
+        embeddable = EMBEDDABLE if self.exiftool is not None else BUILTIN_EMBEDDABLE
+        embed = self.options.mode == "embed" and photo.suffix.lower() in embeddable
         target = photo if embed else (sidecar_for(photo) or self._new_sidecar_path(photo))
+        if self.exiftool is None:
+            return self._write_builtin(photo, target, caption, list(keywords), embed)
         created = not target.exists()
         try:
             if created:
@@ -98,6 +104,31 @@ class MetadataWriter:
         if created and not outcome.written:
             target.unlink(missing_ok=True)
         return outcome
+
+    def _write_builtin(
+        self, photo: Path, target: Path, caption: str | None, keywords: list[str], embed: bool
+    ) -> WriteOutcome:
+        try:
+            old = target.read_bytes() if target.exists() else None
+            new, problems = (builtin.jpeg_bytes if embed else builtin.sidecar_bytes)(old, caption, keywords)
+        except (OSError, ValueError, SyntaxError) as exc:  # SyntaxError: ElementTree's ParseError
+            return WriteOutcome(photo, False, None, f"not written: {exc}")
+        if problems:
+            return WriteOutcome(photo, False, None, "left unchanged: " + "; ".join(problems[:3]))
+        if new == old:
+            return WriteOutcome(photo, True, target, "already up to date", unchanged=True)
+        temporary = target.with_name(f".{target.name}.photoscribe-tmp{target.suffix}")
+        try:
+            temporary.write_bytes(new)
+            if embed and not _same_pixels(target, temporary):
+                return WriteOutcome(photo, False, None, "left unchanged: the decoded pixels changed")
+            if old is None:
+                os.replace(temporary, target)
+            else:
+                self._replace(target, temporary)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return WriteOutcome(photo, True, target)
 
     def _new_sidecar_path(self, photo: Path) -> Path:
         return (
