@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -222,7 +223,8 @@ def test_out_of_memory_halves_the_batch_instead_of_failing(
 
     captioner = SmallMemoryCaptioner(tiny_captioner.model, tiny_captioner.processor, tiny_captioner.hardware, "tiny")
     for i in range(6):
-        save_colour(watched / f"{i}.jpg", "green")
+        photo = save_colour(watched / f"{i}.jpg", "green")
+        os.utime(photo, (1_000_000, 1_000_000))  # long settled: all six are queued together, as one batch
     engine, events = make_engine(batch_size=6, factory=lambda: captioner)
     engine.add_folder(watched)
     engine.start()

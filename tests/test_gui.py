@@ -90,7 +90,7 @@ def test_adding_a_folder_shows_captions_appearing_in_the_grid(qtbot, open_window
     qtbot.waitUntil(lambda: all(c.startswith("a photo of a") for c in captions(window)), timeout=WAIT_MS)
     assert sorted(captions(window)) == sorted(f"a photo of a {c} wall" for c in COLOURS for _ in range(2))
     assert window.count.text() == "8 photos"
-    assert "(8)" in window.folders.list.item(1).text()
+    qtbot.waitUntil(lambda: "(8)" in window.folders.list.item(1).text(), timeout=WAIT_MS)
     new = save_colour(folder / "DSC_100.jpg", "green")  # watched: a new photo slides in
     qtbot.waitUntil(lambda: window.model.rowCount() == 9 and window.model.record(0).path == str(new), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: captions(window)[0] == "a photo of a green wall", timeout=WAIT_MS)
