@@ -335,3 +335,28 @@ def test_the_first_model_download_shows_a_progress_dialog(qtbot, tmp_path: Path)
     assert window.hardware.text() == "cpu bf16"
     window.close()
     window.engine.library.close()
+
+
+def test_clearing_the_queue_and_retrying_failures_from_the_menu(qtbot, open_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "card"
+    folder.mkdir()
+    window = open_window()
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    window.add_folder(str(folder))
+    for i in range(3):
+        save_colour(folder / f"{i}.jpg", "blue")
+    (folder / "broken.jpg").write_bytes(b"")
+    library = window.engine.library
+    qtbot.waitUntil(lambda: library.stats().pending == 4, timeout=WAIT_MS)
+    window.clear_queue.trigger()
+    qtbot.waitUntil(lambda: library.stats().cancelled == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: {window.model.index(r).data(STATUS_ROLE) for r in range(4)} == {"cancelled"})
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    assert window.engine.wait_until_idle(60) and library.stats().captioned == 0
+    window.engine.recaption([p.id for p in library.photos()])
+    qtbot.waitUntil(lambda: library.stats().captioned == 3 and library.stats().failed == 1, timeout=WAIT_MS)
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    window.retry_failed()
+    qtbot.waitUntil(lambda: library.stats().pending == 1, timeout=WAIT_MS)  # the failed photo is queued again
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: library.stats().failed == 1 and library.stats().pending == 0, timeout=WAIT_MS)

@@ -228,11 +228,11 @@ class Engine:
             self._wake.clear()
             if self._cancel.is_set():
                 self._cancel_queue()
+            self._reconcile_if_due()  # also while paused: new folders are scanned and their photos queued
             if self._paused.is_set():
                 self._set_state(EngineState.PAUSED)
                 self._wake.wait()
                 continue
-            self._reconcile_if_due()
             if self.library.stats().pending == 0:
                 self._go_idle()
                 continue

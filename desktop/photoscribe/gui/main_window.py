@@ -160,6 +160,13 @@ class MainWindow(QMainWindow):
         redo = self.undo.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit.addActions([undo, redo])
+        captioning = self.menuBar().addMenu("&Captioning")
+        self.clear_queue = QAction("&Clear the queue", self)
+        self.clear_queue.setToolTip("Set aside every photo waiting to be captioned (they come back when they change)")
+        self.clear_queue.triggered.connect(self.cancel_queue)
+        recaption_failed = QAction("&Retry failed photos", self)
+        recaption_failed.triggered.connect(self.retry_failed)
+        captioning.addActions([self.clear_queue, recaption_failed])
         find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
         find.triggered.connect(self.search.setFocus)
         self.addAction(find)
@@ -189,6 +196,17 @@ class MainWindow(QMainWindow):
             self.engine.pause()
         else:
             self.engine.resume()
+
+    def cancel_queue(self) -> None:
+        """Take every waiting photo off the queue (the engine does it between batches)."""
+        self.engine.cancel()
+        self.state.setText("Clearing the queue…")
+        self._requery_timer.start()
+
+    def retry_failed(self) -> None:
+        """Queue the failed photos again."""
+        ids = self.library.photo_ids(status="failed")
+        self.writes.run(lambda: self.engine.recaption(ids), lambda **_: self._requery_timer.start())
 
     def edit_caption(self, path: str, text: str) -> None:
         """Save the user's caption (undoable)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-SOI, SOS, EOI, APP0, APP1 = 0xD8, 0xDA, 0xD9, 0xE0, 0xE1
+SOS, EOI, APP0, APP1 = 0xDA, 0xD9, 0xE0, 0xE1
 EXIF_HEADER = b"Exif\x00\x00"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 MAX_PAYLOAD = 65533
