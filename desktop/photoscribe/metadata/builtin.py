@@ -9,6 +9,7 @@ dc:subject (IPTC needs exiftool).
 from __future__ import annotations
 
 from photoscribe.metadata import jpeg, xmp
+from photoscribe.metadata.reader import decode_xp, split_keywords
 
 
 def jpeg_bytes(old: bytes | None, caption: str | None, keywords: list[str]) -> tuple[bytes, list[str]]:
@@ -114,6 +115,4 @@ def _bag(packet: bytes | None, namespace: str, name: str) -> list[str]:
 
 
 def _xp_keywords(tiff: bytes | None) -> list[str]:
-    raw = jpeg.ifd0_value(tiff, jpeg.XP_KEYWORDS) if tiff else None
-    text = raw.decode("utf-16-le", "replace").rstrip("\x00") if raw else ""
-    return [k.strip() for k in text.split(";") if k.strip()]
+    return split_keywords(decode_xp(jpeg.ifd0_value(tiff, jpeg.XP_KEYWORDS) if tiff else None))

@@ -116,8 +116,8 @@ def _from_exif(img: Image.Image) -> FileMetadata:
         exif = img.getexif()
         make, model = (_clean(_text(exif.get(tag))) or "" for tag in (EXIF_MAKE, EXIF_MODEL))
         description = _clean(_text(exif.get(EXIF_IMAGE_DESCRIPTION)))
-        comment = _clean(_xp(exif.get(XP_COMMENT)))
-        keywords = [k.strip() for k in (_xp(exif.get(XP_KEYWORDS)) or "").split(";") if k.strip()]
+        comment = _clean(decode_xp(exif.get(XP_COMMENT)))
+        keywords = split_keywords(decode_xp(exif.get(XP_KEYWORDS)))
     except Exception as exc:
         log.debug("unreadable EXIF: %s", exc)
         return FileMetadata()
@@ -143,7 +143,12 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _xp(value: object) -> str | None:
+def split_keywords(text: str | None) -> list[str]:
+    """Keywords from a Windows-style ``a;b;c`` list."""
+    return [k.strip() for k in (text or "").split(";") if k.strip()]
+
+
+def decode_xp(value: object) -> str | None:
     """Windows XP* tags: UTF-16LE bytes (or a tuple of byte values), NUL-terminated."""
     if isinstance(value, tuple):
         value = bytes(value)

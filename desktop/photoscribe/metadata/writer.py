@@ -21,7 +21,7 @@ from PIL import Image
 
 from photoscribe.metadata import builtin
 from photoscribe.metadata.exiftool import ExifTool, ExifToolError
-from photoscribe.metadata.reader import sidecar_for
+from photoscribe.metadata.reader import sidecar_for, split_keywords
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def _as_list(value: object) -> list[str]:
 
 
 def _xp_keywords(tags: dict[str, object]) -> list[str]:
-    return [k.strip() for k in str(tags.get("IFD0:XPKeywords") or "").split(";") if k.strip()]
+    return split_keywords(str(tags.get("IFD0:XPKeywords") or ""))
 
 
 def _iptc_keyword(keyword: str) -> str:
