@@ -167,21 +167,20 @@ class CaptionWorker:
             failed += bad
         return captioned, failed
 
+    def _result(self, photo: ClaimedPhoto, text: str) -> CaptionResult:
+        """The caption to store for ``photo``, with its keywords and what made it."""
+        settings = self._settings_for(photo)
+        return CaptionResult(
+            photo_id=photo.id,
+            caption=text,
+            keywords=keywords_from_caption(text, ignore=settings.prompt),
+            model_ref=self.captioner.model_ref,
+            settings=self.captioner.describe(settings),
+        )
+
     def _store(
         self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]
     ) -> list[tuple[ClaimedPhoto, CaptionResult]]:
-        results = [
-            (
-                photo,
-                CaptionResult(
-                    photo_id=photo.id,
-                    caption=text,
-                    keywords=keywords_from_caption(text, ignore=self._settings_for(photo).prompt),
-                    model_ref=self.captioner.model_ref,
-                    settings=self.captioner.describe(self._settings_for(photo)),
-                ),
-            )
-            for photo, text in captioned
-        ]
+        results = [(photo, self._result(photo, text)) for photo, text in captioned]
         self.library.save_results([result for _, result in results], [(photo.id, reason) for photo, reason in failed])
         return results
