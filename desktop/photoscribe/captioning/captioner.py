@@ -7,6 +7,7 @@ card's example does.
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ from PIL import Image
 from photoscribe.captioning.attention import use_fused_attention
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
+from photoscribe.captioning.word_choice import use_exact_word_choice
 from photoscribe.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,18 @@ class Captioner:
 
     @classmethod
     def load(
-        cls, model_ref: str, hardware: Hardware, progress: type | None = None, fused_attention: bool = True
+        cls,
+        model_ref: str,
+        hardware: Hardware,
+        progress: type | None = None,
+        fused_attention: bool = True,
+        exact_word_choice: bool = True,
     ) -> Captioner:
         """Load ``model_ref`` (a Hub id or a local folder), downloading it first if needed.
 
         ``fused_attention`` runs the vision encoder's attention through PyTorch's fused kernel (faster, same
-        captions); turn it off to run exactly transformers' own code.
+        captions); turn it off to run exactly transformers' own code. ``exact_word_choice`` rescores a bf16/fp16
+        decoder's best word candidates in fp32 (see :mod:`photoscribe.captioning.word_choice`).
 
         Raises :class:`ModelLoadError` with advice when the model cannot be found or loaded.
         """
@@ -71,12 +79,16 @@ class Captioner:
             with warnings.catch_warnings(), _quiet_transformers():
                 warnings.simplefilter("ignore")
                 processor = BlipProcessor.from_pretrained(folder)
-                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=hardware.text_dtype)
+                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelLoadError(
                 f"{folder} does not hold a BLIP captioning model saved with save_pretrained ({exc})"
             ) from exc
-        model.to(hardware.device).eval()
+        check_words = exact_word_choice and hardware.text_dtype != torch.float32
+        fp32_head = copy.deepcopy(model.text_decoder.cls.predictions) if check_words else None
+        model.to(device=hardware.device, dtype=hardware.text_dtype).eval()
+        if fp32_head is not None:
+            use_exact_word_choice(model, fp32_head)
         if hardware.vision_dtype != hardware.text_dtype:
             _split_precision(model, hardware.vision_dtype, hardware.text_dtype)
         if fused_attention:
