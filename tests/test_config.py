@@ -13,7 +13,7 @@ from photoscribe.errors import ConfigError
 def test_defaults_use_the_base_blip_model_and_the_data_folder(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.model == "Salesforce/blip-image-captioning-base"
-    assert (settings.device, settings.precision, settings.batch_size) == ("auto", "auto", 8)
+    assert (settings.device, settings.precision, settings.batch_size) == ("auto", "auto", None)
     assert settings.library == str(default_library_path())
     assert default_library_path() == tmp_path / "data" / "library.sqlite3"
 

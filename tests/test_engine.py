@@ -299,3 +299,22 @@ def test_recaption_with_a_prompt_uses_it_once(make_engine, watched: Path) -> Non
     engine.recaption([first.id])  # the prompt was for one caption only
     wait_for(lambda: engine.library.photo(photos[0]).revision == 3)
     assert engine.library.photo(photos[0]).caption == "a photo of a red wall"
+
+
+@pytest.mark.parametrize(("precision", "batches"), [("fp32", [8, 8, 4]), ("bf16", [16, 4])])
+def test_without_a_batch_size_the_worker_uses_the_hardware_default(
+    tmp_path: Path, tiny_model_dir: Path, precision: str, batches: list[int]
+) -> None:
+    from photoscribe.captioning import choose_hardware
+    from photoscribe.library import Library
+    from photoscribe.worker import CaptionWorker
+
+    for i in range(20):
+        save_colour(tmp_path / "photos" / f"{i}.jpg", "red")
+    captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
+    seen: list[int] = []
+    with Library(tmp_path / "library.sqlite3") as library:
+        library.register_files(sorted((tmp_path / "photos").iterdir()))
+        CaptionWorker(library, captioner).run(on_batch=lambda outcome: seen.append(len(outcome.captioned)))
+        assert library.stats().captioned == 20
+    assert seen == batches

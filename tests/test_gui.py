@@ -309,6 +309,7 @@ def test_settings_dialog_saves_to_the_settings_file(qtbot) -> None:  # type: ign
 
     dialog = SettingsDialog(Settings())
     qtbot.addWidget(dialog)
+    assert dialog.batch_size.text() == "automatic" and dialog.settings().batch_size is None
     dialog.batch_size.setValue(16)
     dialog.precision.setCurrentText("fp32")
     dialog.prompt.setText("a photography of")

@@ -34,3 +34,8 @@ def test_auto_device_on_a_machine_without_gpu_is_the_cpu() -> None:
 
 def test_reading_cpu_flags_gives_a_boolean() -> None:
     assert hardware.cpu_has_native_bf16() in (True, False)
+
+
+@pytest.mark.parametrize(("precision", "batch"), [("fp32", 8), ("mixed", 8), ("bf16", 16), ("fp16", 16)])
+def test_the_automatic_batch_is_bigger_where_the_decoder_is_bf16_or_fp16(precision: str, batch: int) -> None:
+    assert choose_hardware("cpu", precision).batch_size == batch

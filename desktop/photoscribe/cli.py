@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group.add_argument("--device", choices=DEVICES, help="where the model runs (default auto)")
     group.add_argument("--precision", choices=PRECISIONS, help="number format of the model (default auto)")
-    group.add_argument("--batch-size", type=int, metavar="N", help="photos per model call (default 8)")
+    group.add_argument(
+        "--batch-size", type=int, metavar="N", help="photos per model call (default: 16 in bf16/fp16, else 8)"
+    )
     group.add_argument("--prompt", metavar="TEXT", help='start of every caption, e.g. "a photography of"')
     group.add_argument("--max-length", type=int, metavar="N", help="most tokens a caption may have")
     group.add_argument("--beams", type=int, metavar="N", dest="num_beams", help="beam search width (default greedy)")

@@ -52,13 +52,14 @@ def default_library_path() -> Path:
 
 @dataclass
 class Settings:
-    """Everything a user can configure. ``None`` means "use the model's own default"."""
+    """Everything a user can configure. ``None`` means "use the model's own default" (for the batch size: the
+    one :attr:`~photoscribe.captioning.hardware.Hardware.batch_size` picks for the device and precision)."""
 
     library: str = field(default_factory=lambda: str(default_library_path()))
     model: str = DEFAULT_MODEL
     device: str = "auto"
     precision: str = "auto"
-    batch_size: int = 8
+    batch_size: int | None = None  # photos per model call; None: chosen for the device and precision
     prompt: str = ""
     max_length: int | None = None
     num_beams: int | None = None
@@ -75,7 +76,7 @@ class Settings:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"batch size must be at least 1, not {self.batch_size}")
         if self.max_length is not None and self.max_length < 1:
             raise ConfigError(f"max length must be at least 1, not {self.max_length}")

@@ -68,14 +68,15 @@ class CaptionWorker:
         library: Library,
         captioner: Captioner,
         settings: CaptionSettings = CaptionSettings(),
-        batch_size: int = 8,
+        batch_size: int | None = None,
         decode_threads: int | None = None,
     ) -> None:
         self.library = library
         self.captioner = captioner
         self.settings = settings
-        self.batch_size = max(1, batch_size)
+        self.batch_size = max(1, batch_size or captioner.hardware.batch_size)
         self.decode_threads = decode_threads or min(4, os.cpu_count() or 2)
+        log.info("captioning in batches of %d photos", self.batch_size)
 
     def run(
         self,

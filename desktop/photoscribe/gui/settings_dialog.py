@@ -30,7 +30,8 @@ class SettingsDialog(QDialog):
         self.model.setPlaceholderText("Hugging Face model id or a local folder")
         self.device = _combo(DEVICES, settings.device)
         self.precision = _combo(PRECISIONS, settings.precision)
-        self.batch_size = _spin(1, 256, settings.batch_size)
+        self.batch_size = _spin(0, 256, settings.batch_size or 0)
+        self.batch_size.setSpecialValueText("automatic")
         self.prompt = QLineEdit(settings.prompt)
         self.prompt.setPlaceholderText('optional, e.g. "a photography of"')
         self.max_length = _spin(0, 200, settings.max_length or 0)
@@ -63,7 +64,7 @@ class SettingsDialog(QDialog):
             model=self.model.text().strip() or self._original.model,
             device=self.device.currentText(),
             precision=self.precision.currentText(),
-            batch_size=self.batch_size.value(),
+            batch_size=self.batch_size.value() or None,
             prompt=self.prompt.text().strip(),
             max_length=self.max_length.value() or None,
             settle_seconds=self.settle.value(),
