@@ -6,11 +6,14 @@ the files in a library, decode with JPEG draft in threads running ahead of the m
 in SQLite. Each side runs in its own process so that its peak memory is its own.
 
     python benchmarks/bench_caption.py                      # full-size BLIP-base, random weights, 24 MP JPEGs
+    python benchmarks/bench_caption.py --weights trained    # caption agreement of a confident, trained decoder
     python benchmarks/bench_caption.py --precision fp32     # captions must be identical to the card's
     python benchmarks/bench_caption.py --model Salesforce/blip-image-captioning-base --images 64 --json
 
 Prints photos/s for both, the ratio, peak RSS (and peak GPU memory on CUDA), RSS growth while captioning, and
-how many captions agree.
+how many captions agree. ``--weights trained`` uses a full-size BLIP-base whose decoder was trained here to
+describe generated shape photos (``benchmarks/trained_blip.py``): random weights are near ties at every word, so
+they show how fast, and the trained one shows how often reduced precision changes a caption.
 """
 
 from __future__ import annotations
@@ -30,19 +33,29 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "desktop")]
 
 from benchmarks.fullsize_blip import build_fullsize_blip, make_photos  # noqa: E402
+from benchmarks.trained_blip import build_trained_blip, make_shape_photos  # noqa: E402
 from photoscribe.config import DEVICES, PRECISIONS  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="model id or folder with real weights (default: full-size random BLIP-base)")
+    parser.add_argument(
+        "--weights",
+        choices=("random", "trained"),
+        default="random",
+        help="without --model: random weights (default) or a decoder trained here on shape photos",
+    )
     parser.add_argument("--images", type=int, default=24, help="number of photos (default 24)")
     parser.add_argument("--size", choices=("24mp", "12mp"), default="24mp", help="photo size (default 24mp)")
     parser.add_argument("--photos", type=Path, help="a folder of your own JPEGs instead of generated ones")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, help="photos per model call (default: PhotoScribe's automatic one)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--skip-card", action="store_true", help="measure only PhotoScribe")
+    parser.add_argument(
+        "--rounded-words", action="store_true", help="let bf16/fp16 pick words without the fp32 check (to compare)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--phase", choices=("card", "engine"), help=argparse.SUPPRESS)
     parser.add_argument("--paths-file", type=Path, help=argparse.SUPPRESS)
@@ -93,18 +106,24 @@ def run_engine(args: argparse.Namespace, paths: list[Path]) -> dict[str, object]
 
     started = time.perf_counter()
     hardware = choose_hardware(args.device, args.precision)
-    captioner = Captioner.load(args.model, hardware)
+    captioner = Captioner.load(args.model, hardware, exact_word_choice=not args.rounded_words)
     load_seconds = time.perf_counter() - started
-    captioner.caption([load_for_model(paths[0])] * min(args.batch_size, len(paths)))  # warm-up, not counted
+    batch_size = args.batch_size or hardware.batch_size
+    captioner.caption([load_for_model(paths[0])] * min(batch_size, len(paths)))  # warm-up, not counted
     rss: list[float] = []
     with tempfile.TemporaryDirectory() as tmp, Library(Path(tmp) / "bench.sqlite3") as library:
         started = time.perf_counter()
         library.register_files(paths)
-        worker = CaptionWorker(library, captioner, CaptionSettings(), args.batch_size)
+        worker = CaptionWorker(library, captioner, CaptionSettings(), batch_size)
         worker.run(on_batch=lambda _: rss.append(current_rss_mb()))
         result = finish(started, load_seconds, [library.photo(p).caption for p in paths], hardware.device.type)
     result.update(
-        precision=hardware.precision, reason=hardware.reason, rss_first_batch_mb=rss[0], rss_last_batch_mb=rss[-1]
+        precision=hardware.precision,
+        reason=hardware.reason,
+        batch_size=batch_size,
+        word_choice="rounded" if args.rounded_words else "exact",
+        rss_first_batch_mb=rss[0],
+        rss_last_batch_mb=rss[-1],
     )
     return result
 
@@ -142,15 +161,26 @@ def pick_device(requested: str) -> str:
 
 
 def compare(args: argparse.Namespace) -> dict[str, object]:
-    model = args.model or str(build_fullsize_blip())
-    paths = sorted(args.photos.glob("*.jp*g"))[: args.images] if args.photos else make_photos(args.images, args.size)
+    truth: list[str] = []
+    if args.model:
+        model = args.model
+    elif args.weights == "trained":
+        model = str(build_trained_blip())
+    else:
+        model = str(build_fullsize_blip())
+    if args.photos:
+        paths = sorted(args.photos.glob("*.jp*g"))[: args.images]
+    elif args.weights == "trained" and not args.model:
+        paths, truth = map(list, zip(*make_shape_photos(args.images, args.size)))
+    else:
+        paths = make_photos(args.images, args.size)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(str(p) for p in paths))
     common = [
         "--model",
         model,
-        "--batch-size",
-        str(args.batch_size),
+        *(["--batch-size", str(args.batch_size)] if args.batch_size else []),
+        *(["--rounded-words"] if args.rounded_words else []),
         "--precision",
         args.precision,
         "--device",
@@ -161,21 +191,30 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
     engine = run_phase("engine", common)
     report: dict[str, object] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or platform.system()}",
-        "model": args.model or "BLIP-base architecture, random weights",
+        "model": args.model or f"BLIP-base architecture, {args.weights} weights",
         "photos": len(paths),
         "photo_size": f"{args.size} JPEG" if not args.photos else str(args.photos),
-        "batch_size": args.batch_size,
+        "batch_size": engine["batch_size"],
         "photoscribe": engine,
     }
+    if truth:
+        engine["true_captions"] = count_same(engine["captions"], truth)  # type: ignore[arg-type]
     if not args.skip_card:
         card = run_phase("card", common)
         same = sum(a == b for a, b in zip(card["captions"], engine["captions"]))  # type: ignore[arg-type]
+        if truth:
+            card["true_captions"] = count_same(card["captions"], truth)  # type: ignore[arg-type]
         report["model_card"] = card
         report["speedup"] = round(engine["photos_per_second"] / card["photos_per_second"], 2)  # type: ignore[operator]
         report["identical_captions"] = f"{same}/{len(paths)}"
         report["identical_share"] = round(same / len(paths), 3)
     os.unlink(listing.name)
     return report
+
+
+def count_same(captions: list[str], expected: list[str]) -> str:
+    """How many of ``captions`` equal ``expected``, as "n/total"."""
+    return f"{sum(a == b for a, b in zip(captions, expected))}/{len(expected)}"
 
 
 def run_phase(phase: str, common: list[str]) -> dict[str, object]:
@@ -203,6 +242,8 @@ def format_report(report: dict[str, object]) -> str:
             f"speedup: {report['speedup']}x; identical captions: {report['identical_captions']}",
         ]
     for side in ("photoscribe", "model_card"):
+        if "true_captions" in report.get(side, {}):  # type: ignore[operator]
+            lines.append(f"{side} captions matching the photo's true caption: {report[side]['true_captions']}")  # type: ignore[index]
         if "peak_gpu_mb" in report.get(side, {}):  # type: ignore[operator]
             lines.append(f"{side} peak GPU memory: {report[side]['peak_gpu_mb']} MB")  # type: ignore[index]
     return "\n".join(lines)

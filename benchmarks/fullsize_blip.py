@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
@@ -24,20 +25,10 @@ def build_fullsize_blip(folder: Path = CACHE / "blip-base-random-v2") -> Path:
     if (folder / "model.safetensors").exists():
         return folder
     import torch
-    from transformers import (
-        BertTokenizer,
-        BlipConfig,
-        BlipForConditionalGeneration,
-        BlipImageProcessorPil,
-        BlipProcessor,
-    )
+    from transformers import BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor
 
     torch.manual_seed(0)
-    special = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
-    vocab = {f"w{i}": i for i in range(30522)}
-    vocab = {**{k: v for k, v in vocab.items() if v not in special.values()}, **special, "[DEC]": 30522, "[ENC]": 30523}
-    tokenizer = BertTokenizer(vocab=vocab, bos_token="[DEC]", additional_special_tokens=["[ENC]"])
-    processor = BlipProcessor(image_processor=BlipImageProcessorPil(), tokenizer=tokenizer)  # 384x384, CLIP mean/std
+    processor = BlipProcessor(image_processor=BlipImageProcessorPil(), tokenizer=bert_sized_tokenizer())  # 384x384
     config = BlipConfig(
         # BlipVisionConfig initialises weights with std 1e-10 (fine before loading a checkpoint); random weights
         # that small make every activation vanish, so use BERT's 0.02 for realistic numbers.
@@ -50,6 +41,25 @@ def build_fullsize_blip(folder: Path = CACHE / "blip-base-random-v2") -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+def bert_sized_tokenizer(words: Sequence[str] = ()) -> object:
+    """A BERT tokenizer with BERT's 30,522 ids plus BLIP's [DEC] and [ENC]: ``words`` first, then "w<id>" fillers."""
+    from transformers import BertTokenizer
+
+    special = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
+    free = (i for i in range(30522) if i not in special.values())
+    vocab = {**dict(zip(words, free)), **special}
+    taken = set(vocab.values())
+    vocab.update((f"w{i}", i) for i in range(30522) if i not in taken)
+    vocab.update({"[DEC]": 30522, "[ENC]": 30523})
+    return BertTokenizer(vocab=vocab, bos_token="[DEC]", additional_special_tokens=["[ENC]"])
+
+
+def add_grain(image: Image.Image, amount: float) -> Image.Image:
+    """``image`` blended with Gaussian noise, like film grain or a camera's sensor noise."""
+    grain = Image.effect_noise(image.size, 40).convert("RGB")
+    return Image.blend(image, grain, amount)
 
 
 def make_photos(count: int, size: str = "24mp", folder: Path | None = None) -> list[Path]:
@@ -69,7 +79,6 @@ def make_photos(count: int, size: str = "24mp", folder: Path | None = None) -> l
             small = Image.new("RGB", (48, 32))
             small.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(48 * 32)])
             img = small.resize((width, height), Image.Resampling.BICUBIC)
-            grain = Image.effect_noise((width, height), 40).convert("RGB")
-            Image.blend(img, grain, 0.2).save(path, quality=92)
+            add_grain(img, 0.2).save(path, quality=92)
         paths.append(path)
     return paths

@@ -1,12 +1,12 @@
 """Which device and number format the model runs in, and why.
 
 ``auto`` picks CUDA, then Apple MPS, then the CPU; and fp16 on a GPU (as the model card runs it), bf16 on CPUs
-that compute bf16 natively (AVX512-BF16, AMX or Arm BF16), fp32 otherwise.
+that compute bf16 natively (AVX512-BF16, AMX or Arm BF16), fp32 otherwise. In fp16 and bf16 the decoder's word
+choice is still made by fp32 scores (:mod:`photoscribe.captioning.word_choice`).
 
-``mixed`` (never chosen by ``auto``) runs the vision encoder in bf16 and the text decoder in fp32: the encoder is
-compute-bound and about 2x faster in bf16, while the decoder is where greedy decoding is sensitive to rounding.
-On a full-size BLIP-base with random weights (which exaggerate that sensitivity) it agreed with fp32 on 42 of 48
-captions against 25 of 48 for bf16, at 4.0x instead of 5.3x the model card's speed.
+``mixed`` (never chosen by ``auto``) runs the vision encoder in bf16 and the text decoder in fp32. It was the
+careful choice before the exact word choice; measured on a full-size BLIP-base with a trained decoder
+(``benchmarks/bench_caption.py --weights trained``), bf16 now gives the same captions as fp32, faster.
 """
 
 from __future__ import annotations
