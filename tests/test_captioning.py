@@ -108,3 +108,21 @@ def test_prepare_resizes_exactly_as_the_processor_does(tiny_captioner: Captioner
     a = tiny_captioner.processor(images=[image], return_tensors="pt")["pixel_values"]
     b = tiny_captioner.processor(images=[prepared], return_tensors="pt")["pixel_values"]
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(("precision", "full_size"), [("fp32", True), ("bf16", False)])
+def test_fp32_sees_the_pixels_of_a_full_decode_and_other_precisions_a_scaled_one(
+    tmp_path: Path, tiny_model_dir: Path, precision: str, full_size: bool
+) -> None:
+    from PIL import Image
+
+    from photoscribe.library import Library
+    from photoscribe.worker import CaptionWorker
+
+    path = tmp_path / "detailed.jpg"
+    Image.effect_noise((4000, 3000), 60).convert("RGB").save(path, quality=90)
+    captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
+    card_pixels = captioner.prepare(Image.open(path).convert("RGB")).tobytes()  # the model card's way
+    with Library(tmp_path / "library.sqlite3") as library:
+        given = CaptionWorker(library, captioner)._decode(path)
+    assert (given.tobytes() == card_pixels) is full_size

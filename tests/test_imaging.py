@@ -48,7 +48,7 @@ def test_facts_read_the_capture_time_and_camera_from_exif(samples: Path) -> None
     assert read_facts(samples / "camera" / "Nikon_D70.jpg").camera == "NIKON D70"  # the make is in the model
 
 
-def test_big_jpegs_are_never_decoded_at_full_size(tmp_path: Path) -> None:
+def test_big_jpegs_are_dct_scaled_unless_full_size_is_asked_for(tmp_path: Path) -> None:
     path = tmp_path / "big.jpg"
     Image.new("RGB", (6000, 4000), (120, 80, 40)).save(path, quality=80)
     with Image.open(path) as img:
@@ -57,6 +57,7 @@ def test_big_jpegs_are_never_decoded_at_full_size(tmp_path: Path) -> None:
     decoded = load_for_model(path)
     assert decoded.size == (3000, 2000)  # decoded at 1/2 scale: the smallest still at least 3 x 384
     assert min(decoded.size) >= MODEL_EDGE * 3
+    assert load_for_model(path, full_size=True).size == (6000, 4000)
 
 
 @pytest.mark.parametrize(

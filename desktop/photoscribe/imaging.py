@@ -43,7 +43,8 @@ IMAGE_EXTENSIONS = frozenset(
 #: The model's input edge in pixels (BLIP-base uses 384).
 MODEL_EDGE = 384
 #: JPEGs are DCT-decoded to at least this many times the model's edge. At 3x, the final resize gives the model
-#: the same captions as a full-size decode (48 of 48 24 MP photos in fp32; at 2x, 46 of 48) for half its cost.
+#: practically the captions of a full-size decode (24 MP photos, fp32, random-weight BLIP-base: 95 of 96; at 2x,
+#: 46 of 48) for about half its cost. fp32 mode decodes at full size (see ``Hardware.decode_full_size``).
 DRAFT_FACTOR = 3
 
 EXIF_MAKE = 0x010F
@@ -68,17 +69,17 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
-def load_for_model(path: Path | str, edge: int = MODEL_EDGE) -> Image.Image:
+def load_for_model(path: Path | str, edge: int = MODEL_EDGE, full_size: bool = False) -> Image.Image:
     """Decode ``path`` upright and in RGB; JPEGs at the smallest DCT scale still at least 3 x ``edge`` pixels.
 
     Libjpeg's DCT scaling decodes a 24-megapixel JPEG for a 384-pixel model twice as fast as a full decode,
     and the final resize (:meth:`Captioner.prepare`) from that size gives the model practically the pixels a full
-    decode would. Raises :class:`UnreadableImageError` when the file is empty, not an image, truncated, corrupt
-    or too large.
+    decode would; ``full_size`` decodes every pixel instead. Raises :class:`UnreadableImageError` when the file is
+    empty, not an image, truncated, corrupt or too large.
     """
     with _open(path) as img:
         try:
-            if img.format == "JPEG":
+            if img.format == "JPEG" and not full_size:
                 img.draft("RGB", (edge * DRAFT_FACTOR, edge * DRAFT_FACTOR))
             img.load()
             return to_rgb(upright(img))

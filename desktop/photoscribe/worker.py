@@ -113,7 +113,8 @@ class CaptionWorker:
 
     def _decode(self, path: Path) -> Image.Image:
         """Runs on a decode thread: the photo, upright and already at the model's input size."""
-        return self.captioner.prepare(load_for_model(path, MODEL_EDGE))
+        hardware = self.captioner.hardware
+        return self.captioner.prepare(load_for_model(path, MODEL_EDGE, full_size=hardware.decode_full_size))
 
     def _process(self, batch: list[Decoded]) -> BatchOutcome:
         images: list[tuple[ClaimedPhoto, Image.Image]] = []

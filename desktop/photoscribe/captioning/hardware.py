@@ -60,6 +60,16 @@ class Hardware:
         """
         return 8 if self.text_dtype == torch.float32 else 16
 
+    @property
+    def decode_full_size(self) -> bool:
+        """Whether photos are decoded at full size rather than DCT-scaled.
+
+        fp32 is the reference mode, whose captions must be the model card's: it sees the very pixels the card's
+        full decode gives. The other precisions change captions more than the scaled decode does, so they take
+        the decode that costs half as much.
+        """
+        return self.precision == "fp32"
+
     def describe(self) -> str:
         """Short human description, e.g. ``cpu bf16``."""
         return f"{self.device.type} {self.precision}"
