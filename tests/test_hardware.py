@@ -16,6 +16,8 @@ def test_cpu_auto_precision_follows_native_bf16(monkeypatch: pytest.MonkeyPatch)
     assert "natively" in chosen.reason
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
     assert choose_hardware("cpu", "auto").precision == "fp32"
+    assert not choose_hardware("cpu", "auto").decode_full_size  # the full decode is for fp32 asked for by name
+    assert choose_hardware("cpu", "fp32").decode_full_size
 
 
 def test_explicit_precision_is_kept() -> None:

@@ -1,8 +1,8 @@
 """Decoding photos for the model: fast, upright, RGB, and safe against hostile files.
 
 The model sees 384x384 pixels, so JPEGs are decoded with libjpeg's DCT scaling (``Image.draft``) straight to
-the smallest size that is still at least three times the model's input, never at full size (a 12- or
-24-megapixel JPEG decodes at 1/2 scale). Every image is turned
+the smallest size that is still at least three times the model's input, not at full size (a 12- or
+24-megapixel JPEG decodes at 1/2 scale) unless the caller asks for every pixel. Every image is turned
 upright by its EXIF orientation and converted to plain 8-bit RGB whatever its mode. Anything that cannot be
 decoded raises :class:`UnreadableImageError` with a reason a photographer can read.
 """
@@ -44,7 +44,7 @@ IMAGE_EXTENSIONS = frozenset(
 MODEL_EDGE = 384
 #: JPEGs are DCT-decoded to at least this many times the model's edge. At 3x, the final resize gives the model
 #: practically the captions of a full-size decode (24 MP photos, fp32, random-weight BLIP-base: 95 of 96; at 2x,
-#: 46 of 48) for about half its cost. fp32 mode decodes at full size (see ``Hardware.decode_full_size``).
+#: 46 of 48) for about half its cost. ``--precision fp32`` decodes at full size (``Hardware.decode_full_size``).
 DRAFT_FACTOR = 3
 
 EXIF_MAKE = 0x010F

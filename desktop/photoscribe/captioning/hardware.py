@@ -39,6 +39,11 @@ class Hardware:
     device: torch.device
     precision: str
     reason: str
+    #: Photos are decoded at full size rather than DCT-scaled. Only when fp32 is asked for: that is the reference
+    #: mode, whose captions must be the model card's, so it sees the very pixels the card's full decode gives.
+    #: Everywhere else (fp32 chosen by ``auto`` included) the scaled decode costs half and changes less than
+    #: reduced precision does.
+    decode_full_size: bool = False
 
     @property
     def vision_dtype(self) -> torch.dtype:
@@ -60,16 +65,6 @@ class Hardware:
         """
         return 8 if self.text_dtype == torch.float32 else 16
 
-    @property
-    def decode_full_size(self) -> bool:
-        """Whether photos are decoded at full size rather than DCT-scaled.
-
-        fp32 is the reference mode, whose captions must be the model card's: it sees the very pixels the card's
-        full decode gives. The other precisions change captions more than the scaled decode does, so they take
-        the decode that costs half as much.
-        """
-        return self.precision == "fp32"
-
     def describe(self) -> str:
         """Short human description, e.g. ``cpu bf16``."""
         return f"{self.device.type} {self.precision}"
@@ -79,7 +74,7 @@ def choose_hardware(device: str = "auto", precision: str = "auto") -> Hardware:
     """Resolve ``device`` (auto|cpu|cuda|mps) and ``precision`` (auto|fp32|fp16|bf16|mixed) for this machine."""
     dev, dev_reason = _choose_device(device)
     prec, prec_reason = _choose_precision(dev, precision)
-    hardware = Hardware(device=dev, precision=prec, reason=f"{dev_reason}; {prec_reason}")
+    hardware = Hardware(dev, prec, f"{dev_reason}; {prec_reason}", decode_full_size=precision == "fp32")
     log.info("captioning on %s (%s)", hardware.describe(), hardware.reason)
     return hardware
 
