@@ -348,6 +348,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         "model": settings.model,
         "device": hardware.device.type,
         "precision": hardware.precision,
+        "batch_size": settings.batch_size or hardware.batch_size,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
