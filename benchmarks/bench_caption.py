@@ -108,19 +108,18 @@ def run_engine(args: argparse.Namespace, paths: list[Path]) -> dict[str, object]
     hardware = choose_hardware(args.device, args.precision)
     captioner = Captioner.load(args.model, hardware, exact_word_choice=not args.rounded_words)
     load_seconds = time.perf_counter() - started
-    batch_size = args.batch_size or hardware.batch_size
-    captioner.caption([load_for_model(paths[0])] * min(batch_size, len(paths)))  # warm-up, not counted
     rss: list[float] = []
     with tempfile.TemporaryDirectory() as tmp, Library(Path(tmp) / "bench.sqlite3") as library:
+        worker = CaptionWorker(library, captioner, CaptionSettings(), args.batch_size)
+        captioner.caption([load_for_model(paths[0])] * min(worker.batch_size, len(paths)))  # warm-up, not counted
         started = time.perf_counter()
         library.register_files(paths)
-        worker = CaptionWorker(library, captioner, CaptionSettings(), batch_size)
         worker.run(on_batch=lambda _: rss.append(current_rss_mb()))
         result = finish(started, load_seconds, [library.photo(p).caption for p in paths], hardware.device.type)
     result.update(
         precision=hardware.precision,
         reason=hardware.reason,
-        batch_size=batch_size,
+        batch_size=worker.batch_size,
         word_choice="rounded" if args.rounded_words else "exact",
         rss_first_batch_mb=rss[0],
         rss_last_batch_mb=rss[-1],
@@ -161,16 +160,12 @@ def pick_device(requested: str) -> str:
 
 
 def compare(args: argparse.Namespace) -> dict[str, object]:
+    trained = args.weights == "trained" and not args.model
+    model = args.model or str(build_trained_blip() if trained else build_fullsize_blip())
     truth: list[str] = []
-    if args.model:
-        model = args.model
-    elif args.weights == "trained":
-        model = str(build_trained_blip())
-    else:
-        model = str(build_fullsize_blip())
     if args.photos:
         paths = sorted(args.photos.glob("*.jp*g"))[: args.images]
-    elif args.weights == "trained" and not args.model:
+    elif trained:
         paths, truth = map(list, zip(*make_shape_photos(args.images, args.size)))
     else:
         paths = make_photos(args.images, args.size)
@@ -198,12 +193,12 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
         "photoscribe": engine,
     }
     if truth:
-        engine["true_captions"] = count_same(engine["captions"], truth)  # type: ignore[arg-type]
+        engine["true_captions"] = f"{count_same(engine['captions'], truth)}/{len(truth)}"  # type: ignore[arg-type]
     if not args.skip_card:
         card = run_phase("card", common)
-        same = sum(a == b for a, b in zip(card["captions"], engine["captions"]))  # type: ignore[arg-type]
+        same = count_same(card["captions"], engine["captions"])  # type: ignore[arg-type]
         if truth:
-            card["true_captions"] = count_same(card["captions"], truth)  # type: ignore[arg-type]
+            card["true_captions"] = f"{count_same(card['captions'], truth)}/{len(truth)}"  # type: ignore[arg-type]
         report["model_card"] = card
         report["speedup"] = round(engine["photos_per_second"] / card["photos_per_second"], 2)  # type: ignore[operator]
         report["identical_captions"] = f"{same}/{len(paths)}"
@@ -212,9 +207,9 @@ def compare(args: argparse.Namespace) -> dict[str, object]:
     return report
 
 
-def count_same(captions: list[str], expected: list[str]) -> str:
-    """How many of ``captions`` equal ``expected``, as "n/total"."""
-    return f"{sum(a == b for a, b in zip(captions, expected))}/{len(expected)}"
+def count_same(captions: list[str], expected: list[str]) -> int:
+    """How many of ``captions`` equal ``expected``, position by position."""
+    return sum(a == b for a, b in zip(captions, expected))
 
 
 def run_phase(phase: str, common: list[str]) -> dict[str, object]:

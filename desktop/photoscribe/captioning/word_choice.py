@@ -55,8 +55,8 @@ def use_exact_word_choice(model: nn.Module, fp32_head: nn.Module) -> None:
     ``fp32_head`` is a copy of ``model.text_decoder.cls.predictions`` taken before the cast; it is taken over.
     """
     fast_head = model.text_decoder.cls.predictions
-    device = fast_head.decoder.weight.device
-    model.text_decoder.cls.predictions = ExactWordChoice(fp32_head.to(device), fast_head).to(device)
+    exact = ExactWordChoice(fp32_head, fast_head)
+    model.text_decoder.cls.predictions = exact.to(fast_head.decoder.weight.device)
     log.info(
         "word choice checked in fp32 over the %s decoder's %d best candidates",
         fast_head.decoder.weight.dtype,
