@@ -101,6 +101,7 @@ def run_engine(args: argparse.Namespace, paths: list[Path]) -> dict[str, object]
     """PhotoScribe end to end: library registration, pipelined decode, batched captioning, SQLite writes."""
     from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
     from photoscribe.imaging import load_for_model
+    from photoscribe.ingest import register_files
     from photoscribe.library import Library
     from photoscribe.worker import CaptionWorker
 
@@ -113,7 +114,7 @@ def run_engine(args: argparse.Namespace, paths: list[Path]) -> dict[str, object]
         worker = CaptionWorker(library, captioner, CaptionSettings(), args.batch_size)
         captioner.caption([load_for_model(paths[0])] * min(worker.batch_size, len(paths)))  # warm-up, not counted
         started = time.perf_counter()
-        library.register_files(paths)
+        register_files(library, paths)
         worker.run(on_batch=lambda _: rss.append(current_rss_mb()))
         result = finish(started, load_seconds, [library.photo(p).caption for p in paths], hardware.device.type)
     result.update(

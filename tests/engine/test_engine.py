@@ -306,6 +306,7 @@ def test_without_a_batch_size_the_worker_uses_the_hardware_default(
     tmp_path: Path, tiny_model_dir: Path, precision: str, batches: list[int]
 ) -> None:
     from photoscribe.captioning import choose_hardware
+    from photoscribe.ingest import register_files
     from photoscribe.library import Library
     from photoscribe.worker import CaptionWorker
 
@@ -314,7 +315,7 @@ def test_without_a_batch_size_the_worker_uses_the_hardware_default(
     captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
     seen: list[int] = []
     with Library(tmp_path / "library.sqlite3") as library:
-        library.register_files(sorted((tmp_path / "photos").iterdir()))
+        register_files(library, sorted((tmp_path / "photos").iterdir()))
         CaptionWorker(library, captioner).run(on_batch=lambda outcome: seen.append(len(outcome.captioned)))
         assert library.stats().captioned == 20
     assert seen == batches

@@ -7,11 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from photoscribe.errors import LibraryError
+from photoscribe.ingest import register_files
 from photoscribe.library import CaptionResult, Library, PhotoStatus, Registration
 from photoscribe.library.database import SCHEMA_VERSION
+from tests.library.common import caption_all, make_photo
 
 
 @pytest.fixture
@@ -19,20 +20,6 @@ def library(tmp_path: Path) -> Library:
     lib = Library(tmp_path / "lib.sqlite3")
     yield lib
     lib.close()
-
-
-def make_photo(path: Path, colour: tuple[int, int, int] = (200, 30, 30)) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (32, 24), colour).save(path)
-    return path
-
-
-def caption_all(library: Library, captions: dict[str, str]) -> None:
-    """Store captions by file name for every pending photo, as a worker would."""
-    claimed = library.claim_batch(100)
-    library.save_results(
-        [CaptionResult(p.id, captions[p.path.name], captions[p.path.name].split()[-2:], "test-model") for p in claimed]
-    )
 
 
 def test_a_new_library_is_a_wal_sqlite_file_at_the_current_schema(tmp_path: Path, library: Library) -> None:
@@ -61,36 +48,36 @@ def test_a_file_that_is_not_a_library_is_refused_clearly(tmp_path: Path) -> None
 
 def test_registration_queues_new_and_changed_files_only(tmp_path: Path, library: Library) -> None:
     photo = make_photo(tmp_path / "a.jpg")
-    assert library.register_files([photo])[Registration.NEW] == 1
+    assert register_files(library, [photo])[Registration.NEW] == 1
     caption_all(library, {"a.jpg": "a red wall"})
-    assert library.register_files([photo])[Registration.UNCHANGED] == 1
+    assert register_files(library, [photo])[Registration.UNCHANGED] == 1
     assert library.stats().pending == 0
     make_photo(photo, (0, 0, 255))
     os.utime(photo, (1_000, 2_000_000_000))
-    assert library.register_files([photo])[Registration.CHANGED] == 1
+    assert register_files(library, [photo])[Registration.CHANGED] == 1
     assert library.photo(photo).status == PhotoStatus.PENDING
 
 
 def test_a_touched_but_identical_file_keeps_its_caption(tmp_path: Path, library: Library) -> None:
     photo = make_photo(tmp_path / "a.jpg")
-    library.register_files([photo])
+    register_files(library, [photo])
     caption_all(library, {"a.jpg": "a red wall"})
     os.utime(photo, (1_000, 2_000_000_000))
-    assert library.register_files([photo])[Registration.UNCHANGED] == 1
+    assert register_files(library, [photo])[Registration.UNCHANGED] == 1
     record = library.photo(photo)
     assert (record.status, record.caption) == (PhotoStatus.DONE, "a red wall")
 
 
 def test_facts_are_recorded(tmp_path: Path, library: Library) -> None:
     photo = make_photo(tmp_path / "a.jpg")
-    library.register_files([photo])
+    register_files(library, [photo])
     record = library.photo(photo)
     assert (record.width, record.height, record.size) == (32, 24, photo.stat().st_size)
 
 
 def test_a_missing_photo_keeps_its_caption_and_is_found_again_after_a_move(tmp_path: Path, library: Library) -> None:
     photo = make_photo(tmp_path / "a.jpg")
-    library.register_files([photo])
+    register_files(library, [photo])
     caption_all(library, {"a.jpg": "a red wall"})
     moved = tmp_path / "sub" / "renamed.jpg"
     moved.parent.mkdir()
@@ -98,33 +85,21 @@ def test_a_missing_photo_keeps_its_caption_and_is_found_again_after_a_move(tmp_p
     assert library.mark_missing([photo]) == 1
     assert library.stats().missing == 1
     assert library.search("red") == []
-    assert library.register_files([moved])[Registration.MOVED] == 1
+    assert register_files(library, [moved])[Registration.MOVED] == 1
     record = library.photo(moved)
     assert (record.status, record.caption) == (PhotoStatus.DONE, "a red wall")
     assert library.photo(photo) is None
     assert [h.photo.path for h in library.search("renamed")] == [str(moved)]
 
 
-def test_claims_are_atomic_and_crashed_claims_are_requeued(tmp_path: Path, library: Library) -> None:
-    paths = [make_photo(tmp_path / f"{i}.jpg") for i in range(5)]
-    library.register_files(paths)
-    first = library.claim_batch(3)
-    second = library.claim_batch(3)
-    assert len(first) == 3 and len(second) == 2
-    assert not {p.id for p in first} & {p.id for p in second}
-    assert library.claim_batch(3) == []
-    assert library.requeue_running() == 5
-    assert len(library.claim_batch(10)) == 5
-
-
 def test_failures_keep_their_reason_and_are_not_retried_unless_asked(tmp_path: Path, library: Library) -> None:
     photo = make_photo(tmp_path / "a.jpg")
-    library.register_files([photo])
+    register_files(library, [photo])
     (claimed,) = library.claim_batch(1)
     library.save_results([], [(claimed.id, "the image data is corrupt")])
     record = library.photo(photo)
     assert (record.status, record.error) == (PhotoStatus.FAILED, "the image data is corrupt")
-    library.register_files([photo])
+    register_files(library, [photo])
     assert library.claim_batch(1) == []
     assert library.requeue([claimed.id]) == 1
     assert library.photo(photo).error is None
@@ -133,12 +108,12 @@ def test_failures_keep_their_reason_and_are_not_retried_unless_asked(tmp_path: P
 
 def test_the_users_caption_wins_and_survives_recaptioning(tmp_path: Path, library: Library) -> None:
     photo = make_photo(tmp_path / "a.jpg")
-    library.register_files([photo])
+    register_files(library, [photo])
     caption_all(library, {"a.jpg": "a red wall"})
     record = library.set_user_caption(photo, "Grandma's red barn in Vermont")
     assert record.caption == "Grandma's red barn in Vermont"
     assert record.model_caption == "a red wall"
-    assert record.keywords == ("grandma", "red", "barn", "vermont")
+    assert record.keywords == ()  # the model's words described the caption the user replaced
     library.requeue([record.id])
     caption_all(library, {"a.jpg": "a blue wall"})
     record = library.photo(photo)
@@ -164,7 +139,7 @@ def searchable(tmp_path: Path, library: Library) -> dict[str, Path]:
         "5.jpg": "a bear in the forest",
     }
     paths = {name: make_photo(tmp_path / name) for name in captions}
-    library.register_files(paths.values())
+    register_files(library, paths.values())
     caption_all(library, captions)
     return paths
 
@@ -214,7 +189,7 @@ def test_search_handles_odd_input_without_errors(library: Library, searchable: d
 def test_stats_count_each_state(tmp_path: Path, library: Library) -> None:
     paths = [make_photo(tmp_path / f"{i}.jpg") for i in range(4)]
     library.add_folder(tmp_path)
-    library.register_files(paths)
+    register_files(library, paths)
     (first,) = library.claim_batch(1)
     library.save_results([CaptionResult(first.id, "a red wall", ["red", "wall"], "m")])
     (second,) = library.claim_batch(1)
@@ -233,41 +208,9 @@ def test_stats_count_each_state(tmp_path: Path, library: Library) -> None:
 
 def test_two_library_objects_on_one_file_see_each_others_writes(tmp_path: Path, library: Library) -> None:
     other = Library(library.path)
-    other.register_files([make_photo(tmp_path / "a.jpg")])
+    register_files(other, [make_photo(tmp_path / "a.jpg")])
     assert library.stats().pending == 1
     other.close()
-
-
-def test_a_version_1_library_is_migrated_and_keeps_its_captions(tmp_path: Path) -> None:
-    """Libraries made before folder options and caption revisions existed open and gain them."""
-    library = Library(tmp_path / "old.sqlite3")
-    photo = make_photo(tmp_path / "a.jpg")
-    library.register_files([photo])
-    caption_all(library, {"a.jpg": "a red wall"})
-    library.close()
-    conn = sqlite3.connect(tmp_path / "old.sqlite3")
-    v1_lacks = (
-        ("folders", "polling"),
-        ("folders", "paused"),
-        ("captions", "revision"),
-        ("photos", "camera"),
-        ("photos", "prompt"),
-        ("captions", "file_caption"),
-    )
-    for table, column in v1_lacks:
-        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
-    migrated = Library(tmp_path / "old.sqlite3")
-    record = migrated.photo(photo)
-    assert (record.caption, record.revision) == ("a red wall", 1)
-    migrated.add_folder(tmp_path, polling=True)
-    assert migrated.folders()[0].polling
-    migrated.close()
-    conn = sqlite3.connect(tmp_path / "old.sqlite3")
-    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
-    conn.close()
 
 
 def test_photo_ids_filter_by_query_status_folder_and_edits(tmp_path: Path, library: Library) -> None:
@@ -276,7 +219,7 @@ def test_photo_ids_filter_by_query_status_folder_and_edits(tmp_path: Path, libra
         make_photo(tmp_path / "a" / "2.jpg"),
         make_photo(tmp_path / "b" / "3.jpg"),
     ]
-    library.register_files(paths)
+    register_files(library, paths)
     caption_all(library, {"1.jpg": "a red wall", "2.jpg": "a blue wall", "3.jpg": "a red car"})
     ids = {Path(r.path).name: r.id for r in library.photos()}
     assert library.photo_ids() == [ids["3.jpg"], ids["2.jpg"], ids["1.jpg"]]  # newest first
@@ -286,5 +229,5 @@ def test_photo_ids_filter_by_query_status_folder_and_edits(tmp_path: Path, libra
     assert library.photo_ids(status="edited") == [ids["2.jpg"]]
     assert library.photo_ids(status="failed") == []
     record = library.set_user_keywords(paths[1], ["Garden", "wall"])
-    assert record.keywords == ("garden", "wall")
+    assert record.keywords == ("Garden", "wall")
     assert library.records([ids["2.jpg"], 999]).keys() == {ids["2.jpg"]}

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from photoscribe.ingest import register_files
 from photoscribe.library import CaptionResult, Library
 from photoscribe.metadata import read_file_metadata
 
@@ -95,7 +96,7 @@ def test_broken_metadata_never_raises(samples: Path, tmp_path: Path) -> None:
 def test_the_library_keeps_the_files_caption_above_the_models(tmp_path: Path) -> None:
     path = photo_with(tmp_path / "a.jpg", xmp_packet=xmp("Grandma in the garden", "family"))
     with Library(tmp_path / "lib.sqlite3") as library:
-        library.register_files([path])
+        register_files(library, [path])
         record = library.photo(path)
         assert (record.caption, record.file_caption, record.keywords) == (
             "Grandma in the garden",

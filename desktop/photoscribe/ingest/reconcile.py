@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from photoscribe.ingest.registration import register_files
 from photoscribe.ingest.scanner import iter_photos
-from photoscribe.library import Library, Registration
-from photoscribe.library.library import normalise
+from photoscribe.library import Library, Registration, normalise
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def reconcile(
     for path in recent:
         defer(path)  # type: ignore[misc]
     recent_set = set(recent)
-    outcomes = library.register_files((p for p in on_disk if p not in recent_set), folder_id)
+    outcomes = register_files(library, (p for p in on_disk if p not in recent_set), folder_id)
     present = set(on_disk)
     gone = [p for p in library.paths_under(folder) if p not in present and not p.exists()]
     if gone:

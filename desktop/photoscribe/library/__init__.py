@@ -1,12 +1,20 @@
-"""The photo library: SQLAlchemy models in SQLite, the Library API and full-text search."""
+"""The photo library: SQLAlchemy models in SQLite, the Library API and full-text search.
+
+Nothing here reads photo files (that is ``photoscribe.ingest``) or imports imaging, metadata or captioning.
+"""
 
 from photoscribe.library.library import Library
-from photoscribe.library.models import PhotoStatus
+from photoscribe.library.models import KeywordSource, PhotoStatus
+from photoscribe.library.paths import display_path, normalise, path_key
+from photoscribe.library.queue import LeaseOwner
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,
+    FileDetails,
     FolderRecord,
+    KnownFile,
     LibraryStats,
+    PhotoFacts,
     PhotoRecord,
     Registration,
     SearchHit,
@@ -15,11 +23,19 @@ from photoscribe.library.records import (
 __all__ = [
     "CaptionResult",
     "ClaimedPhoto",
+    "FileDetails",
     "FolderRecord",
+    "KeywordSource",
+    "KnownFile",
+    "LeaseOwner",
     "Library",
     "LibraryStats",
+    "PhotoFacts",
     "PhotoRecord",
     "PhotoStatus",
     "Registration",
     "SearchHit",
+    "display_path",
+    "normalise",
+    "path_key",
 ]

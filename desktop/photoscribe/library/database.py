@@ -1,73 +1,34 @@
-"""Opening the library's SQLite file: pragmas, transactions and named schema migrations.
+"""Opening the library's SQLite file: pragmas, transactions, and migration only when the file is behind.
 
 WAL mode and a busy timeout let a watcher and a ``photoscribe status`` in another process share one file
-(beets #903). Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing halfway.
+(beets #903). Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing halfway;
+reads never take the write lock, and opening an up-to-date library only reads (so ``status`` and ``search`` work
+while another process writes, and a read-only library file can be searched).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import URL
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from photoscribe.errors import LibraryError
-from photoscribe.library import search
-from photoscribe.library.models import Base
+from photoscribe.library.migrations import SCHEMA_VERSION, migrate, needs_migration, schema_version
+
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Database", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-def _create_current_schema(conn: Connection) -> None:
-    """A new library gets today's tables straight from the models (no migration steps needed)."""
-    Base.metadata.create_all(conn)
-    search.create_index(conn)
-
-
-def _initial_schema(conn: Connection) -> None:
-    """Version 1: libraries at version 1 or later already have it, so this step never runs on old files."""
-    raise LibraryError("a library without a schema version cannot be migrated")  # pragma: no cover
-
-
-def _folder_options_and_caption_revisions(conn: Connection) -> None:
-    """Per-folder watching options, and a count of model captions per photo (each should be made once)."""
-    for statement in (
-        "ALTER TABLE folders ADD COLUMN polling BOOLEAN NOT NULL DEFAULT 0",
-        "ALTER TABLE folders ADD COLUMN paused BOOLEAN NOT NULL DEFAULT 0",
-        "ALTER TABLE captions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",
-        "UPDATE captions SET revision = 1 WHERE model_caption IS NOT NULL",
-    ):
-        conn.execute(text(statement))
-
-
-def _camera_and_prompt(conn: Connection) -> None:
-    """The camera that took a photo, and a one-off prompt for its next caption."""
-    conn.execute(text("ALTER TABLE photos ADD COLUMN camera VARCHAR(128)"))
-    conn.execute(text("ALTER TABLE photos ADD COLUMN prompt TEXT"))
-
-
-def _file_captions(conn: Connection) -> None:
-    """Captions found in the photos' own metadata, kept apart from the model's and the user's."""
-    conn.execute(text("ALTER TABLE captions ADD COLUMN file_caption TEXT"))
-
-
-#: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
-#: edit. A new library is created from the models at the latest version and runs none of them.
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("0001_initial_schema", _initial_schema),
-    ("0002_folder_options_and_caption_revisions", _folder_options_and_caption_revisions),
-    ("0003_camera_and_prompt", _camera_and_prompt),
-    ("0004_file_captions", _file_captions),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Database:
@@ -75,16 +36,26 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.read_only = path.exists() and not os.access(path, os.W_OK)
+        if not self.read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LibraryError(f"cannot create the library folder {path.parent}: {exc}") from exc
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LibraryError(f"cannot create the library folder {path.parent}: {exc}") from exc
-        self.engine = _make_engine(path)
-        try:
-            migrate(self.engine)
+            self.engine = _open_read_only(path) if self.read_only else _make_engine(path, "rwc")
+            if needs_migration(self.engine):
+                if self.read_only:
+                    raise LibraryError(f"the library {path} is read-only and needs an update PhotoScribe cannot write")
+                migrate(self.engine)
         except (DatabaseError, sqlite3.DatabaseError) as exc:
-            self.engine.dispose()
+            if hasattr(self, "engine"):
+                self.engine.dispose()
             raise LibraryError(f"cannot open the library {path}: {getattr(exc, 'orig', None) or exc}") from exc
+        except LibraryError:
+            if hasattr(self, "engine"):
+                self.engine.dispose()
+            raise
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -95,6 +66,8 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session whose transaction takes the write lock at once and commits on success."""
+        if self.read_only:
+            raise LibraryError(f"the library {self.path} is read-only")
         with Session(self.engine, expire_on_commit=False) as session:
             session.connection(execution_options={"immediate": True})
             yield session
@@ -105,23 +78,41 @@ class Database:
         self.engine.dispose()
 
 
-def _make_engine(path: Path) -> Engine:
+def _uri(path: Path, options: str) -> str:
+    return f"file:{quote(os.fsencode(path))}?{options}"
+
+
+def _open_read_only(path: Path) -> Engine:
+    """A read-only file: ``mode=ro`` when SQLite can share its WAL index, else ``immutable`` (read-only media)."""
+    engine = _make_engine(path, "ro")
+    try:
+        with engine.connect() as conn:
+            schema_version(conn)
+        return engine
+    except DatabaseError:
+        engine.dispose()
+        log.info("opening the read-only library %s as immutable", path)
+        return _make_engine(path, "ro&immutable=1")
+
+
+def _make_engine(path: Path, mode: str) -> Engine:
+    uri = _uri(path, f"mode={mode}")
     engine = create_engine(
-        URL.create("sqlite", database=str(path)),
+        "sqlite://",
         # Pooled connections move between the engine's threads, one thread at a time.
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False),
+        poolclass=QueuePool,
     )
+    writable = mode == "rwc"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
         cursor = dbapi_conn.cursor()
-        for pragma in (
-            "journal_mode = WAL",
-            "synchronous = NORMAL",
-            f"busy_timeout = {BUSY_TIMEOUT_MS}",
-            "foreign_keys = ON",
-        ):
+        pragmas = [f"busy_timeout = {BUSY_TIMEOUT_MS}", "foreign_keys = ON"]
+        if writable:
+            pragmas += ["journal_mode = WAL", "synchronous = NORMAL"]
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -131,36 +122,3 @@ def _make_engine(path: Path) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
-
-
-def schema_version(conn: Connection) -> int:
-    """How many migrations the library has had (0 for a new file)."""
-    has_meta = conn.execute(text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'")).first()
-    if not has_meta:
-        return 0
-    row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
-    return int(row[0]) if row else 0
-
-
-def migrate(engine: Engine) -> int:
-    """Bring the library's schema up to :data:`SCHEMA_VERSION`; returns the number of migrations applied."""
-    with engine.connect().execution_options(immediate=True) as conn:
-        with conn.begin():
-            current = schema_version(conn)
-            if current > SCHEMA_VERSION:
-                raise LibraryError(
-                    f"this library was made by a newer PhotoScribe (schema {current}, this version knows "
-                    f"{SCHEMA_VERSION}); update PhotoScribe or use another --library"
-                )
-            if current == 0:
-                _create_current_schema(conn)
-            else:
-                for name, step in MIGRATIONS[current:]:
-                    log.info("library migration %s", name)
-                    step(conn)
-            if current < SCHEMA_VERSION:
-                conn.execute(
-                    text("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', :v)"),
-                    {"v": str(SCHEMA_VERSION)},
-                )
-    return SCHEMA_VERSION - current

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from photoscribe.library.paths import PathBytes
 
 
 class Base(DeclarativeBase):
     """Declarative base of every PhotoScribe table."""
 
 
-class PhotoStatus:
+class PhotoStatus(str, enum.Enum):
     """Values of :attr:`Photo.status`: where a photo stands in the captioning queue."""
 
     PENDING = "pending"  # new or changed, waiting to be captioned
-    RUNNING = "running"  # claimed by a worker; goes back to pending if the worker dies
+    RUNNING = "running"  # leased by a worker (see queue.py); goes back to pending when its lease ends
     DONE = "done"  # captioned
     FAILED = "failed"  # could not be captioned; ``error`` says why
     MISSING = "missing"  # the file is gone; the row and caption are kept in case it comes back
     CANCELLED = "cancelled"  # taken off the queue by the user; queued again when asked or when the file changes
 
-    ALL = (PENDING, RUNNING, DONE, FAILED, MISSING, CANCELLED)
+    def __str__(self) -> str:
+        return self.value
 
 
-class KeywordSource:
+class KeywordSource(str, enum.Enum):
     """Values of :attr:`Keyword.source`."""
 
     MODEL = "model"  # derived from the model's caption
@@ -46,7 +50,7 @@ class Folder(Base):
 
     __tablename__ = "folders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(PathBytes, unique=True)
     added_at: Mapped[datetime] = mapped_column(DateTime)
     polling: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # network shares
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # not watched for now
@@ -59,7 +63,8 @@ class Photo(Base):
     __tablename__ = "photos"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     folder_id: Mapped[int | None] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(PathBytes, unique=True)  # the exact bytes of the file name
+    path_key: Mapped[str | None] = mapped_column(PathBytes, index=True)  # identity: see paths.path_key
     size: Mapped[int] = mapped_column(Integer)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -73,6 +78,13 @@ class Photo(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(255))  # "host:pid:start" of the worker captioning it
+    lease_expires: Mapped[float | None] = mapped_column(Float)  # Unix time; renewed by the owner's heartbeat
+    metadata_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # caption not yet
+    # written into the file (survives a kill between the caption and its metadata write)
+    own_write_size: Mapped[int | None] = mapped_column(Integer)  # the file PhotoScribe's metadata write is
+    own_write_mtime: Mapped[float | None] = mapped_column(Float)  # about to put in place: registration takes a
+    own_write_fingerprint: Mapped[str | None] = mapped_column(String(64))  # file with this content as unchanged
 
     folder: Mapped[Folder | None] = relationship(back_populates="photos")
     caption: Mapped[Caption | None] = relationship(back_populates="photo", cascade="all, delete-orphan")

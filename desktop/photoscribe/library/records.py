@@ -30,6 +30,7 @@ class PhotoRecord:
     camera: str | None = None
     file_caption: str | None = None  # found in the photo's own metadata or its XMP sidecar
     file_keywords: tuple[str, ...] = ()  # keywords found there
+    metadata_pending: bool = False  # captioned, but the caption is not yet written into the file
 
     @property
     def caption(self) -> str | None:
@@ -56,6 +57,7 @@ class LibraryStats:
     missing: int = 0
     cancelled: int = 0
     folders: int = 0
+    running: int = 0  # leased by a worker right now (also counted in ``pending``)
 
 
 @dataclass(frozen=True)
@@ -97,3 +99,41 @@ class Registration(str, enum.Enum):
     MOVED = "moved"  # a missing photo with the same content reappeared under a new path
     RESTORED = "restored"  # a missing photo reappeared under its old path, unchanged
     VANISHED = "vanished"  # the file was gone before it could be registered
+
+
+@dataclass(frozen=True)
+class FileDetails:
+    """What reading a photo file found: image facts and the photographer's own caption and keywords."""
+
+    width: int | None = None
+    height: int | None = None
+    taken_at: datetime | None = None
+    camera: str | None = None
+    caption: str | None = None  # the photographer's (PhotoScribe's own writes are not included)
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    """A file as registration found it, read before the library's write transaction (see ingest.registration).
+
+    ``fingerprint`` is ``None`` when the content could not be read; ``details`` is ``None`` when the file's
+    content was already known (same fingerprint), so there was nothing new to read.
+    """
+
+    path: str  # normalised (see paths.normalise)
+    size: int
+    mtime: float
+    fingerprint: str | None
+    details: FileDetails | None = None
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the library holds about a path, so registration reads only files that are new or changed."""
+
+    size: int
+    mtime: float
+    missing: bool
+    fingerprint: str | None
+    own_write_fingerprint: str | None = None

@@ -1,0 +1,108 @@
+"""Registering photo files: every read (stat, fingerprint, image facts, metadata) happens here, in chunks, before
+the library's short write transaction, so a slow disk or network share never holds the library's write lock.
+
+A file the library already knows with the same size and mtime is not read at all, and needs no write; a file
+whose content is known (a touch, PhotoScribe's own metadata write) is fingerprinted but its metadata is not read.
+One file that cannot be read, or whose name is not valid UTF-8, never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+
+from photoscribe.errors import UnreadableImageError
+from photoscribe.imaging import read_facts
+from photoscribe.library import FileDetails, KnownFile, Library, PhotoFacts, Registration, display_path, normalise
+from photoscribe.library.fingerprint import content_fingerprint
+from photoscribe.metadata import read_file_metadata
+
+log = logging.getLogger(__name__)
+
+REGISTER_CHUNK = 200  # files read, then written in one transaction
+
+
+def register_files(
+    library: Library, paths: Iterable[Path | str], folder_id: int | None = None
+) -> Counter[Registration]:
+    """Add or refresh photos; new and changed ones are queued for captioning.
+
+    Returns how many files ended up in each :class:`~photoscribe.library.Registration`.
+    """
+    outcomes: Counter[Registration] = Counter()
+    for chunk in _chunks((normalise(p) for p in paths), REGISTER_CHUNK):
+        known = library.known_files(chunk)
+        facts: list[PhotoFacts] = []
+        for path in chunk:
+            fact = read_file(path, known.get(str(path)))
+            if fact is None:
+                outcomes[Registration.VANISHED] += 1
+            elif fact is UNCHANGED:
+                outcomes[Registration.UNCHANGED] += 1
+            else:
+                facts.append(fact)
+        if facts:
+            outcomes.update(library.register(facts, folder_id))
+    return outcomes
+
+
+#: ``read_file``'s answer for a file the library knows with this size and mtime (nothing to read or write).
+UNCHANGED = PhotoFacts(path="", size=-1, mtime=-1.0, fingerprint=None)
+
+
+def read_file(path: Path, known: KnownFile | None = None) -> PhotoFacts | None:
+    """What registering ``path`` needs to know (``None``: not a file any more, or not a regular file)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device named like a photo would block every read
+        log.info("skipping %s: not a regular file", display_path(path))
+        return None
+    if known is not None and not known.missing and (known.size, known.mtime) == (info.st_size, info.st_mtime):
+        return UNCHANGED
+    fingerprint = _fingerprint(path)
+    known_content = known is not None and fingerprint is not None
+    if known_content and fingerprint in (known.fingerprint, known.own_write_fingerprint):  # type: ignore[union-attr]
+        return PhotoFacts(str(path), info.st_size, info.st_mtime, fingerprint)
+    return PhotoFacts(str(path), info.st_size, info.st_mtime, fingerprint, read_details(path))
+
+
+def read_details(path: Path) -> FileDetails:
+    """Image facts and the photographer's caption and keywords (never PhotoScribe's own earlier writes)."""
+    width = height = taken_at = camera = None
+    try:
+        facts = read_facts(path)
+        width, height, taken_at, camera = facts.width, facts.height, facts.taken_at, facts.camera
+    except UnreadableImageError:
+        pass  # the worker says why when it decodes the photo
+    except Exception:  # one odd file must not stop the others
+        log.exception("cannot read the image facts of %s", display_path(path))
+    caption, keywords = None, []
+    try:
+        found = read_file_metadata(path)
+        own_caption = getattr(found, "own_caption", None)
+        own_keywords = {k.casefold() for k in getattr(found, "own_keywords", None) or ()}
+        caption = None if own_caption is not None and found.caption == own_caption else found.caption
+        keywords = [k for k in found.keywords if k.casefold() not in own_keywords]
+    except Exception:
+        log.exception("cannot read the metadata of %s", display_path(path))
+    return FileDetails(width, height, taken_at, camera, caption, tuple(keywords))
+
+
+def _fingerprint(path: Path) -> str | None:
+    try:
+        return content_fingerprint(path)
+    except OSError as exc:
+        log.warning("cannot read %s: %s", display_path(path), exc)
+        return None
+
+
+def _chunks(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
+    while chunk := list(islice(paths, size)):
+        yield chunk

@@ -1,0 +1,120 @@
+"""The photographer's changes: photo folders, and their own captions and keywords (kept apart from each other)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import and_, delete, not_, or_, select, update
+from sqlalchemy.orm import Session
+
+from photoscribe.errors import LibraryError
+from photoscribe.library import search
+from photoscribe.library.database import Database
+from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.paths import display_path, normalise, path_key
+from photoscribe.library.records import FolderRecord, PhotoRecord
+from photoscribe.library.rows import now, photo_at, record, reindex, replace_keywords, within
+
+
+def add_folder(db: Database, path: Path | str, polling: bool | None = None) -> int:
+    """Remember ``path`` as a photo folder (idempotent, by :func:`path_key`); returns its id."""
+    key = str(normalise(path))
+    with db.writing() as session:
+        folder = _find_folder(session, key)
+        if folder is None:
+            folder = Folder(path=key, added_at=now(), polling=bool(polling), paused=False)
+            session.add(folder)
+        elif polling is not None:
+            folder.polling = polling
+        session.flush()
+        return folder.id
+
+
+def set_folder_options(db: Database, path: Path | str, polling: bool | None = None, paused: bool | None = None) -> None:
+    """Change how a folder is watched: polling (for network shares) or paused."""
+    with db.writing() as session:
+        folder = _folder_at(session, path)
+        if polling is not None:
+            folder.polling = polling
+        if paused is not None:
+            folder.paused = paused
+
+
+def remove_folder(db: Database, path: Path | str, forget_photos: bool = False) -> int:
+    """Stop treating ``path`` as a photo folder; returns how many of its waiting photos left the queue.
+
+    Its pending photos are cancelled (unless another library folder still holds them); with ``forget_photos``
+    its photos leave the library too.
+    """
+    with db.writing() as session:
+        folder = _folder_at(session, path)
+        others = [f.path for f in session.scalars(select(Folder).where(Folder.id != folder.id))]
+        mine = or_(Photo.folder_id == folder.id, within([folder.path]))
+        still_wanted = within(others) if others else None
+        if still_wanted is not None:
+            mine = and_(mine, not_(still_wanted))
+        cancelled = session.execute(
+            update(Photo).where(mine, Photo.status == PhotoStatus.PENDING).values(status=PhotoStatus.CANCELLED)
+        ).rowcount
+        if forget_photos:
+            ids = list(session.scalars(select(Photo.id).where(Photo.folder_id == folder.id)))
+            for photo_id in ids:
+                search.remove_photo(session, photo_id)
+            session.execute(delete(Photo).where(Photo.id.in_(ids)))
+        session.delete(folder)
+        return cancelled or 0
+
+
+def folders(db: Database) -> list[FolderRecord]:
+    """The photo folders, in the order they were added."""
+    with db.reading() as session:
+        return [
+            FolderRecord(f.id, Path(f.path), bool(f.polling), bool(f.paused))
+            for f in session.scalars(select(Folder).order_by(Folder.id))
+        ]
+
+
+def set_user_caption(db: Database, path: Path | str, caption: str | None) -> PhotoRecord:
+    """Set (or with ``None``/empty text, clear) the user's caption of the photo at ``path``.
+
+    The user's caption wins over the model's everywhere and is never overwritten by re-captioning. It does not
+    touch the keywords: the user's own keywords stay as they are (the model's, made from the caption the user
+    replaced, are no longer in force).
+    """
+    text = (caption or "").strip() or None
+    with db.writing() as session:
+        photo = photo_at(session, path)
+        if photo.caption is None:
+            photo.caption = Caption()
+        photo.caption.user_caption = text
+        photo.caption.user_edited_at = now() if text else None
+        session.flush()
+        reindex(session, photo)
+        return record(photo)
+
+
+def set_user_keywords(db: Database, path: Path | str, keywords: Sequence[str] | None) -> PhotoRecord:
+    """Set the photographer's own keywords (they replace the others), as written; ``None`` or empty removes them."""
+    with db.writing() as session:
+        photo = photo_at(session, path)
+        replace_keywords(session, photo, KeywordSource.USER, list(keywords or []))
+        reindex(session, photo)
+        return record(photo)
+
+
+def _find_folder(session: Session, path: str) -> Folder | None:
+    """The folder at ``path``: exactly, else the one folder with the same :func:`path_key`."""
+    all_folders = list(session.scalars(select(Folder)))
+    exact = next((f for f in all_folders if f.path == path), None)
+    if exact is not None:
+        return exact
+    same = [f for f in all_folders if path_key(f.path) == path_key(path)]
+    return same[0] if len(same) == 1 else None
+
+
+def _folder_at(session: Session, path: Path | str) -> Folder:
+    folder = _find_folder(session, str(normalise(path)))
+    if folder is None:
+        raise LibraryError(f"{display_path(path)} is not one of the library's folders")
+    return folder

@@ -1,0 +1,264 @@
+"""Registering files in the library: only writes. Every file was read before (``photoscribe.ingest.registration``),
+so the write lock is held for a few milliseconds per chunk however slow the disk or the network share is."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from photoscribe.library import search
+from photoscribe.library.database import Database
+from photoscribe.library.fingerprint import content_fingerprint
+from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.paths import CASE_INSENSITIVE, key_range, normalise, path_key
+from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
+from photoscribe.library.rows import find_photo, now, reindex, replace_keywords
+
+log = logging.getLogger(__name__)
+
+QUERY_CHUNK = 500  # paths per IN (...) list
+
+
+def known_files(db: Database, paths: Sequence[Path | str]) -> dict[str, KnownFile]:
+    """What the library holds about each of ``paths`` (by normalised path; unknown ones are left out). A read."""
+    wanted = [str(normalise(p)) for p in paths]
+    with db.reading() as session:
+        rows = _Rows(_rows_for(session, set(wanted)))
+    found: dict[str, KnownFile] = {}
+    for path in wanted:
+        photo = rows.get(path)
+        if photo is not None:
+            missing = photo.status == PhotoStatus.MISSING
+            found[path] = KnownFile(photo.size, photo.mtime, missing, photo.content_hash, photo.own_write_fingerprint)
+    return found
+
+
+def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = None) -> Counter[Registration]:
+    """Add or refresh photos from facts read beforehand; new and changed ones are queued for captioning.
+
+    A photo whose size and mtime did not change is left alone; one whose content fingerprint did not change
+    either (a touch), or that is PhotoScribe's own metadata write, keeps its caption. A ``folder_id`` that was
+    removed meanwhile is not an error: the photos are kept without a folder, and new ones are not queued.
+    """
+    outcomes: Counter[Registration] = Counter()
+    with db.writing() as session:
+        folder_gone = folder_id is not None and session.get(Folder, folder_id) is None
+        rows = _Rows(_rows_for(session, {f.path for f in facts}))
+        for fact in facts:
+            outcome, photo = _register(
+                session, fact, rows.get(fact.path), None if folder_gone else folder_id, folder_gone
+            )
+            rows.add(photo)
+            outcomes[outcome] += 1
+    return outcomes
+
+
+def _register(
+    session: Session, fact: PhotoFacts, photo: Photo | None, folder_id: int | None, folder_gone: bool
+) -> tuple[Registration, Photo]:
+    if (
+        photo is not None
+        and photo.status != PhotoStatus.MISSING
+        and (photo.size, photo.mtime) == (fact.size, fact.mtime)
+    ):
+        return Registration.UNCHANGED, photo
+    fingerprint = fact.fingerprint
+    if photo is None:
+        photo = _find_moved(session, fingerprint)
+        outcome = Registration.MOVED if photo else Registration.NEW
+        if photo is None:
+            photo = Photo(path=fact.path, added_at=now(), status=PhotoStatus.PENDING)
+            session.add(photo)
+        photo.path, photo.path_key = fact.path, path_key(fact.path)
+    elif fingerprint is not None and fingerprint in (photo.content_hash, photo.own_write_fingerprint):
+        outcome = Registration.RESTORED if photo.status == PhotoStatus.MISSING else Registration.UNCHANGED
+    else:
+        outcome = Registration.CHANGED
+    if fingerprint is not None and fingerprint == photo.own_write_fingerprint:
+        photo.own_write_size = photo.own_write_mtime = photo.own_write_fingerprint = None
+    photo.size, photo.mtime, photo.content_hash = fact.size, fact.mtime, fingerprint
+    photo.folder_id = folder_id if folder_id is not None else photo.folder_id
+    photo.updated_at = now()
+    if outcome in (Registration.NEW, Registration.CHANGED):
+        _take_details(session, photo, fact.details)
+        if photo.status in (PhotoStatus.FAILED, PhotoStatus.CANCELLED):
+            photo.prompt = None  # a one-off prompt was for the old content
+        new_and_unwanted = outcome == Registration.NEW and folder_gone
+        photo.status = PhotoStatus.CANCELLED if new_and_unwanted else PhotoStatus.PENDING
+        photo.error, photo.metadata_pending = None, False
+        photo.lease_owner = photo.lease_expires = photo.claimed_at = None
+    elif photo.status == PhotoStatus.MISSING:
+        _bring_back(photo)
+    session.flush()
+    if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
+        reindex(session, photo)
+    return outcome, photo
+
+
+def _rows_for(session: Session, paths: set[str]) -> list[Photo]:
+    """Photos whose identity key matches any of ``paths`` (a superset of the exact matches)."""
+    keys = sorted({path_key(p) for p in paths})
+    rows: list[Photo] = []
+    for start in range(0, len(keys), QUERY_CHUNK):
+        query = select(Photo).where(Photo.path_key.in_(keys[start : start + QUERY_CHUNK]))
+        rows += session.scalars(query.options(selectinload(Photo.caption), selectinload(Photo.keywords)))
+    return rows
+
+
+class _Rows:
+    """Loaded photos found by exact path, or (where the file system ignores case) by identity key."""
+
+    def __init__(self, photos: Iterable[Photo]) -> None:
+        self.by_path: dict[str, Photo] = {}
+        self.by_key: dict[str | None, Photo] = {}
+        for photo in photos:
+            self.add(photo)
+
+    def add(self, photo: Photo) -> None:
+        self.by_path[photo.path] = photo
+        self.by_key.setdefault(photo.path_key, photo)
+
+    def get(self, path: str) -> Photo | None:
+        found = self.by_path.get(path)
+        if found is None and CASE_INSENSITIVE:
+            found = self.by_key.get(path_key(path))
+        return found
+
+
+def _take_details(session: Session, photo: Photo, details: FileDetails | None) -> None:
+    """Image facts and the file's own caption and keywords, marked as the file's."""
+    if details is None:  # the content changed between reading and writing: the next registration reads it
+        return
+    photo.width, photo.height, photo.taken_at, photo.camera = (
+        details.width,
+        details.height,
+        details.taken_at,
+        details.camera,
+    )
+    if photo.caption is None and details.caption is None and not details.keywords:
+        return
+    session.flush()
+    if photo.caption is None:
+        photo.caption = Caption()
+    photo.caption.file_caption = details.caption
+    replace_keywords(session, photo, KeywordSource.FILE, list(details.keywords))
+
+
+def _find_moved(session: Session, fingerprint: str | None) -> Photo | None:
+    """A known photo with this content whose file is gone from a place that is still there.
+
+    A photo on an unplugged drive or an unmounted share is not the source of a move: its folder (the library
+    folder it was found in, else the folder holding it) is gone with the drive, and a copy elsewhere must not
+    take over its row and the photographer's caption.
+    """
+    if fingerprint is None:
+        return None
+    query = select(Photo).where(Photo.content_hash == fingerprint).order_by(Photo.id)
+    for photo in session.scalars(query.options(selectinload(Photo.folder))):
+        if photo.status == PhotoStatus.MISSING or not os.path.lexists(photo.path):
+            if _place_present(photo):
+                return photo
+    return None
+
+
+def _place_present(photo: Photo) -> bool:
+    root = photo.folder.path if photo.folder is not None else None
+    inside = root is not None and path_key(photo.path).startswith(path_key(root.rstrip(os.sep) + os.sep))
+    return os.path.isdir(root if inside else os.path.dirname(photo.path))
+
+
+def _bring_back(photo: Photo) -> None:
+    """A missing photo reappeared: done if it has a caption, else queued."""
+    has_caption = photo.caption is not None and photo.caption.in_force is not None
+    photo.status = PhotoStatus.DONE if has_caption else PhotoStatus.PENDING
+
+
+def expect_own_write(db: Database, path: Path | str, size: int, mtime: float, fingerprint: str) -> None:
+    """PhotoScribe is about to put a rewritten file with these facts in place of the photo at ``path``."""
+    with db.writing() as session:
+        photo = find_photo(session, path)
+        if photo is not None:
+            photo.own_write_size, photo.own_write_mtime, photo.own_write_fingerprint = size, mtime, fingerprint
+
+
+def note_own_write(db: Database, path: Path | str) -> None:
+    """PhotoScribe rewrote this photo's metadata: take the new file as the known version (never raises when the
+    file is gone; a file changed since by another program is left to registration)."""
+    key = normalise(path)
+    try:
+        stat = os.stat(key)
+    except OSError:
+        return
+    with db.reading() as session:
+        photo = find_photo(session, key)
+        expected = None if photo is None else (photo.own_write_size, photo.own_write_mtime, photo.own_write_fingerprint)
+    if photo is None:
+        return
+    if expected[2] is not None:
+        if (stat.st_size, stat.st_mtime) != expected[:2]:
+            return  # not the file we wrote (or its mtime was set after): registration compares fingerprints
+        fingerprint = expected[2]
+    else:  # a writer that did not announce the write: read the new file now, outside the write lock
+        try:
+            fingerprint = content_fingerprint(key)
+        except OSError:
+            return
+    with db.writing() as session:
+        session.execute(
+            update(Photo)
+            .where(Photo.id == photo.id)
+            .values(size=stat.st_size, mtime=stat.st_mtime, content_hash=fingerprint)
+            .values(own_write_size=None, own_write_mtime=None, own_write_fingerprint=None)
+        )
+
+
+def mark_missing(db: Database, paths: Iterable[Path | str]) -> int:
+    """Mark photos whose files are gone as missing (their captions are kept); returns how many."""
+    keys = [str(normalise(p)) for p in paths]
+    count = 0
+    with db.writing() as session:
+        for start in range(0, len(keys), QUERY_CHUNK):
+            result = session.execute(
+                update(Photo)
+                .where(Photo.path.in_(keys[start : start + QUERY_CHUNK]))
+                .values(status=PhotoStatus.MISSING, updated_at=now(), lease_owner=None, lease_expires=None)
+            )
+            count += result.rowcount or 0
+    return count
+
+
+def move_photo(db: Database, source: Path | str, target: Path | str) -> bool:
+    """Follow a rename or move: the photo keeps its captions under its new path. False if ``source`` is unknown."""
+    target_path = str(normalise(target))
+    with db.writing() as session:
+        photo = find_photo(session, source)
+        if photo is None:
+            return False
+        replaced = session.scalar(select(Photo).where(Photo.path == target_path))
+        if replaced is not None and replaced.id != photo.id:  # the move overwrote another known photo
+            search.remove_photo(session, replaced.id)
+            session.delete(replaced)
+            session.flush()
+        photo.path, photo.path_key = target_path, path_key(target_path)
+        photo.updated_at = now()
+        if photo.status == PhotoStatus.MISSING:
+            _bring_back(photo)
+        session.flush()
+        reindex(session, photo)
+        return True
+
+
+def paths_under(db: Database, folder: Path | str) -> list[Path]:
+    """Paths of known, not-missing photos inside ``folder`` (recursively)."""
+    low, high = key_range(folder)
+    with db.reading() as session:
+        query = select(Photo.path).where(
+            Photo.status != PhotoStatus.MISSING, Photo.path_key >= low, Photo.path_key < high
+        )
+        return [Path(p) for p in session.scalars(query)]

@@ -1,0 +1,135 @@
+"""Helpers every library job shares: finding a photo by path, keywords in force, the search row, records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from photoscribe.errors import LibraryError
+from photoscribe.library import search
+from photoscribe.library.models import Keyword, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.paths import display_path, key_range, normalise, path_key
+from photoscribe.library.records import PhotoRecord
+
+
+def now() -> datetime:
+    """The current UTC time without tzinfo (SQLite stores naive datetimes)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def find_photo(session: Session, path: Path | str) -> Photo | None:
+    """The photo at ``path``: its exact name, else the one photo whose name differs only by Unicode form (or
+    case, where the file system ignores case), see :func:`photoscribe.library.paths.path_key`."""
+    key = normalise(path)
+    photo = session.scalar(select(Photo).where(Photo.path == str(key)))
+    if photo is not None:
+        return photo
+    same = session.scalars(select(Photo).where(Photo.path_key == path_key(key)).limit(2)).all()
+    return same[0] if len(same) == 1 else None
+
+
+def photo_at(session: Session, path: Path | str) -> Photo:
+    """Like :func:`find_photo`, but a photo the library does not know is a clear error."""
+    photo = find_photo(session, path)
+    if photo is None:
+        raise LibraryError(f"{display_path(path)} is not in the library; add it with 'photoscribe caption' first")
+    return photo
+
+
+def within(paths: Sequence[Path | str] | None) -> ColumnElement[bool] | None:
+    """A filter keeping photos at or under any of ``paths`` (``None``: no filter)."""
+    if paths is None:
+        return None
+    clauses: list[ColumnElement[bool]] = []
+    for path in paths:
+        low, high = key_range(path)
+        clauses.append(Photo.path_key == path_key(normalise(path)))
+        clauses.append(and_(Photo.path_key >= low, Photo.path_key < high))
+    return or_(*clauses) if clauses else false()
+
+
+def replace_keywords(session: Session, photo: Photo, source: KeywordSource, words: Sequence[str]) -> None:
+    """Store ``words`` as this source's keywords, as written; duplicates are found ignoring case."""
+    session.execute(delete(Keyword).where(Keyword.photo_id == photo.id, Keyword.source == source))
+    unique = dedupe(words)
+    session.add_all(Keyword(photo_id=photo.id, word=w, source=source, position=i) for i, w in enumerate(unique))
+    session.flush()
+    session.expire(photo, ["keywords"])
+
+
+def dedupe(words: Sequence[str]) -> list[str]:
+    """Stripped, non-empty words, the first spelling of each kept ("Paris" and "paris" are one keyword)."""
+    seen: dict[str, str] = {}
+    for word in words:
+        text = " ".join(word.split())
+        if text and text.casefold() not in seen:
+            seen[text.casefold()] = text
+    return list(seen.values())
+
+
+def keywords_in_force(photo: Photo) -> tuple[str, ...]:
+    """The user's keywords when there are any; otherwise those from the file, then the model's.
+
+    The model's keywords were made from its caption: once the user replaced that caption, they are left out.
+    """
+    by_source: dict[str, list[str]] = {}
+    for keyword in sorted(photo.keywords, key=lambda k: k.position):
+        by_source.setdefault(keyword.source, []).append(keyword.word)
+    if by_source.get(KeywordSource.USER):
+        return tuple(dedupe(by_source[KeywordSource.USER]))
+    replaced = photo.caption is not None and photo.caption.user_caption is not None
+    model = [] if replaced else by_source.get(KeywordSource.MODEL, [])
+    return tuple(dedupe(by_source.get(KeywordSource.FILE, []) + model))
+
+
+def reindex(session: Session, photo: Photo) -> None:
+    """Rewrite the photo's search row: a model caption the user replaced is no longer searchable."""
+    caption = photo.caption
+    people_wrote = " ".join(c for c in (caption.user_caption, caption.file_caption) if c) if caption else ""
+    model = caption.model_caption if caption and caption.user_caption is None else None
+    search.index_photo(
+        session,
+        photo.id,
+        display_path(Path(photo.path).name),
+        model,
+        people_wrote or None,  # the user's and the file's own captions weigh the same in search
+        list(keywords_in_force(photo)),
+    )
+
+
+def with_details(query):  # type: ignore[no-untyped-def]
+    """``query`` loading each photo's caption and keywords in the same round trip."""
+    return query.options(selectinload(Photo.caption), selectinload(Photo.keywords))
+
+
+def record(photo: Photo) -> PhotoRecord:
+    """The plain record of a loaded photo."""
+    caption = photo.caption
+    return PhotoRecord(
+        id=photo.id,
+        path=photo.path,
+        status=PhotoStatus(photo.status),
+        error=photo.error,
+        model_caption=caption.model_caption if caption else None,
+        user_caption=caption.user_caption if caption else None,
+        keywords=keywords_in_force(photo),
+        width=photo.width,
+        height=photo.height,
+        taken_at=photo.taken_at,
+        size=photo.size,
+        model_ref=caption.model_ref if caption else None,
+        settings=json.loads(caption.settings) if caption and caption.settings else None,
+        captioned_at=caption.captioned_at if caption else None,
+        revision=caption.revision if caption else 0,
+        camera=photo.camera,
+        file_caption=caption.file_caption if caption else None,
+        file_keywords=tuple(
+            k.word for k in sorted(photo.keywords, key=lambda k: k.position) if k.source == KeywordSource.FILE
+        ),
+        metadata_pending=bool(photo.metadata_pending),
+    )
