@@ -29,16 +29,6 @@ def test_a_new_library_is_a_wal_sqlite_file_at_the_current_schema(tmp_path: Path
     conn.close()
 
 
-def test_a_library_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
-    Library(tmp_path / "lib.sqlite3").close()
-    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
-    conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
-    conn.commit()
-    conn.close()
-    with pytest.raises(LibraryError, match="newer PhotoScribe"):
-        Library(tmp_path / "lib.sqlite3")
-
-
 def test_a_file_that_is_not_a_library_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "holiday.jpg"
     make_photo(path)

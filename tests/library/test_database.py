@@ -1,0 +1,138 @@
+"""Opening library files: real old libraries are migrated, and reading never needs the write lock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from photoscribe.errors import LibraryError
+from photoscribe.ingest import register_files
+from photoscribe.library import Library, PhotoStatus
+from photoscribe.library.database import SCHEMA_VERSION
+from tests.library.common import DATA, caption_all, make_photo
+
+ROOT = "/tmp/photoscribe-fixture/photos"  # where tests/data/make_old_libraries.py made the photos
+
+HOLD_WRITE_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("INSERT INTO meta(key, value) VALUES ('held-by', 'another program')")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+def names(hits) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(Path(h.photo.path).name for h in hits)
+
+
+@pytest.mark.parametrize("version", [1, 4])
+def test_a_real_old_library_is_migrated_and_keeps_everything(tmp_path: Path, version: int) -> None:
+    """The files were written by PhotoScribe itself at commits 6884c5f (schema 1) and 57df7fd (schema 4)."""
+    path = tmp_path / "old.sqlite3"
+    shutil.copy(DATA / f"library-v{version}.sqlite3", path)
+    with Library(path) as library:
+        barn = library.photo(f"{ROOT}/barn.jpg")
+        assert (barn.caption, barn.model_caption, barn.revision) == ("Grandma's barn", "a green barn", 1)
+        assert library.search("green") == []  # the model's words the user replaced are no longer searchable
+        assert names(library.search("barn")) == ["barn.jpg"]
+        cafe = library.photo(unicodedata.normalize("NFD", f"{ROOT}/café.jpg"))  # found in either Unicode form
+        assert (cafe.caption, cafe.keywords, cafe.status) == ("a blue cup", ("blue", "cup"), PhotoStatus.DONE)
+        assert [f.path for f in library.folders()] == [Path(ROOT)]
+        captioned = 4 if version == 4 else 3
+        stats = library.stats()
+        assert (stats.photos, stats.captioned, stats.pending, stats.running) == (captioned + 2, captioned, 2, 1)
+        if version == 4:
+            paris = library.photo(f"{ROOT}/paris.jpg")
+            assert (paris.caption, paris.file_keywords) == ("Eiffel tower at night", ("paris", "john smith"))
+        assert library.reclaim_expired() == 1  # left running by a killed worker of the old version
+        assert sorted(p.path.name for p in library.claim_batch(10)) == ["running.jpg", "zz-queued.jpg"]
+        photo = make_photo(tmp_path / "new.jpg")
+        assert register_files(library, [photo], library.add_folder(tmp_path)).total() == 1
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert {
+        row[0] for row in conn.execute("SELECT typeof(path) FROM photos UNION SELECT typeof(path) FROM folders")
+    } == {"blob"}
+    conn.close()
+
+
+@pytest.fixture
+def captioned_library(tmp_path: Path) -> Path:
+    path = tmp_path / "lib.sqlite3"
+    with Library(path) as library:
+        register_files(library, [make_photo(tmp_path / "wall.jpg")])
+        caption_all(library, {"wall.jpg": "a red brick wall"})
+    return path
+
+
+@pytest.fixture
+def write_lock_held(captioned_library: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Another process holds the library's write lock (``BEGIN IMMEDIATE``) until the test ends."""
+    monkeypatch.setattr("photoscribe.library.database.BUSY_TIMEOUT_MS", 2000)  # a wrong wait fails in 2 s, not 30
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(captioned_library)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    yield captioned_library
+    holder.communicate("done\n", timeout=30)
+
+
+def test_status_and_search_work_while_another_process_holds_the_write_lock(write_lock_held: Path) -> None:
+    started = time.perf_counter()
+    with Library(write_lock_held) as library:
+        assert library.stats().captioned == 1
+        assert names(library.search("brick")) == ["wall.jpg"]
+        assert len(library.photos()) == 1 and library.photo_ids("wall") == [1]
+    assert time.perf_counter() - started < 1.5, "reading waited for the write lock"
+    with Library(write_lock_held) as library, pytest.raises(Exception, match="locked"):
+        library.set_user_caption(write_lock_held.parent / "wall.jpg", "mine")  # writes still wait, as they must
+
+
+@pytest.fixture
+def read_only(captioned_library: Path) -> Iterator[Path]:
+    """The library and its folder made read-only for real: ``chattr +i`` as root (who ignores modes), else chmod."""
+    targets = [captioned_library, captioned_library.parent]
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", *map(str, targets)]).returncode:
+            pytest.skip("cannot make a file read-only for root here (no chattr +i)")
+        yield captioned_library
+        subprocess.run(["chattr", "-i", *map(str, targets)], check=True)
+    else:
+        for target in targets:
+            target.chmod(0o555)
+        yield captioned_library
+        for target in targets:
+            target.chmod(0o755)
+
+
+def test_a_read_only_library_can_be_searched(read_only: Path) -> None:
+    with Library(read_only) as library:
+        assert library.read_only
+        assert names(library.search("red")) == ["wall.jpg"] and library.stats().captioned == 1
+        with pytest.raises(LibraryError, match="read-only"):
+            library.set_user_caption(read_only.parent / "wall.jpg", "mine")
+
+
+def test_a_library_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    Library(tmp_path / "lib.sqlite3").close()
+    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
+    conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LibraryError, match="newer PhotoScribe"):
+        Library(tmp_path / "lib.sqlite3")
