@@ -12,11 +12,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from photoscribe.library import paths as path_rules
 from photoscribe.library import search
 from photoscribe.library.database import Database
 from photoscribe.library.fingerprint import content_fingerprint
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
-from photoscribe.library.paths import CASE_INSENSITIVE, key_range, normalise, path_key
+from photoscribe.library.paths import key_range, normalise, path_key
 from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
 from photoscribe.library.rows import find_photo, now, reindex, replace_keywords
 
@@ -126,7 +127,7 @@ class _Rows:
 
     def get(self, path: str) -> Photo | None:
         found = self.by_path.get(path)
-        if found is None and CASE_INSENSITIVE:
+        if found is None and path_rules.CASE_INSENSITIVE:
             found = self.by_key.get(path_key(path))
         return found
 
