@@ -50,32 +50,44 @@ def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = 
     outcomes: Counter[Registration] = Counter()
     with db.writing() as session:
         folder_gone = folder_id is not None and session.get(Folder, folder_id) is None
-        rows = _Rows(_rows_for(session, {f.path for f in facts}))
-        for fact in facts:
-            outcome, photo = _register(
-                session, fact, rows.get(fact.path), None if folder_gone else folder_id, folder_gone
-            )
-            rows.add(photo)
-            outcomes[outcome] += 1
+        changed: list[tuple[Registration, Photo, PhotoFacts]] = []
+        with session.no_autoflush:
+            rows = _Rows(_rows_for(session, {f.path for f in facts}))
+            unknown = {f.fingerprint for f in facts if f.fingerprint and rows.get(f.path) is None}
+            moves = _MoveSources(session, unknown)
+            for fact in facts:
+                outcome, photo = _register(fact, rows.get(fact.path), moves, folder_gone)
+                if photo is not None:
+                    session.add(photo)
+                    rows.add(photo)
+                    photo.folder_id = folder_id if folder_id is not None and not folder_gone else photo.folder_id
+                    changed.append((outcome, photo, fact))
+                outcomes[outcome] += 1
+        session.flush()  # one flush gives every new photo its id
+        for outcome, photo, fact in changed:
+            if outcome in (Registration.NEW, Registration.CHANGED):
+                _take_file_metadata(session, photo, fact.details)
+            if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
+                reindex(session, photo)
     return outcomes
 
 
 def _register(
-    session: Session, fact: PhotoFacts, photo: Photo | None, folder_id: int | None, folder_gone: bool
-) -> tuple[Registration, Photo]:
+    fact: PhotoFacts, photo: Photo | None, moves: _MoveSources, folder_gone: bool
+) -> tuple[Registration, Photo | None]:
+    """What this file is to the library, with the photo row brought up to date (``None``: nothing to write)."""
     if (
         photo is not None
         and photo.status != PhotoStatus.MISSING
         and (photo.size, photo.mtime) == (fact.size, fact.mtime)
     ):
-        return Registration.UNCHANGED, photo
+        return Registration.UNCHANGED, None
     fingerprint = fact.fingerprint
     if photo is None:
-        photo = _find_moved(session, fingerprint)
+        photo = moves.take(fingerprint)
         outcome = Registration.MOVED if photo else Registration.NEW
-        if photo is None:
-            photo = Photo(path=fact.path, added_at=now(), status=PhotoStatus.PENDING)
-            session.add(photo)
+        if photo is None:  # relationships set now, so that nothing is lazily loaded for a new photo
+            photo = Photo(path=fact.path, added_at=now(), status=PhotoStatus.PENDING, caption=None, keywords=[])
         photo.path, photo.path_key = fact.path, path_key(fact.path)
     elif fingerprint is not None and fingerprint in (photo.content_hash, photo.own_write_fingerprint):
         outcome = Registration.RESTORED if photo.status == PhotoStatus.MISSING else Registration.UNCHANGED
@@ -84,10 +96,9 @@ def _register(
     if fingerprint is not None and fingerprint == photo.own_write_fingerprint:
         photo.own_write_size = photo.own_write_mtime = photo.own_write_fingerprint = None
     photo.size, photo.mtime, photo.content_hash = fact.size, fact.mtime, fingerprint
-    photo.folder_id = folder_id if folder_id is not None else photo.folder_id
     photo.updated_at = now()
     if outcome in (Registration.NEW, Registration.CHANGED):
-        _take_details(session, photo, fact.details)
+        _take_facts(photo, fact.details)
         if photo.status in (PhotoStatus.FAILED, PhotoStatus.CANCELLED):
             photo.prompt = None  # a one-off prompt was for the old content
         new_and_unwanted = outcome == Registration.NEW and folder_gone
@@ -96,9 +107,6 @@ def _register(
         photo.lease_owner = photo.lease_expires = photo.claimed_at = None
     elif photo.status == PhotoStatus.MISSING:
         _bring_back(photo)
-    session.flush()
-    if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
-        reindex(session, photo)
     return outcome, photo
 
 
@@ -132,40 +140,50 @@ class _Rows:
         return found
 
 
-def _take_details(session: Session, photo: Photo, details: FileDetails | None) -> None:
-    """Image facts and the file's own caption and keywords, marked as the file's."""
-    if details is None:  # the content changed between reading and writing: the next registration reads it
+def _take_facts(photo: Photo, details: FileDetails | None) -> None:
+    """The image facts read from the file (``None``: its content changed between reading and writing, so the
+    next registration reads it)."""
+    if details is not None:
+        photo.width, photo.height = details.width, details.height
+        photo.taken_at, photo.camera = details.taken_at, details.camera
+
+
+def _take_file_metadata(session: Session, photo: Photo, details: FileDetails | None) -> None:
+    """The file's own caption and keywords, marked as the file's."""
+    if details is None or (photo.caption is None and details.caption is None and not details.keywords):
         return
-    photo.width, photo.height, photo.taken_at, photo.camera = (
-        details.width,
-        details.height,
-        details.taken_at,
-        details.camera,
-    )
-    if photo.caption is None and details.caption is None and not details.keywords:
-        return
-    session.flush()
     if photo.caption is None:
         photo.caption = Caption()
     photo.caption.file_caption = details.caption
     replace_keywords(session, photo, KeywordSource.FILE, list(details.keywords))
 
 
-def _find_moved(session: Session, fingerprint: str | None) -> Photo | None:
-    """A known photo with this content whose file is gone from a place that is still there.
+class _MoveSources:
+    """Known photos that a new path may be a move of: same content, file gone from a place that is still there.
 
     A photo on an unplugged drive or an unmounted share is not the source of a move: its folder (the library
     folder it was found in, else the folder holding it) is gone with the drive, and a copy elsewhere must not
     take over its row and the photographer's caption.
     """
-    if fingerprint is None:
+
+    def __init__(self, session: Session, fingerprints: set[str | None]) -> None:
+        self.by_fingerprint: dict[str, list[Photo]] = {}
+        wanted = sorted(f for f in fingerprints if f)
+        for start in range(0, len(wanted), QUERY_CHUNK):
+            query = select(Photo).where(Photo.content_hash.in_(wanted[start : start + QUERY_CHUNK]))
+            options = (selectinload(Photo.folder), selectinload(Photo.caption), selectinload(Photo.keywords))
+            for photo in session.scalars(query.order_by(Photo.id).options(*options)):
+                self.by_fingerprint.setdefault(photo.content_hash or "", []).append(photo)
+
+    def take(self, fingerprint: str | None) -> Photo | None:
+        """The first source of a move with this content (each is taken once), or ``None``."""
+        candidates = self.by_fingerprint.get(fingerprint or "", [])
+        for photo in candidates:
+            if photo.status == PhotoStatus.MISSING or not os.path.lexists(photo.path):
+                if _place_present(photo):
+                    candidates.remove(photo)
+                    return photo
         return None
-    query = select(Photo).where(Photo.content_hash == fingerprint).order_by(Photo.id)
-    for photo in session.scalars(query.options(selectinload(Photo.folder))):
-        if photo.status == PhotoStatus.MISSING or not os.path.lexists(photo.path):
-            if _place_present(photo):
-                return photo
-    return None
 
 
 def _place_present(photo: Photo) -> bool:
