@@ -1,0 +1,105 @@
+"""The persistent exiftool process: a stuck or killed exiftool costs one command, never a hang or a broken photo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from photoscribe.metadata import MetadataWriter, WriteOptions
+from photoscribe.metadata.exiftool import ExifTool, ExifToolError, exiftool_path
+from tests.helpers import wait_for
+from tests.metadata.conftest import reference_read, state, temporaries
+
+pytestmark = pytest.mark.skipif(exiftool_path() is None and os.environ.get("CI") != "true", reason="no exiftool")
+
+
+def photo_in(folder: Path) -> Path:
+    path = folder / "a.jpg"
+    Image.new("RGB", (40, 30), (20, 90, 160)).save(path)
+    return path
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_stuck_exiftool_is_stopped_after_the_timeout_and_the_next_call_starts_a_new_one(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    with ExifTool(timeout=1.0) as tool:
+        stuck = tool.pid
+        assert stuck is not None
+        os.kill(stuck, signal.SIGSTOP)  # a process that no longer answers, like one stuck on a stalled share
+        started = time.monotonic()
+        with pytest.raises(ExifToolError, match="longer than 1 s"):
+            tool.read(photo)
+        assert time.monotonic() - started < 10
+        wait_for(lambda: gone(stuck), what="the stuck exiftool to be killed")
+        assert tool.read(photo)["File:ImageWidth"] == 40  # a fresh process
+        assert tool.pid not in (None, stuck)
+
+
+def test_an_exiftool_killed_mid_command_fails_that_command_only(tmp_path: Path) -> None:
+    photo = photo_in(tmp_path)
+    with ExifTool(timeout=30) as tool:
+        victim = tool.pid
+        assert victim is not None
+        os.kill(victim, signal.SIGSTOP)  # hold it so that the kill lands while the command is in flight
+        result: list[object] = []
+        reader = threading.Thread(target=lambda: result.append(_try(lambda: tool.read(photo))))
+        reader.start()
+        wait_for(lambda: tool._lock.locked(), what="the command to be sent")  # noqa: SLF001
+        os.kill(victim, signal.SIGKILL)
+        reader.join(30)
+        assert isinstance(result[0], ExifToolError) and "stopped" in str(result[0])
+        assert tool.read(photo)["File:ImageWidth"] == 40
+
+
+def test_a_write_whose_exiftool_is_killed_leaves_the_photo_byte_identical_and_the_next_write_works(
+    tmp_path: Path,
+) -> None:
+    class KilledDuringWrite(ExifTool):
+        """The real exiftool, killed by the test while the writer's command is in flight."""
+
+        kills = 1
+
+        def write(self, path: Path, assignments: list[str]) -> None:
+            if self.kills:
+                self.kills -= 1
+                assert self.pid is not None
+                os.kill(self.pid, signal.SIGKILL)
+            super().write(path, assignments)
+
+    photo = photo_in(tmp_path)
+    before = state(photo)
+    with KilledDuringWrite() as tool:
+        writer = MetadataWriter(tool, WriteOptions("embed"))
+        outcome = writer.write(photo, "a blue wall", ["blue"])
+        assert not outcome.written and "exiftool" in outcome.reason
+        assert state(photo) == before
+        assert not temporaries(tmp_path)
+        assert writer.write(photo, "a blue wall", ["blue"]).written
+    assert reference_read(photo)["XMP-dc:Description"] == "a blue wall"
+
+
+def test_a_closed_exiftool_refuses_commands(tmp_path: Path) -> None:
+    tool = ExifTool()
+    tool.close()
+    with pytest.raises(ExifToolError):
+        tool.read(photo_in(tmp_path))
+
+
+def _try(call):  # type: ignore[no-untyped-def]
+    try:
+        return call()
+    except Exception as exc:
+        return exc
