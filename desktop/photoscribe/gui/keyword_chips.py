@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QLineEdit, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QLineEdit, QListView, QListWidget, QListWidgetItem, QPlainTextEdit, QVBoxLayout, QWidget
 
 CHIP_STYLE = """
 QListWidget { background: transparent; border: none; }
@@ -13,7 +14,10 @@ QListWidget::item:hover { background: #d64545; }
 
 
 class KeywordChips(QWidget):
-    """Editable keyword chips; ``changed(list)`` carries the whole new list after each edit."""
+    """Editable keyword chips; ``changed(list)`` carries the whole new list after each edit.
+
+    Keywords keep the case they were typed in ("Paris"); adding one already shown in another case does nothing.
+    """
 
     changed = Signal(list)
 
@@ -29,6 +33,7 @@ class KeywordChips(QWidget):
         self.chips.setMaximumHeight(84)
         self.chips.setToolTip("Click a keyword to remove it")
         self.entry = QLineEdit(placeholderText="Add a keyword and press Enter")
+        self.entry.installEventFilter(AppUndoWhenNothingToUndo(self.entry))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.chips)
@@ -54,8 +59,32 @@ class KeywordChips(QWidget):
         self.changed.emit(self.keywords())
 
     def _add(self) -> None:
-        word = self.entry.text().strip().lower()
-        self.entry.clear()
-        if word and word not in self.keywords():
+        word = " ".join(self.entry.text().split())
+        self.entry.setText("")  # (setText, not clear(): the entry's own undo history goes, Ctrl+Z reaches the app)
+        if word and word.casefold() not in {k.casefold() for k in self.keywords()}:
             self.set_keywords([*self.keywords(), word])
             self.changed.emit(self.keywords())
+
+
+class AppUndoWhenNothingToUndo(QObject):
+    """Lets Ctrl+Z / Ctrl+Shift+Z reach the window's Undo/Redo actions while a text box has nothing of its own
+    to undo or redo (Qt's text widgets otherwise swallow the shortcut even when their own history is empty)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.matches(QKeySequence.StandardKey.Undo) and not _can(watched, undo=True):
+                event.ignore()
+                return True
+            if event.matches(QKeySequence.StandardKey.Redo) and not _can(watched, undo=False):
+                event.ignore()
+                return True
+        return False
+
+
+def _can(widget: QObject, undo: bool) -> bool:
+    if isinstance(widget, QLineEdit):
+        return widget.isUndoAvailable() if undo else widget.isRedoAvailable()
+    if isinstance(widget, QPlainTextEdit):
+        document = widget.document()
+        return document.isUndoAvailable() if undo else document.isRedoAvailable()
+    return True
