@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,65 +20,9 @@ from photoscribe.events import EngineState  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
 from photoscribe.gui.photo_model import STATUS_ROLE  # noqa: E402
 from photoscribe.library import PhotoStatus  # noqa: E402
+from tests.gui.common import WAIT_MS, captioned_window, captions, row_of, select  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
-
-WAIT_MS = 60_000
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[[], MainWindow]]:  # type: ignore[no-untyped-def]
-    windows: list[MainWindow] = []
-
-    def open_() -> MainWindow:
-        settings = Settings(
-            library=str(tmp_path / "library.sqlite3"), model=str(tiny_model_dir), precision="fp32", settle_seconds=0.3
-        )
-        window = MainWindow(Engine(settings, poll_seconds=0.2))
-        qtbot.addWidget(window)
-        window.show()
-        window.engine.start()
-        windows.append(window)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
-        window.engine.library.close()
-
-
-@pytest.fixture
-def colour_photos(tmp_path: Path) -> dict[str, list[Path]]:
-    folder = tmp_path / "shoot"
-    photos: dict[str, list[Path]] = {}
-    for i in range(8):
-        colour = list(COLOURS)[i % 4]
-        photos.setdefault(colour, []).append(save_colour(folder / f"DSC_{i:03d}.jpg", colour))
-    return photos
-
-
-def captions(window: MainWindow) -> list[str]:
-    model = window.model
-    return [str(model.index(row).data(Qt.ItemDataRole.DisplayRole)) for row in range(model.rowCount())]
-
-
-def captioned_window(qtbot, open_window, folder: Path, count: int = 8) -> MainWindow:  # type: ignore[no-untyped-def]
-    """A window on ``folder`` once its ``count`` photos are captioned and shown."""
-    window = open_window()
-    window.add_folder(str(folder))
-    qtbot.waitUntil(
-        lambda: window.model.rowCount() == count and window.engine.library.stats().captioned == count, timeout=WAIT_MS
-    )
-    return window
-
-
-def select(window: MainWindow, photo: Path) -> None:
-    """Select ``photo`` in the grid, as a click would."""
-    window.grid.setCurrentIndex(window.model.index(row_of(window, photo)))
-
-
-def row_of(window: MainWindow, path: Path) -> int:
-    return next(row for row in range(window.model.rowCount()) if window.model.record(row).path == str(path))
 
 
 def test_adding_a_folder_shows_captions_appearing_in_the_grid(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
@@ -256,7 +199,7 @@ def test_keyword_chips_edit_the_photos_keywords(qtbot, open_window, colour_photo
     qtbot.keyClicks(chips.entry, "Garden")
     qtbot.keyClick(chips.entry, Qt.Key.Key_Return)
     library = window.engine.library
-    qtbot.waitUntil(lambda: library.photo(photo).keywords == ("green", "garden"), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: library.photo(photo).keywords == ("green", "Garden"), timeout=WAIT_MS)  # case kept
     assert [h.photo.path for h in library.search("garden")] == [str(photo)]
 
 
@@ -303,25 +246,6 @@ def test_a_huge_library_loads_only_what_is_visible(qtbot, tmp_path: Path, tiny_m
     library.close()
 
 
-def test_settings_dialog_saves_to_the_settings_file(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from photoscribe.config import load_settings
-    from photoscribe.gui.settings_dialog import SettingsDialog
-
-    dialog = SettingsDialog(Settings())
-    qtbot.addWidget(dialog)
-    assert dialog.batch_size.text() == "automatic" and dialog.settings().batch_size is None
-    dialog.batch_size.setValue(16)
-    dialog.precision.setCurrentText("fp32")
-    dialog.prompt.setText("a photography of")
-    dialog.metadata.setCurrentText("sidecar")
-    from photoscribe.config import save_settings
-
-    save_settings(dialog.settings())
-    saved = load_settings()
-    assert (saved.batch_size, saved.precision, saved.prompt, saved.max_length) == (16, "fp32", "a photography of", None)
-    assert saved.write_metadata == "sidecar"
-
-
 def test_the_first_model_download_shows_a_progress_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from photoscribe.events import ModelDownload, StateChanged
 
@@ -329,11 +253,12 @@ def test_the_first_model_download_shows_a_progress_dialog(qtbot, tmp_path: Path)
     qtbot.addWidget(window)
     window.show()
     window.bridge(ModelDownload(2, 7))
-    qtbot.waitUntil(lambda: window._download is not None and window._download.value() == 2)
-    assert window._download.maximum() == 7 and "Downloading" in window._download.labelText()
+    status = window.status_area
+    qtbot.waitUntil(lambda: status.download is not None and status.download.value() == 2)
+    assert status.download.maximum() == 7 and "Downloading" in status.download.labelText()
     window.bridge(StateChanged(EngineState.CAPTIONING, "cpu bf16"))
-    qtbot.waitUntil(lambda: window._download is None)
-    assert window.hardware.text() == "cpu bf16"
+    qtbot.waitUntil(lambda: status.download is None)
+    assert status.hardware.text() == "cpu bf16"
     window.close()
     window.engine.library.close()
 

@@ -1,4 +1,9 @@
-"""The detail panel: preview, editable caption and keywords, file facts, provenance, failure reason, actions."""
+"""The detail panel: preview, editable caption and keywords, file facts, provenance, failure reason, actions.
+
+The caption box is never overwritten while it holds text the user typed: a refresh of the same photo (a caption
+arriving, a keyword saved) updates everything else and keeps the box's text and cursor until the library holds
+that text. :meth:`DetailPanel.pending_caption` tells the window what is typed but not saved yet.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoscribe.gui.keyword_chips import KeywordChips
+from photoscribe.gui.keyword_chips import AppUndoWhenNothingToUndo, KeywordChips
 from photoscribe.gui.photo_model import badge
 from photoscribe.library import PhotoRecord
 
@@ -32,12 +37,14 @@ class DetailPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.record: PhotoRecord | None = None
+        self._saved_text = ""  # the caption in force when the box was last loaded from the library
         self.preview = QLabel("Select a photo", alignment=Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumHeight(220)
         self.status = QLabel()
         self.caption = QPlainTextEdit()
         self.caption.setPlaceholderText("No caption yet")
         self.caption.setFixedHeight(80)
+        self.caption.installEventFilter(AppUndoWhenNothingToUndo(self.caption))
         self.save_caption = QPushButton("Save caption")
         self.use_model = QPushButton("Use model's caption")
         self.keywords = KeywordChips()
@@ -72,7 +79,7 @@ class DetailPanel(QWidget):
 
     def _connect(self) -> None:
         self.save_caption.clicked.connect(self._save_caption)
-        self.use_model.clicked.connect(lambda: self._emit_caption(""))
+        self.use_model.clicked.connect(self._use_model_caption)
         self.keywords.changed.connect(self._save_keywords)
         self.recaption.clicked.connect(lambda: self.record and self.recaption_requested.emit(self.record.path, None))
         self.recaption_prompt.clicked.connect(self._ask_prompt)
@@ -80,7 +87,10 @@ class DetailPanel(QWidget):
         self.show_folder.clicked.connect(lambda: self.record and _open(Path(self.record.path).parent))
 
     def show_record(self, record: PhotoRecord | None, thumbnail: QImage | None = None) -> None:
-        """Show ``record`` (``None`` clears the panel)."""
+        """Show ``record`` (``None`` clears the panel). For the photo already shown, text typed in the caption box
+        and not saved yet stays as it is (with its cursor); everything else is refreshed."""
+        same_photo = record is not None and self.record is not None and record.path == self.record.path
+        keep_typing = same_photo and self.is_editing()
         self.record = record
         for widget in (
             self.caption,
@@ -93,25 +103,49 @@ class DetailPanel(QWidget):
         ):
             widget.setEnabled(record is not None)
         if record is None:
+            self.preview.clear()
             self.preview.setText("Select a photo")
             for label in (self.status, self.error, self.facts, self.provenance):
                 label.clear()
+            self._saved_text = ""
             self.caption.clear()
             self.keywords.set_keywords([])
             return
-        if thumbnail is not None:
-            self.preview.setPixmap(
-                QPixmap.fromImage(thumbnail).scaled(
-                    320, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
-            )
+        if thumbnail is not None or not same_photo:
+            self.show_preview(thumbnail)
         self.status.setText(f"<b>{Path(record.path).name}</b> &nbsp; {badge(record) or 'captioned'}")
-        self.caption.setPlainText(record.caption or "")
+        self._saved_text = record.caption or ""
+        if not same_photo or (not keep_typing and self.caption.toPlainText() != self._saved_text):
+            self.caption.setPlainText(self._saved_text)  # (also clears the box's own undo history)
         self.use_model.setEnabled(record.user_caption is not None)
         self.keywords.set_keywords(record.keywords)
         self.error.setText(f"Could not be captioned: {record.error}" if record.error else "")
         self.facts.setText(_facts(record))
         self.provenance.setText(_provenance(record))
+
+    def show_preview(self, thumbnail: QImage | None, missing: str = "loading…") -> None:
+        """Show the shown photo's thumbnail (``None``: show the text ``missing`` instead)."""
+        if thumbnail is None:
+            self.preview.clear()
+            self.preview.setText(missing)
+            return
+        self.preview.setPixmap(
+            QPixmap.fromImage(thumbnail).scaled(
+                320, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+        )
+
+    def is_editing(self) -> bool:
+        """True while the caption box holds text that differs from the caption in force."""
+        return self.record is not None and self.caption.toPlainText().strip() != self._saved_text.strip()
+
+    def pending_caption(self) -> tuple[str, str] | None:
+        """``(path, text)`` when typed text waits to be saved (an emptied box is not saved automatically: the
+        photo cannot be without a caption, *Use model's caption* says what to show instead)."""
+        if self.record is None or not self.is_editing():
+            return None
+        text = self.caption.toPlainText().strip()
+        return (self.record.path, text) if text else None
 
     def _ask_prompt(self) -> None:
         if self.record is None:
@@ -123,7 +157,14 @@ class DetailPanel(QWidget):
             self.recaption_requested.emit(self.record.path, prompt.strip())
 
     def _save_caption(self) -> None:
-        self._emit_caption(self.caption.toPlainText().strip())
+        text = self.caption.toPlainText().strip()
+        if not text:  # an emptied box: back to the model's caption, shown once it is saved
+            self.caption.setPlainText(self._saved_text)
+        self._emit_caption(text)
+
+    def _use_model_caption(self) -> None:
+        self.caption.setPlainText(self._saved_text)  # typed text is dropped on purpose: the refresh replaces it
+        self._emit_caption("")
 
     def _emit_caption(self, text: str) -> None:
         if self.record is not None:

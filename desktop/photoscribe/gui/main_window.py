@@ -1,13 +1,17 @@
 """The main window: folders on the left, the photo grid with its search bar in the middle, details on the right,
 queue progress and controls in the status bar. Nothing slow runs on the GUI thread: captioning, scanning and
-watching run in the engine, database writes and thumbnails on background threads."""
+watching run in the engine, database writes and thumbnails on background threads.
+
+Nothing the user types is lost: text in the caption box is saved before anything could replace it (another
+photo selected, a keyword edit, a re-caption, a caption arriving from the engine, the window closing).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -17,9 +21,6 @@ from PySide6.QtWidgets import (
     QListView,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QProgressDialog,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,14 +28,14 @@ from PySide6.QtWidgets import (
 from photoscribe import APP_NAME
 from photoscribe.config import data_dir, save_settings
 from photoscribe.engine import Engine
-from photoscribe.events import EngineState
 from photoscribe.gui.bridge import EngineBridge
 from photoscribe.gui.detail_panel import DetailPanel
+from photoscribe.gui.edits import Edits
 from photoscribe.gui.folders_panel import FoldersPanel
 from photoscribe.gui.photo_delegate import CELL, PhotoDelegate
-from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel
+from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
 from photoscribe.gui.settings_dialog import SettingsDialog
-from photoscribe.gui.tasks import TaskRunner
+from photoscribe.gui.status_area import CaptioningStatus
 from photoscribe.gui.thumbnails import ThumbnailCache
 from photoscribe.library import PhotoRecord
 
@@ -53,18 +54,21 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
         self.setAcceptDrops(True)
-        self.writes = TaskRunner(1, "save", self)  # one writer thread: edits are applied in order
-        self.undo = QUndoStack(self)
+        self.edits = Edits(engine, self)
+        self.undo = self.edits.undo
+        self.writes = self.edits.writes  # one writer thread: edits and folder changes are applied in order
         self.thumbnails = ThumbnailCache(data_dir() / "thumbnails", self)
         self.model = PhotoListModel(self.library, self.thumbnails)
         self.bridge = EngineBridge(self)
         self._unsubscribe = engine.subscribe(self.bridge)
         self._folder: Path | None = None
         self._changed_paths: set[str] = set()
-        self._download: QProgressDialog | None = None
+        self._closed = False
+        self.status_area = CaptioningStatus(self, engine, self.bridge)
+        self.status_area.banner.settings_requested.connect(self.open_settings)
+        self.state, self.pause_button = self.status_area.state, self.status_area.pause_button
         self._build_grid()
         self._build_docks()
-        self._build_status_bar()
         self._build_menu()
         self._connect_engine()
         self.refresh_folders()
@@ -93,6 +97,7 @@ class MainWindow(QMainWindow):
         top = QWidget()
         bar = QVBoxLayout(top)
         bar.setContentsMargins(6, 6, 6, 0)
+        bar.addWidget(self.status_area.banner)
         row = QWidget()
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
@@ -129,22 +134,6 @@ class MainWindow(QMainWindow):
         self.details.keywords_edited.connect(self._edit_keywords)
         self.details.recaption_requested.connect(self._recaption)
 
-    def _build_status_bar(self) -> None:
-        self.state = QLabel("Starting…")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(260)
-        self.progress.setFormat("%v / %m photos")
-        self.progress.hide()
-        self.rate = QLabel()
-        self.hardware = QLabel()
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.toggled.connect(self.set_paused)
-        bar = self.statusBar()
-        bar.addWidget(self.state, 1)
-        for widget in (self.progress, self.rate, self.hardware, self.pause_button):
-            bar.addPermanentWidget(widget)
-
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
         add = QAction("&Add folder…", self, shortcut=QKeySequence.StandardKey.Open)
@@ -172,15 +161,14 @@ class MainWindow(QMainWindow):
         self.addAction(find)
 
     def _connect_engine(self) -> None:
+        self.edits.saved.connect(self._saved)
+        self.edits.not_written.connect(lambda path, why: self.statusBar().showMessage(f"{path}: {why}", 15_000))
+        self.thumbnails.ready.connect(self._thumbnail_ready)
         self.bridge.photo_changed.connect(self._changed_paths.add)
         self.bridge.drained.connect(self._apply_changes)
-        self.bridge.progress.connect(self._show_progress)
-        self.bridge.state_changed.connect(self._show_state)
-        self.bridge.error.connect(self._show_error)
-        self.bridge.download.connect(self._show_download)
+        self.bridge.progress.connect(lambda done, total, _rate: done >= total and self.refresh_folders())
         self.bridge.photos_changed.connect(self._requery_timer.start)
         self.bridge.photos_changed.connect(self._folders_timer.start)
-        self.bridge.queue_empty.connect(lambda: self.state.setText("All photos captioned; watching for new ones"))
 
     # -- actions ---------------------------------------------------------------------------------------------
 
@@ -191,11 +179,7 @@ class MainWindow(QMainWindow):
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume captioning."""
-        self.pause_button.setText("Resume" if paused else "Pause")
-        if paused:
-            self.engine.pause()
-        else:
-            self.engine.resume()
+        self.status_area.set_paused(paused)
 
     def cancel_queue(self) -> None:
         """Take every waiting photo off the queue (the engine does it between batches)."""
@@ -209,21 +193,17 @@ class MainWindow(QMainWindow):
         self.writes.run(lambda: self.engine.recaption(ids), lambda **_: self._requery_timer.start())
 
     def edit_caption(self, path: str, text: str) -> None:
-        """Save the user's caption (undoable)."""
-        record = self.library.photo(path)
-        if record is not None and (record.user_caption or "") != text:
-            self.undo.push(_CaptionEdit(self, path, record.user_caption, text or None))
-
-    def apply_caption(self, path: str, caption: str | None) -> None:
-        """Write a user caption in the background, then refresh what shows it."""
-        self.writes.run(lambda: self.library.set_user_caption(path, caption), lambda **r: self._saved(path, **r))
+        """Save the user's caption (undoable; "" goes back to the model's caption)."""
+        self.edits.edit_caption(path, text)
 
     def requery(self) -> None:
         """Run the search and filters and show the result (new photos slide in at the top)."""
         status = STATUS_FILTERS[self.status_filter.currentText()]
         ids = self.library.photo_ids(self.search.text(), status=status, folder=self._folder)
         if ids != self.model.ids():
+            current = self.grid.currentIndex().data(RECORD_ROLE) if self.grid.currentIndex().isValid() else None
             self.model.show_ids(ids)
+            self._reselect(current)
         self.count.setText(f"{len(ids)} photo{'s' if len(ids) != 1 else ''}")
 
     def refresh_folders(self) -> None:
@@ -232,65 +212,28 @@ class MainWindow(QMainWindow):
         self.folders.show_folders([(f, len(self.library.photo_ids(folder=f.path))) for f in folders])
 
     def open_settings(self) -> None:
-        """Edit and save the settings."""
+        """Edit and save the settings; the engine uses them from its next batch (a new model is loaded then)."""
         dialog = SettingsDialog(self.engine.settings, self)
         if dialog.exec():
             settings = dialog.settings()
             save_settings(settings)
-            self.engine.settings.batch_size = settings.batch_size
-            self.engine.settings.settle_seconds = settings.settle_seconds
-            self.engine.settings.prompt = settings.prompt
-            self.engine.settings.max_length = settings.max_length
-            self.engine.settings.write_metadata = settings.write_metadata
+            self.engine.apply_settings(settings)
+            if self.status_area.stopped_by_error:
+                self.state.setText("Trying again with the new settings…")
 
     # -- engine and background results ------------------------------------------------------------------------
 
-    def _apply_changes(self, _count: int) -> None:
+    def _apply_changes(self, _count: int = 0, from_engine: bool = True) -> None:
         if self._changed_paths:
             changed = set(self._changed_paths)
             self._changed_paths.clear()  # (cleared, not replaced: the bridge's signal adds to this very set)
             self.model.refresh(changed)
-            if self.details.record and self.details.record.path in changed:
-                self._show_details(self.library.photo(self.details.record.path))
+            shown = self.details.record
+            if shown and shown.path in changed:
+                if from_engine:
+                    self._commit_caption()  # a caption arrived for the photo being edited: the typing wins
+                self._show_details(self.library.photo(shown.path))  # (the box keeps text not saved yet)
             self._requery_timer.start()
-
-    def _show_progress(self, done: int, total: int, rate: float) -> None:
-        self.progress.setVisible(total > 0)
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        self.rate.setText(f"{rate:.1f} photos/s")
-        if done >= total:
-            self.refresh_folders()
-
-    def _show_state(self, state: str, detail: str) -> None:
-        texts = {
-            EngineState.CAPTIONING: "Captioning…",
-            EngineState.LOADING_MODEL: f"Loading the model {detail}…",
-            EngineState.PAUSED: "Paused",
-            EngineState.IDLE: "Watching for new photos",
-            EngineState.ERROR: "Captioning stopped: see the message",
-        }
-        self.state.setText(texts.get(state, state.capitalize()))
-        if state == EngineState.CAPTIONING and detail:
-            self.hardware.setText(detail)
-        if state in (EngineState.CAPTIONING, EngineState.IDLE) and self._download is not None:
-            self._download.close()
-            self._download = None
-
-    def _show_error(self, message: str, fatal: bool) -> None:
-        if fatal:
-            QMessageBox.warning(self, APP_NAME, f"{message}\n\nFix the model in Settings, then press Resume.")
-        else:
-            self.statusBar().showMessage(message, 15_000)
-
-    def _show_download(self, done: int, total: int) -> None:
-        if self._download is None:
-            self._download = QProgressDialog(
-                "Downloading the captioning model (first run only)…", "Hide", 0, total, self
-            )
-            self._download.setWindowTitle(APP_NAME)
-        self._download.setMaximum(total)
-        self._download.setValue(done)
 
     def _folder_added(self, result: object, error: object) -> None:
         if error is not None:
@@ -311,26 +254,56 @@ class MainWindow(QMainWindow):
         self.requery()
 
     def _edit_keywords(self, path: str, words: list) -> None:  # type: ignore[type-arg]
-        self.writes.run(lambda: self.library.set_user_keywords(path, words), lambda **r: self._saved(path, **r))
+        self._commit_caption()
+        self.edits.edit_keywords(path, words)
 
     def _recaption(self, path: str, prompt: str | None = None) -> None:
+        self._commit_caption()
         record = self.library.photo(path)
         if record is not None:
-            self.writes.run(lambda: self.engine.recaption([record.id], prompt), lambda **r: self._saved(path, **r))
+            self.edits.run(lambda: self.engine.recaption([record.id], prompt), path)
 
-    def _saved(self, path: str, result: object, error: object) -> None:
+    def _commit_caption(self) -> None:
+        """Save the caption box when it holds typed text the library does not have yet."""
+        pending = self.details.pending_caption()
+        if pending is not None:
+            self.edits.edit_caption(*pending)
+
+    def _saved(self, path: str, error: object) -> None:
+        if self._closed:
+            return
         if error is not None:
             QMessageBox.warning(self, APP_NAME, f"Could not save: {error}")
         self._changed_paths.add(path)
-        self._apply_changes(0)
+        self._apply_changes(from_engine=False)
 
     def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
-        self._show_details(indexes[0].data(RECORD_ROLE) if indexes else None)
+        listed = indexes[0].data(RECORD_ROLE) if indexes else None
+        record = self.library.photo(listed.path) if listed is not None else None  # fresh, not the grid's copy
+        shown = self.details.record
+        if shown is not None and (record is None or record.path != shown.path):
+            self._commit_caption()
+        self._show_details(record)
+
+    def _reselect(self, record: PhotoRecord | None) -> None:
+        row = self.model.row_of(record.id) if record is not None else None
+        if row is not None and self.grid.currentIndex().row() != row:
+            flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
+            self.grid.selectionModel().setCurrentIndex(self.model.index(row), flag)
 
     def _show_details(self, record: PhotoRecord | None) -> None:
-        thumbnail = self.thumbnails.loaded(record.id) if record else None
+        record = self.edits.expected(record) if record is not None else None
+        thumbnail = self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record)) if record else None
         self.details.show_record(record, thumbnail)
+        if record is not None and thumbnail is None and self.thumbnails.unreadable(record.id):
+            self.details.show_preview(None, "no preview")
+
+    def _thumbnail_ready(self, photo_id: int) -> None:
+        record = self.details.record
+        if record is not None and record.id == photo_id:
+            image = self.thumbnails.loaded(photo_id)
+            self.details.show_preview(image, "loading…" if image is not None else "no preview")
 
     # -- window events ---------------------------------------------------------------------------------------
 
@@ -345,26 +318,15 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.state.setText("Finishing the batch in hand…")
-        self._unsubscribe()
-        self.writes.shutdown()  # pending edits are saved before the window goes (Picard #589)
-        self.thumbnails.shutdown()
-        self.engine.stop()
+        if not self._closed:
+            self._closed = True
+            self._commit_caption()
+            self.state.setText("Finishing the batch in hand…")
+            self._unsubscribe()
+            self.edits.shutdown()  # every edit is saved (and written into its photo) before the window goes
+            self.thumbnails.shutdown()  # thumbnails still queued are dropped, not decoded
+            self.engine.stop()
         super().closeEvent(event)
-
-
-class _CaptionEdit(QUndoCommand):
-    """An undoable change of a photo's user caption."""
-
-    def __init__(self, window: MainWindow, path: str, before: str | None, after: str | None) -> None:
-        super().__init__(f"edit caption of {Path(path).name}")
-        self.window, self.path, self.before, self.after = window, path, before, after
-
-    def redo(self) -> None:
-        self.window.apply_caption(self.path, self.after)
-
-    def undo(self) -> None:
-        self.window.apply_caption(self.path, self.before)
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: object) -> QTimer:

@@ -48,12 +48,24 @@ class PhotoListModel(QAbstractListModel):
     # -- what is shown ---------------------------------------------------------------------------------------
 
     def show_ids(self, ids: list[int]) -> None:
-        """Show these photos, in this order."""
+        """Show these photos, in this order. New photos arriving at the top are inserted (the view keeps its
+        selection and scroll position); any other change resets the list."""
+        added = len(ids) - len(self._ids)
+        if self._ids and added > 0 and ids[added:] == self._ids:
+            self.beginInsertRows(QModelIndex(), 0, added - 1)
+            self._ids = ids
+            self._row_of = {photo_id: row for row, photo_id in enumerate(ids)}
+            self.endInsertRows()
+            return
         self.beginResetModel()
         self._ids = ids
         self._row_of = {photo_id: row for row, photo_id in enumerate(ids)}
         self._records = {}
         self.endResetModel()
+
+    def row_of(self, photo_id: int) -> int | None:
+        """The row showing ``photo_id``, or ``None``."""
+        return self._row_of.get(photo_id)
 
     def ids(self) -> list[int]:
         """The ids shown, in order."""
@@ -90,7 +102,7 @@ class PhotoListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return record.caption or ("could not be captioned" if record.status == PhotoStatus.FAILED else "…")
         if role == Qt.ItemDataRole.DecorationRole:
-            image = self.thumbnails.get(record.id, record.path, record.size, str(record.captioned_at or record.id))
+            image = self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record))
             if image is not None:
                 return QPixmap.fromImage(image)
             return self._no_preview if self.thumbnails.unreadable(record.id) else self._placeholder
@@ -107,6 +119,11 @@ class PhotoListModel(QAbstractListModel):
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+def thumbnail_key(record: PhotoRecord) -> str:
+    """What, besides path and size, names a photo's cached thumbnail (a re-captioned photo may have changed)."""
+    return str(record.captioned_at or record.id)
 
 
 def _placeholder(text: str) -> QPixmap:

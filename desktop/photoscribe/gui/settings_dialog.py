@@ -51,7 +51,7 @@ class SettingsDialog(QDialog):
         form.addRow("Max caption length", self.max_length)
         form.addRow("Wait for new files to settle", self.settle)
         form.addRow("Write captions into photos", self.metadata)
-        form.addRow(QLabel("Changes to the model, device or precision apply after a restart."))
+        form.addRow(QLabel("Changes apply from the next batch; a new model is loaded then."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
