@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from photoscribe.library import CaptionResult, LeaseOwner, Library, PhotoStatus
+from photoscribe.library.leases import process_start
 from photoscribe.library.models import Photo
-from photoscribe.library.queue import process_start
 from tests.helpers import wait_for
 from tests.library.common import facts
 

@@ -3,10 +3,10 @@
 Nothing here reads photo files (that is ``photoscribe.ingest``) or imports imaging, metadata or captioning.
 """
 
+from photoscribe.library.leases import LeaseOwner
 from photoscribe.library.library import Library
 from photoscribe.library.models import KeywordSource, PhotoStatus
 from photoscribe.library.paths import display_path, normalise, path_key
-from photoscribe.library.queue import LeaseOwner
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,

@@ -15,8 +15,9 @@ from pathlib import Path
 from photoscribe.config import default_library_path
 from photoscribe.library import edits, reading, registration
 from photoscribe.library.database import Database
+from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
 from photoscribe.library.paths import normalise
-from photoscribe.library.queue import LEASE_SECONDS, LeaseOwner, Queue
+from photoscribe.library.queue import Queue
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,
