@@ -26,12 +26,12 @@ class TaskRunner(QObject):
         """Run ``func()`` on the pool; then ``callback(result=value, error=None or exception)`` on the GUI thread."""
         future = self._pool.submit(func)
         if callback is not None:
-            future.add_done_callback(lambda f: self._finished.emit(callback, *_outcome(f)))
+            future.add_done_callback(lambda f: f.cancelled() or self._finished.emit(callback, *_outcome(f)))
         return future
 
-    def shutdown(self) -> None:
-        """Wait for running work (e.g. pending saves) and stop."""
-        self._pool.shutdown(wait=True, cancel_futures=False)
+    def shutdown(self, drop_queued: bool = False) -> None:
+        """Wait for running work and stop; queued work is done first (pending saves) unless ``drop_queued``."""
+        self._pool.shutdown(wait=True, cancel_futures=drop_queued)
 
     @staticmethod
     def _call_back(callback: Callable[..., None], result: object, error: object) -> None:

@@ -1,9 +1,14 @@
-"""Thumbnails decoded off the GUI thread and cached on disk, so a 100,000-photo grid scrolls smoothly."""
+"""Thumbnails decoded off the GUI thread and cached on disk, so a 100,000-photo grid scrolls smoothly.
+
+In memory only the most recently used ones are kept (:data:`MEMORY_BUDGET` bytes); the others come back from the
+disk cache when they are shown again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 from PIL import Image
@@ -17,6 +22,7 @@ from photoscribe.imaging import load_for_model
 log = logging.getLogger(__name__)
 
 THUMBNAIL_EDGE = 256
+MEMORY_BUDGET = 160 * 1024 * 1024  # about 1,300 thumbnails of 256 × 170: many screens of a grid
 
 
 class ThumbnailCache(QObject):
@@ -24,18 +30,21 @@ class ThumbnailCache(QObject):
 
     ready = Signal(int)
 
-    def __init__(self, folder: Path, parent: QObject | None = None) -> None:
+    def __init__(self, folder: Path, parent: QObject | None = None, memory_budget: int = MEMORY_BUDGET) -> None:
         super().__init__(parent)
         self.folder = folder
-        self._images: dict[int, QImage] = {}
+        self.memory_budget = memory_budget
+        self._images: OrderedDict[int, QImage] = OrderedDict()  # least recently used first
+        self._bytes = 0
         self._loading: set[int] = set()
         self._unreadable: set[int] = set()
         self._runner = TaskRunner(2, "thumbnail", self)
+        self._closed = False
 
     def get(self, photo_id: int, path: str, size: int, mtime_key: str) -> QImage | None:
         """The thumbnail if it is loaded; otherwise start loading it and return ``None``."""
-        image = self._images.get(photo_id)
-        if image is not None or photo_id in self._loading or photo_id in self._unreadable:
+        image = self.loaded(photo_id)
+        if image is not None or photo_id in self._loading or photo_id in self._unreadable or self._closed:
             return image
         self._loading.add(photo_id)
         cache_file = (
@@ -46,7 +55,14 @@ class ThumbnailCache(QObject):
 
     def loaded(self, photo_id: int) -> QImage | None:
         """The thumbnail if it is already loaded (never starts loading)."""
-        return self._images.get(photo_id)
+        image = self._images.get(photo_id)
+        if image is not None:
+            self._images.move_to_end(photo_id)
+        return image
+
+    def memory_used(self) -> int:
+        """Bytes held by the thumbnails in memory."""
+        return self._bytes
 
     def unreadable(self, photo_id: int) -> bool:
         """True when the photo could not be decoded for a thumbnail."""
@@ -54,17 +70,25 @@ class ThumbnailCache(QObject):
 
     def forget(self, photo_id: int) -> None:
         """Drop a thumbnail (its photo changed)."""
-        self._images.pop(photo_id, None)
+        image = self._images.pop(photo_id, None)
+        if image is not None:
+            self._bytes -= image.sizeInBytes()
         self._unreadable.discard(photo_id)
 
     def shutdown(self) -> None:
-        """Stop the loader threads."""
-        self._runner.shutdown()
+        """Stop the loader threads: the thumbnails being made are finished, those still queued are dropped."""
+        self._closed = True
+        self._runner.shutdown(drop_queued=True)
 
     def _loaded(self, photo_id: int, result: object, error: object) -> None:
         self._loading.discard(photo_id)
         if isinstance(result, QImage):
+            self.forget(photo_id)
             self._images[photo_id] = result
+            self._bytes += result.sizeInBytes()
+            while self._bytes > self.memory_budget and len(self._images) > 1:
+                _, evicted = self._images.popitem(last=False)
+                self._bytes -= evicted.sizeInBytes()
         else:
             self._unreadable.add(photo_id)
         self.ready.emit(photo_id)
