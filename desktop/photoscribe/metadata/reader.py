@@ -1,5 +1,9 @@
 """Reading what the photographer (or another tagger) already wrote into a photo or its XMP sidecar.
 
+What PhotoScribe itself wrote is told apart by its XMP namespace: ``photoscribe:Caption`` holds the model caption it
+wrote (a description equal to it is PhotoScribe's, not the photographer's) and ``photoscribe:Keywords`` the keywords
+it added (compared case-insensitively; IPTC's 64-byte cut is allowed for).
+
 Sources, in order of trust: an XMP sidecar (``IMG_1.CR2.xmp`` or ``IMG_1.xmp``), the file's XMP
 (``dc:description`` x-default, ``dc:subject``), IPTC (Caption-Abstract, Keywords), EXIF ``ImageDescription`` and
 Windows ``XPComment``/``XPKeywords``. Cameras fill ``ImageDescription`` with boilerplate ("OLYMPUS DIGITAL CAMERA",
@@ -17,6 +21,8 @@ from pathlib import Path
 
 from PIL import Image, IptcImagePlugin
 
+from photoscribe.metadata.exiftool import NAMESPACE_URI
+
 log = logging.getLogger(__name__)
 
 NS = {
@@ -27,15 +33,19 @@ NS = {
 EXIF_IMAGE_DESCRIPTION, EXIF_MAKE, EXIF_MODEL = 0x010E, 0x010F, 0x0110
 XP_COMMENT, XP_KEYWORDS = 0x9C9C, 0x9C9E
 IPTC_CAPTION, IPTC_KEYWORDS = (2, 120), (2, 25)
+IPTC_KEYWORD_BYTES = 64
 BOILERPLATE = re.compile(r"digital (still )?camera|^(sony )?dsc$|^dcim$|^untitled$|^default$|^picture$|^image$", re.I)
 
 
 @dataclass(frozen=True)
 class FileMetadata:
-    """A caption and keywords found in a photo's metadata or sidecar."""
+    """A caption and keywords found in a photo's metadata or sidecar: the photographer's (``caption``,
+    ``keywords``) and what PhotoScribe wrote there itself (``own_caption``, ``own_keywords``)."""
 
     caption: str | None = None
     keywords: list[str] = field(default_factory=list)
+    own_caption: str | None = None
+    own_keywords: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -52,7 +62,8 @@ def sidecar_for(path: Path) -> Path | None:
 
 
 def read_file_metadata(path: Path) -> FileMetadata:
-    """Caption and keywords already in ``path``'s sidecar or embedded metadata (empty when there are none)."""
+    """Caption and keywords already in ``path``'s sidecar or embedded metadata (empty when there are none),
+    the photographer's apart from PhotoScribe's own."""
     found: list[FileMetadata] = []
     sidecar = sidecar_for(path)
     if sidecar is not None:
@@ -62,12 +73,33 @@ def read_file_metadata(path: Path) -> FileMetadata:
             found += [_from_xmp(img.info.get("xmp")), _from_iptc(img), _from_exif(img)]
     except Exception as exc:  # unreadable photos are reported by the captioner, not here
         log.debug("no metadata read from %s: %s", path, exc)
-    caption = next((m.caption for m in found if m.caption), None)
+    own_caption = next((m.own_caption for m in found if m.own_caption), None)
+    own_keywords: dict[str, str] = {}
+    for metadata in found:
+        for word in metadata.own_keywords:
+            own_keywords.setdefault(word.casefold(), word)
+    ours = {form for word in own_keywords.values() for form in _forms(word)}
+    caption = next((m.caption for m in found if m.caption and not _same_text(m.caption, own_caption)), None)
     keywords: dict[str, str] = {}
     for metadata in found:
         for word in metadata.keywords:
-            keywords.setdefault(word.casefold(), word)
-    return FileMetadata(caption, list(keywords.values()))
+            if word.casefold() not in ours:
+                keywords.setdefault(word.casefold(), word)
+    return FileMetadata(caption, list(keywords.values()), own_caption, list(own_keywords.values()))
+
+
+def iptc_keyword(keyword: str) -> str:
+    """IPTC keywords hold at most 64 bytes: cut at a character boundary."""
+    return keyword.encode("utf-8")[:IPTC_KEYWORD_BYTES].decode("utf-8", "ignore")
+
+
+def _forms(keyword: str) -> set[str]:
+    """How one of our keywords can read back: as written, or cut to IPTC's 64 bytes (case-insensitive)."""
+    return {keyword.casefold(), (_clean(iptc_keyword(keyword)) or "").casefold()}
+
+
+def _same_text(text: str, own: str | None) -> bool:
+    return own is not None and _clean(text) == _clean(own)
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -96,7 +128,22 @@ def _from_xmp(packet: bytes | str | None) -> FileMetadata:
     keywords = [
         _clean(li.text) for subject in root.iter(f"{{{NS['dc']}}}subject") for li in subject.iter(f"{{{NS['rdf']}}}li")
     ]
-    return FileMetadata(caption, [k for k in keywords if k])
+    own_caption = _own_caption(root)
+    own_keywords = [
+        _clean(li.text) for bag in root.iter(f"{{{NAMESPACE_URI}}}Keywords") for li in bag.iter(f"{{{NS['rdf']}}}li")
+    ]
+    return FileMetadata(caption, [k for k in keywords if k], own_caption, [k for k in own_keywords if k])
+
+
+def _own_caption(root: ET.Element) -> str | None:
+    """``photoscribe:Caption``, written as an element (exiftool, the built-in writer) or an attribute."""
+    tag = f"{{{NAMESPACE_URI}}}Caption"
+    for element in root.iter(tag):
+        return _clean(element.text)
+    for description in root.iter(f"{{{NS['rdf']}}}Description"):
+        if tag in description.attrib:
+            return _clean(description.attrib[tag])
+    return None
 
 
 def _from_iptc(img: Image.Image) -> FileMetadata:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from photoscribe.config import Settings
 from photoscribe.library import Library, PhotoRecord
-from photoscribe.metadata.exiftool import ExifTool, exiftool_path
-from photoscribe.metadata.writer import MetadataWriter, WriteOptions, WriteOutcome
+from photoscribe.library.fingerprint import content_fingerprint
+from photoscribe.metadata.exiftool import DEFAULT_TIMEOUT, ExifTool, exiftool_path
+from photoscribe.metadata.writer import BeforeReplace, MetadataWriter, WriteOptions, WriteOutcome
 
 
 def open_writer(settings: Settings, mode: str | None = None) -> MetadataWriter:
@@ -19,30 +21,64 @@ def open_writer(settings: Settings, mode: str | None = None) -> MetadataWriter:
         keep_mtime=settings.keep_mtime,
         backup=settings.metadata_backup,
     )
-    return MetadataWriter(ExifTool() if exiftool_path() else None, options)
+    timeout = float(getattr(settings, "exiftool_timeout", DEFAULT_TIMEOUT))
+    return MetadataWriter(ExifTool(timeout=timeout) if exiftool_path() else None, options)
 
 
-def write_record(writer: MetadataWriter, record: PhotoRecord) -> WriteOutcome:
+def write_record(
+    writer: MetadataWriter, record: PhotoRecord, before_replace: BeforeReplace | None = None
+) -> WriteOutcome:
     """Write a photo's caption in force and PhotoScribe's keywords (user edits win).
 
     What came from the file itself is not written back: a caption the file already carries stays as the
-    photographer wrote it, and the file's own keywords are never marked as PhotoScribe's.
+    photographer wrote it, and the file's own keywords are never marked as PhotoScribe's. The caption is recorded
+    as PhotoScribe's only when it is the model's; a caption the user typed is the photographer's, so a later read
+    keeps it as such.
     """
     caption = record.caption if record.caption != record.file_caption else None
-    keywords = [k for k in record.keywords if k not in record.file_keywords]
-    return writer.write(Path(record.path), caption, keywords)
+    caption_is_ours = record.user_caption is None and caption is not None and caption == record.model_caption
+    file_words = {k.casefold() for k in record.file_keywords}
+    keywords = [k for k in record.keywords if k.casefold() not in file_words]
+    return writer.write(
+        Path(record.path), caption, keywords, caption_is_ours=caption_is_ours, before_replace=before_replace
+    )
 
 
 def write_records(
     writer: MetadataWriter, records: Iterable[PhotoRecord], library: Library | None = None
 ) -> list[WriteOutcome]:
-    """Write every record that has something to write; tell ``library`` about photos rewritten in place."""
+    """Write every record that has something to write. ``library`` learns of each photo rewritten in place: the
+    file facts its write will leave just before the replace (``expect_own_write``, when the library has it), and
+    after it (``note_own_write``). A library error while recording comes back as the exception, the photo left
+    as it was."""
     outcomes = []
     for record in records:
         if record.caption is None and not record.keywords:
             continue
-        outcome = write_record(writer, record)
+        hook = _ExpectOwnWrite(library, Path(record.path)) if library is not None else None
+        outcome = write_record(writer, record, hook)
+        if hook is not None and hook.error is not None:
+            raise hook.error
         if library is not None and outcome.written and not outcome.unchanged and outcome.target == outcome.path:
             library.note_own_write(outcome.path)
         outcomes.append(outcome)
     return outcomes
+
+
+class _ExpectOwnWrite:
+    """Tells the library, right before the replace, the size, mtime and fingerprint the photo is about to have."""
+
+    def __init__(self, library: Library, photo: Path) -> None:
+        self.expect = getattr(library, "expect_own_write", None)
+        self.photo = photo
+        self.error: Exception | None = None
+
+    def __call__(self, target: Path, temporary: Path) -> None:
+        if self.expect is None or target != self.photo:
+            return
+        try:
+            stat = os.stat(temporary)
+            self.expect(target, stat.st_size, stat.st_mtime, content_fingerprint(temporary))
+        except Exception as exc:
+            self.error = exc
+            raise

@@ -1,61 +1,55 @@
 """Writing captions and keywords into photos or XMP sidecars, proving nothing else changed.
 
-Every write follows one protocol: copy the file to a temporary file in the same folder, write there, read both
-back (with exiftool, or for the built-in writer with its own parser) and compare: the decoded pixels must be
-identical and every tag that was readable before must still be readable with the same value (other than the
-fields PhotoScribe sets and values exiftool recomputes); only then does the temporary file atomically replace
-the original. On any doubt the original is left byte-identical and the reason is returned.
+Every write follows one protocol: note the original's size, mtime and content fingerprint; write into a temporary
+file next to the real file (a symlink is followed; the link stays a link); read the temporary file back from disk
+(with exiftool, or for the built-in writer with its own parser) and compare: the image data must be provably
+identical (decoded pixels, or the bytes outside the metadata blocks when Pillow cannot decode the file) and every
+tag that was readable before must still be readable with the same value (other than the fields PhotoScribe sets
+and values exiftool recomputes); then the temporary file gets the original's permission bits, owner and extended
+attributes, the original is checked once more (another program's edit meanwhile is never overwritten), and only
+then does the temporary file atomically replace it. On any doubt the original is left byte-identical and the
+reason is returned; :meth:`MetadataWriter.write` never raises.
+
+PhotoScribe records what it wrote in its own XMP namespace: ``photoscribe:Keywords`` (the keywords it added) and
+``photoscribe:Caption`` (the model caption it wrote; a caption that is the photographer's is not recorded there),
+so that a later read tells its words from the photographer's.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
-from photoscribe.metadata import builtin
+from photoscribe.metadata import builtin, safety, verify
 from photoscribe.metadata.exiftool import ExifTool, ExifToolError
-from photoscribe.metadata.reader import sidecar_for, split_keywords
+from photoscribe.metadata.reader import IPTC_KEYWORD_BYTES, sidecar_for
+from photoscribe.metadata.safety import Refused
+from photoscribe.metadata.verify import CAPTION_TAGS, IN_PHOTO, IN_SIDECAR, KEYWORD_LISTS, OURS, OWN_CAPTION
 
 log = logging.getLogger(__name__)
 
 BUILTIN_EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif"}
 EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".dng"}
-CAPTION_TAGS = ("XMP-dc:Description", "IPTC:Caption-Abstract", "IFD0:ImageDescription", "IFD0:XPComment")
-KEYWORD_LISTS = ("XMP-dc:Subject", "IPTC:Keywords")
+EMPTY_SIDECAR = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>\n'
+).encode()
+BeforeReplace = Callable[[Path, Path], None]
 
-
-@dataclass(frozen=True)
-class Fields:
-    """Where captions and keywords go: every reader's field in a photo, XMP alone in a sidecar."""
-
-    captions: tuple[str, ...]
-    keyword_lists: tuple[str, ...]
-    windows_keywords: bool
-
-
-IN_PHOTO = Fields(CAPTION_TAGS, KEYWORD_LISTS, windows_keywords=True)
-IN_SIDECAR = Fields(("XMP-dc:Description",), ("XMP-dc:Subject",), windows_keywords=False)
-OURS = "XMP-photoscribe:Keywords"
-#: Tags exiftool recomputes or adds whenever it writes; they are not the photographer's data.
-RECOMPUTED = {
-    "IPTC:ApplicationRecordVersion",
-    "IPTC:CodedCharacterSet",
-    "Photoshop:IPTCDigest",
-    "XMP-x:XMPToolkit",
-    "IFD0:XPKeywords",
-    "XMP-photoscribe:Model",
-    "Photoshop:CurrentIPTCDigest",
-}
-VOLATILE_GROUPS = ("File:", "System:", "ExifTool:", "Composite:")
-IPTC_KEYWORD_BYTES = 64
-LOCK_RETRIES = 5
+__all__ = [
+    "CAPTION_TAGS",
+    "IPTC_KEYWORD_BYTES",
+    "KEYWORD_LISTS",
+    "OURS",
+    "OWN_CAPTION",
+    "MetadataWriter",
+    "WriteOptions",
+    "WriteOutcome",
+]
 
 
 @dataclass(frozen=True)
@@ -76,189 +70,183 @@ class WriteOptions:
     mode: str = "embed"  # "sidecar" or "embed" (embed falls back to a sidecar for RAW and other formats)
     sidecar_naming: str = "full"  # "full": IMG_1.CR2.xmp (digiKam, darktable); "stem": IMG_1.xmp (Lightroom)
     keep_mtime: bool = False  # default: update it, so other programs notice the change
-    backup: bool = False  # keep IMG_1.jpg.photoscribe-backup next to the photo
+    backup: bool = False  # keep the first original as IMG_1.jpg.photoscribe-backup next to the photo
 
 
 class MetadataWriter:
     """Writes caption and keywords, verifying every write: with :class:`ExifTool` when it is installed, else with
-    the built-in writer (JPEG: EXIF and XMP; other formats and sidecars: XMP sidecars)."""
+    the built-in writer (JPEG: EXIF and XMP; other formats and sidecars: XMP sidecars).
 
-    def __init__(self, exiftool: ExifTool | None, options: WriteOptions = WriteOptions()) -> None:
+    ``before_replace(target, temporary)`` is called right before the verified temporary file replaces ``target``
+    (the path as given, e.g. to tell the library which file facts its own write will leave); when it raises, the
+    write is not done.
+    """
+
+    def __init__(
+        self,
+        exiftool: ExifTool | None,
+        options: WriteOptions = WriteOptions(),
+        before_replace: BeforeReplace | None = None,
+    ) -> None:
         self.exiftool = exiftool
         self.options = options
+        self.before_replace = before_replace
 
-    def write(self, photo: Path, caption: str | None, keywords: Sequence[str]) -> WriteOutcome:
-        """Put ``caption`` and ``keywords`` into ``photo`` (or its sidecar); never raises for a bad file."""
-        embeddable = EMBEDDABLE if self.exiftool is not None else BUILTIN_EMBEDDABLE
-        embed = self.options.mode == "embed" and photo.suffix.lower() in embeddable
-        target = photo if embed else (sidecar_for(photo) or self._new_sidecar_path(photo))
-        if self.exiftool is None:
-            return self._write_builtin(photo, target, caption, list(keywords), embed)
-        created = not target.exists()
-        try:
-            if created:
-                _create_sidecar(target)
-            outcome = self._write_verified(photo, target, caption, list(keywords), IN_PHOTO if embed else IN_SIDECAR)
-        except (OSError, ExifToolError) as exc:
-            outcome = WriteOutcome(photo, False, None, f"not written: {exc}")
-        if created and not outcome.written:
-            target.unlink(missing_ok=True)
-        return outcome
-
-    def _write_builtin(
-        self, photo: Path, target: Path, caption: str | None, keywords: list[str], embed: bool
+    def write(
+        self,
+        photo: Path,
+        caption: str | None,
+        keywords: Sequence[str],
+        *,
+        caption_is_ours: bool = True,
+        before_replace: BeforeReplace | None = None,
     ) -> WriteOutcome:
+        """Put ``caption`` and ``keywords`` into ``photo`` (or its sidecar). ``caption_is_ours``: the caption is the
+        model's (recorded as PhotoScribe's), not the photographer's. ``before_replace`` runs after the writer's own
+        hook. Never raises: every problem is a refusal with a reason, and the original stays byte-identical."""
         try:
-            old = target.read_bytes() if target.exists() else None
-            new, problems = (builtin.jpeg_bytes if embed else builtin.sidecar_bytes)(old, caption, keywords)
-        except (OSError, ValueError, SyntaxError) as exc:  # SyntaxError: ElementTree's ParseError
+            embeddable = EMBEDDABLE if self.exiftool is not None else BUILTIN_EMBEDDABLE
+            embed = self.options.mode == "embed" and photo.suffix.lower() in embeddable
+            target = photo if embed else (sidecar_for(photo) or self._new_sidecar_path(photo))
+            hooks = [h for h in (self.before_replace, before_replace) if h is not None]
+            return self._write(photo, target, caption, list(keywords), caption_is_ours, embed, hooks)
+        except Refused as exc:
+            return WriteOutcome(photo, False, None, f"left unchanged: {exc}")
+        except (OSError, ExifToolError, ValueError, SyntaxError) as exc:  # SyntaxError: ElementTree's ParseError
             return WriteOutcome(photo, False, None, f"not written: {exc}")
-        if problems:
-            return WriteOutcome(photo, False, None, "left unchanged: " + "; ".join(problems[:3]))
-        if new == old:
-            return WriteOutcome(photo, True, target, "already up to date", unchanged=True)
-        temporary = target.with_name(f".{target.name}.photoscribe-tmp{target.suffix}")
+        except Exception as exc:  # a bug must not stop the caller: say so, keep the traceback in the log
+            log.exception("writing metadata into %s failed", photo)
+            return WriteOutcome(photo, False, None, f"not written: unexpected error: {exc!r}")
+
+    def _write(
+        self,
+        photo: Path,
+        target: Path,
+        caption: str | None,
+        keywords: list[str],
+        caption_is_ours: bool,
+        embed: bool,
+        hooks: list[BeforeReplace],
+    ) -> WriteOutcome:
+        real = safety.real_path(target)
+        exists = real.exists()
+        if embed and not exists:
+            raise Refused("the photo does not exist")
+        safety.check_writable(real, exists)
+        snap = safety.snapshot(real) if exists else None
+        temporary = safety.temporary_for(real)
+        backup = None
         try:
-            temporary.write_bytes(new)
-            if embed and not _same_pixels(target, temporary):
-                return WriteOutcome(photo, False, None, "left unchanged: the decoded pixels changed")
-            if old is None:
-                os.replace(temporary, target)
+            if self.exiftool is None:
+                changed = self._builtin(real, temporary, snap, caption, keywords, caption_is_ours, embed)
             else:
-                self._replace(target, temporary)
+                changed = self._exiftool(real, temporary, snap, caption, keywords, caption_is_ours, embed)
+            if not changed:
+                return WriteOutcome(photo, True, target, "already up to date", unchanged=True)
+            if snap is not None:
+                safety.keep_attributes(snap, real, temporary, self.options.keep_mtime)
+                if self.options.backup:
+                    backup = safety.backup_first(real, snap)
+            for hook in hooks:
+                try:
+                    hook(target, temporary)
+                except Exception as exc:
+                    raise Refused(f"the write could not be recorded first ({exc})") from exc
+            if snap is not None:
+                safety.replace(real, temporary, snap)
+            else:
+                safety.create(real, temporary)
+        except BaseException:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+            raise
         finally:
             temporary.unlink(missing_ok=True)
         return WriteOutcome(photo, True, target)
+
+    def _builtin(
+        self,
+        real: Path,
+        temporary: Path,
+        snap: safety.Snapshot | None,
+        caption: str | None,
+        keywords: list[str],
+        caption_is_ours: bool,
+        embed: bool,
+    ) -> bool:
+        old = real.read_bytes() if snap is not None else None
+        if snap is not None and old is not None and len(old) != snap.size:
+            raise Refused("another program changed the file while writing; its change was kept")
+        if embed:
+            assert old is not None
+            jpeg_plan = builtin.jpeg_plan(old, caption, keywords, caption_is_ours)
+            new = builtin.jpeg_bytes(old, jpeg_plan)
+        else:
+            jpeg_plan = builtin.sidecar_plan(old, caption, keywords, caption_is_ours)
+            new = builtin.sidecar_bytes(old, jpeg_plan)
+        if new == old:
+            return False
+        self._fill(temporary, new)
+        written = temporary.read_bytes()  # what is on disk, not what was meant to be
+        if embed:
+            assert old is not None
+            problems = builtin.check_jpeg(old, written, jpeg_plan)
+            problems = problems or _listed(safety.image_problem(real, temporary))
+        else:
+            problems = builtin.check_sidecar(old, written, jpeg_plan)
+        if problems:
+            raise Refused("; ".join(problems[:3]))
+        return True
+
+    def _fill(self, temporary: Path, data: bytes) -> None:
+        """Write the built-in writer's new bytes into the temporary file."""
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+
+    def _exiftool(
+        self,
+        real: Path,
+        temporary: Path,
+        snap: safety.Snapshot | None,
+        caption: str | None,
+        keywords: list[str],
+        caption_is_ours: bool,
+        embed: bool,
+    ) -> bool:
+        assert self.exiftool is not None
+        if snap is None:
+            temporary.write_bytes(EMPTY_SIDECAR)
+            before = self.exiftool.read(temporary, binary=True)
+        else:
+            before = self.exiftool.read(real, binary=True)
+        plan = verify.plan(before, caption, keywords, caption_is_ours, IN_PHOTO if embed else IN_SIDECAR)
+        if snap is not None and not plan.assignments:
+            return False
+        if snap is not None:
+            with open(real, "rb") as source, open(temporary, "wb") as copy:
+                shutil.copyfileobj(source, copy)
+            if temporary.stat().st_size != snap.size:
+                raise Refused("another program changed the file while writing; its change was kept")
+        self.exiftool.write(temporary, plan.assignments)
+        problems = verify.problems(before, self.exiftool.read(temporary, binary=True), plan)
+        if embed and not problems:
+            problems = _listed(safety.image_problem(real, temporary, strip=self._strip))
+        if problems:
+            raise Refused("; ".join(problems[:3]))
+        return True
+
+    def _strip(self, path: Path, out: Path) -> None:
+        """``path`` without any metadata block, as ``out`` (for comparing image data exiftool cannot decode)."""
+        assert self.exiftool is not None
+        _, err = self.exiftool.run("-all=", "-o", str(out), str(path))
+        if not out.exists():
+            raise ExifToolError(err.strip() or "exiftool could not strip the metadata")
 
     def _new_sidecar_path(self, photo: Path) -> Path:
         return (
             photo.with_suffix(".xmp") if self.options.sidecar_naming == "stem" else photo.with_name(photo.name + ".xmp")
         )
 
-    def _write_verified(
-        self, photo: Path, target: Path, caption: str | None, keywords: list[str], fields: Fields
-    ) -> WriteOutcome:
-        before = self.exiftool.read(target)
-        ours_before = _as_list(before.get(OURS))
-        if not _compare(before, before, caption, keywords, ours_before, fields) and ours_before == keywords:
-            return WriteOutcome(photo, True, target, "already up to date", unchanged=True)
-        temporary = target.with_name(f".{target.name}.photoscribe-tmp{target.suffix}")
-        shutil.copy2(target, temporary)
-        try:
-            self.exiftool.write(temporary, _assignments(before, caption, keywords, ours_before, fields))
-            problems = _compare(before, self.exiftool.read(temporary), caption, keywords, ours_before, fields)
-            if fields is IN_PHOTO and not problems and not _same_pixels(target, temporary):
-                problems = ["the decoded pixels changed"]
-            if problems:
-                return WriteOutcome(photo, False, None, "left unchanged: " + "; ".join(problems[:3]))
-            self._replace(target, temporary)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return WriteOutcome(photo, True, target)
 
-    def _replace(self, target: Path, temporary: Path) -> None:
-        stat = target.stat()
-        if self.options.backup:
-            shutil.copy2(target, target.with_name(target.name + ".photoscribe-backup"))
-        if self.options.keep_mtime:
-            os.utime(temporary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        for attempt in range(LOCK_RETRIES):
-            try:
-                os.replace(temporary, target)
-                return
-            except PermissionError:  # Windows: another program has the file open for a moment
-                if attempt == LOCK_RETRIES - 1:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-
-
-def _assignments(
-    before: dict[str, object], caption: str | None, keywords: list[str], ours: list[str], fields: Fields
-) -> list[str]:
-    """exiftool arguments: set the caption everywhere; swap our old keywords for the new ones, keep the rest."""
-    args: list[str] = []
-    if caption:
-        args += [f"-{tag}={caption}" for tag in fields.captions]
-    stale = [k for k in ours if k not in keywords]
-    for tag in fields.keyword_lists:
-        args += [f"-{tag}-={k}" for k in stale]
-        for keyword in keywords:
-            value = _iptc_keyword(keyword) if tag.startswith("IPTC") else keyword
-            args += [f"-{tag}-={value}", f"-{tag}+={value}"]  # remove then add: no duplicates
-    if fields.windows_keywords:
-        theirs = [k for k in _xp_keywords(before) if k not in ours and k not in keywords]
-        args.append(f"-IFD0:XPKeywords={';'.join([*theirs, *keywords])}")
-    args += [f"-{OURS}={k}" for k in keywords] or [f"-{OURS}="]  # repeated "=" in one command sets the whole list
-    return args
-
-
-def _compare(
-    before: dict[str, object],
-    after: dict[str, object],
-    caption: str | None,
-    keywords: list[str],
-    ours: list[str],
-    fields: Fields,
-) -> list[str]:
-    """Problems found: lost or changed tags, or our fields not readable as written."""
-    problems = []
-    ours_tags = {*CAPTION_TAGS, *KEYWORD_LISTS, OURS} | RECOMPUTED
-    for tag, value in before.items():
-        if tag in ours_tags or tag == "SourceFile" or tag.startswith(VOLATILE_GROUPS) or _structural(tag):
-            continue
-        if tag not in after:
-            problems.append(f"{tag} was lost")
-        elif after[tag] != value:
-            problems.append(f"{tag} changed")
-    for tag in KEYWORD_LISTS:
-        kept = [k for k in _as_list(before.get(tag)) if k not in ours]
-        missing = [k for k in kept if k not in _as_list(after.get(tag))]
-        if missing:
-            problems.append(f"{tag} lost {missing[:3]}")
-    if caption:
-        problems += [f"{tag} does not read back" for tag in fields.captions if str(after.get(tag, "")) != caption]
-    for tag in fields.keyword_lists:
-        expected = [_iptc_keyword(k) if tag.startswith("IPTC") else k for k in keywords]
-        if not set(expected) <= set(_as_list(after.get(tag))):
-            problems.append(f"{tag} does not read back")
-    return problems
-
-
-def _structural(tag: str) -> bool:
-    """Where a block sits in the file (offsets of thumbnails, previews, maker notes): moves when anything grows."""
-    name = tag.split(":", 1)[-1]
-    return "Offset" in name or name.endswith("Start")
-
-
-def _same_pixels(original: Path, written: Path) -> bool:
-    try:
-        with Image.open(original) as a, Image.open(written) as b:
-            return a.size == b.size and a.mode == b.mode and a.tobytes() == b.tobytes()
-    except Exception as exc:  # a format Pillow cannot decode: exiftool never touches image data, but say so
-        log.info("cannot compare pixels of %s (%s); relying on exiftool's tag comparison", original, exc)
-        return True
-
-
-def _create_sidecar(path: Path) -> None:
-    """An empty but valid XMP sidecar for exiftool to fill."""
-    path.write_text(
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>\n',
-        encoding="utf-8",
-    )
-
-
-def _as_list(value: object) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _xp_keywords(tags: dict[str, object]) -> list[str]:
-    return split_keywords(str(tags.get("IFD0:XPKeywords") or ""))
-
-
-def _iptc_keyword(keyword: str) -> str:
-    """IPTC keywords hold at most 64 bytes: cut at a character boundary."""
-    return keyword.encode("utf-8")[:IPTC_KEYWORD_BYTES].decode("utf-8", "ignore")
+def _listed(problem: str | None) -> list[str]:
+    return [problem] if problem else []

@@ -1,8 +1,8 @@
 """A small XMP packet editor (pure Python) for writing without exiftool: caption, keywords, PhotoScribe's marker.
 
 Only ``dc:description`` (the x-default entry; other languages stay), ``dc:subject`` (the photographer's entries
-stay) and ``photoscribe:Keywords`` are changed; every other element and attribute is kept, with its namespace
-prefix.
+stay), ``photoscribe:Caption`` and ``photoscribe:Keywords`` are changed; every other element and attribute is kept,
+with its namespace prefix.
 """
 
 from __future__ import annotations
@@ -20,22 +20,27 @@ EMPTY = (
     f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{RDF}">'
     '<rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>'
 )
+OURS = (("description", DC), ("subject", DC), ("Keywords", NAMESPACE_URI), ("Caption", NAMESPACE_URI))
 BEGIN = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 END = '\n<?xpacket end="w"?>'
 
 
-def edit_packet(packet: bytes | None, caption: str | None, keywords: list[str]) -> bytes:
-    """``packet`` with the caption set and PhotoScribe's keywords swapped for ``keywords`` (UTF-8 bytes)."""
+def edit_packet(
+    packet: bytes | None, caption: str | None, caption_is_ours: bool, subject: list[str], ours: list[str]
+) -> bytes:
+    """``packet`` with the caption set (recorded in ``photoscribe:Caption`` when it is the model's, removed from
+    there when it is the photographer's), ``dc:subject`` set to ``subject`` and PhotoScribe's keywords to ``ours``
+    (UTF-8 bytes)."""
     root, prefixes = parse(packet)
     first = root.find(f".//{{{RDF}}}Description")
     if first is None:
         raise ValueError("the XMP has no rdf:Description")
-    ours = bag(root, NAMESPACE_URI, "Keywords")
     if caption:
         _set_default_caption(_home(root, first, DC, "description"), caption)
-    subject = [k for k in bag(root, DC, "subject") if k not in ours or k in keywords]
-    _set_bag(_home(root, first, DC, "subject"), DC, "subject", subject + [k for k in keywords if k not in subject])
-    _set_bag(_home(root, first, NAMESPACE_URI, "Keywords"), NAMESPACE_URI, "Keywords", keywords)
+        _set_text(_home(root, first, NAMESPACE_URI, "Caption"), NAMESPACE_URI, "Caption", caption_is_ours and caption)
+    if subject != bag(root, DC, "subject"):
+        _set_bag(_home(root, first, DC, "subject"), DC, "subject", subject)
+    _set_bag(_home(root, first, NAMESPACE_URI, "Keywords"), NAMESPACE_URI, "Keywords", ours)
     for prefix, uri in {**prefixes, **PREFIXES}.items():
         ET.register_namespace(prefix, uri)
     return (BEGIN + ET.tostring(root, encoding="unicode") + END).encode("utf-8")
@@ -45,6 +50,15 @@ def bag(root: ET.Element, namespace: str, name: str) -> list[str]:
     """The entries of a Bag/Seq property, wherever it is in the packet."""
     element = root.find(f".//{{{namespace}}}{name}")
     return [li.text or "" for li in element.iter(f"{{{RDF}}}li")] if element is not None else []
+
+
+def own_caption(packet: bytes) -> str | None:
+    """``photoscribe:Caption``: the model caption PhotoScribe wrote."""
+    root, _ = parse(packet)
+    element = root.find(f".//{{{NAMESPACE_URI}}}Caption")
+    if element is not None:
+        return element.text
+    return next((d.get(f"{{{NAMESPACE_URI}}}Caption") for d in root.iter(f"{{{RDF}}}Description")), None)
 
 
 def default_caption(packet: bytes) -> str | None:
@@ -60,11 +74,14 @@ def elements_except_ours(packet: bytes) -> list[tuple[str, tuple[tuple[str, str]
     """Every element and attribute outside the properties PhotoScribe changes, for before/after comparison."""
     root, _ = parse(packet)
     skip: set[int] = set()
-    for name, namespace in (("description", DC), ("subject", DC), ("Keywords", NAMESPACE_URI)):
+    for name, namespace in OURS:
         for element in root.iter(f"{{{namespace}}}{name}"):
             skip.update(id(e) for e in element.iter())
+    caption_attribute = f"{{{NAMESPACE_URI}}}Caption"
     return sorted(
-        (e.tag, tuple(sorted(e.attrib.items())), (e.text or "").strip()) for e in root.iter() if id(e) not in skip
+        (e.tag, tuple(sorted((k, v) for k, v in e.attrib.items() if k != caption_attribute)), (e.text or "").strip())
+        for e in root.iter()
+        if id(e) not in skip
     )
 
 
@@ -96,6 +113,15 @@ def _set_default_caption(description: ET.Element, caption: str) -> None:
         default = ET.Element(f"{{{RDF}}}li", {XML_LANG: "x-default"})
         alt.insert(0, default)
     default.text = caption
+
+
+def _set_text(description: ET.Element, namespace: str, name: str, value: str | bool) -> None:
+    description.attrib.pop(f"{{{namespace}}}{name}", None)
+    element = description.find(f"{{{namespace}}}{name}")
+    if element is not None:
+        description.remove(element)
+    if value:
+        ET.SubElement(description, f"{{{namespace}}}{name}").text = str(value)
 
 
 def _set_bag(description: ET.Element, namespace: str, name: str, values: list[str]) -> None:
