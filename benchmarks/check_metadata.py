@@ -53,7 +53,7 @@ def check(folder: Path, mode: str) -> dict[str, object]:
         for photo in photos:
             copy = Path(tmp, photo.relative_to(folder))
             copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(photo, copy)
+            shutil.copyfile(photo, copy)  # a writable copy even of read-only originals
             outcome = writer.write(copy, CAPTION, KEYWORDS)
             if not outcome.written:
                 refused[str(photo.relative_to(folder))] = outcome.reason

@@ -111,3 +111,17 @@ def test_the_library_keeps_the_files_caption_above_the_models(tmp_path: Path) ->
         assert [h.photo.path for h in library.search("grandma")] == [str(path)]
         assert library.set_user_caption(path, "Oma").caption == "Oma"
         assert library.set_user_caption(path, None).caption == "Grandma in the garden"
+
+
+def test_iptc_caption_and_keywords_written_by_exiftool_are_read_as_written(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = photo_with(tmp_path / "a.jpg")
+    exiftool.write(
+        path,
+        ["-IPTC:Caption-Abstract=Sunrise over Athens, Texas", "-IPTC:Keywords=James", "-IPTC:Keywords=Athens"],
+    )
+    tags = exiftool.read(path)
+    assert "XMP-dc:Description" not in tags and "IFD0:ImageDescription" not in tags  # IPTC is the only source
+    found = read_file_metadata(path)
+    assert found.caption == "Sunrise over Athens, Texas"
+    assert found.keywords == ["James", "Athens"]  # proper nouns as written: no "jame", no "athen"
+    assert (found.own_caption, found.own_keywords) == (None, [])

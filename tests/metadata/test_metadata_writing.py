@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from photoscribe.metadata import MetadataWriter, WriteOptions
-from photoscribe.metadata.exiftool import ExifTool, exiftool_path
+from photoscribe.metadata import WriteOptions
+from tests.metadata.conftest import (
+    as_list,
+    copies,
+    digest,
+    lost,
+    pixels,
+    reference_read,
+    reference_read_all,
+    temporaries,
+)
 
 CAPTION = "Grand-mère au jardin, 日本の庭 ✓"
 KEYWORDS = ["grand-mère", "jardin", "庭"]
-OUR_TAGS = {
-    "XMP-dc:Description",
-    "XMP-dc:Subject",
-    "IPTC:Caption-Abstract",
-    "IPTC:Keywords",
-    "IFD0:ImageDescription",
-    "IFD0:XPComment",
-    "IFD0:XPKeywords",
-    "XMP-photoscribe:Keywords",
-    "IPTC:CodedCharacterSet",
-    "IPTC:ApplicationRecordVersion",
-    "Photoshop:IPTCDigest",
-    "XMP-x:XMPToolkit",
-    "SourceFile",
-}
-
-
-@pytest.fixture(scope="module")
-def exiftool():  # type: ignore[no-untyped-def]
-    if exiftool_path() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("exiftool is missing in CI: .ci/run installs libimage-exiftool-perl")
-        pytest.skip("exiftool is not installed")
-    with ExifTool() as tool:
-        yield tool
-
-
 FIELDS = {
     "exiftool": (
         ("XMP-dc:Description", "IPTC:Caption-Abstract", "IFD0:ImageDescription", "IFD0:XPComment"),
@@ -53,95 +32,48 @@ FIELDS = {
 }
 
 
-@pytest.fixture(params=["exiftool", "builtin"])
-def kind(request) -> str:  # type: ignore[no-untyped-def]
-    """Each test runs with exiftool writing and with the built-in writer (a machine without exiftool)."""
-    return request.param
-
-
-@pytest.fixture
-def make_writer(kind: str, exiftool):  # type: ignore[no-untyped-def]
-    return lambda options: MetadataWriter(exiftool if kind == "exiftool" else None, options)
-
-
-def reference_read(path: Path) -> dict[str, object]:
-    """exiftool in a separate process, as any other program would read the file."""
-    out = subprocess.run(["exiftool", "-j", "-a", "-G1", "-n", "-struct", str(path)], capture_output=True, text=True)
-    return json.loads(out.stdout)[0]
-
-
-def comparable(tags: dict[str, object]) -> dict[str, object]:
-    """Tags that must survive a write: not ours, not file-system facts, not block offsets."""
-    return {
-        k: v
-        for k, v in tags.items()
-        if k not in OUR_TAGS
-        and not k.startswith(("File:", "System:", "ExifTool:", "Composite:"))
-        and "Offset" not in k
-        and not k.endswith("Start")
-    }
-
-
-def pixels(path: Path) -> bytes:
-    with Image.open(path) as img:
-        return img.tobytes()
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def copies(samples: Path, tmp_path: Path, *kinds: str) -> list[Path]:
-    out = []
-    for kind in kinds:
-        for source in sorted((samples / kind).glob("*.jpg")):
-            target = tmp_path / kind / source.name
-            target.parent.mkdir(exist_ok=True)
-            shutil.copy2(source, target)
-            out.append(target)
-    return out
-
-
-def as_list(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else [] if value is None else [str(value)]
-
-
 def test_embedding_into_every_camera_and_orientation_sample_loses_nothing(
     make_writer, kind, samples: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     writer = make_writer(WriteOptions("embed"))
     captions, keyword_lists = FIELDS[kind]
-    for photo in copies(samples, tmp_path, "camera", "orientation"):
-        before, before_pixels = reference_read(photo), pixels(photo)
+    photos = copies(samples, tmp_path, "camera", "orientation")
+    before, before_pixels = reference_read_all(photos, binary=True), {p: pixels(p) for p in photos}
+    for photo in photos:
         outcome = writer.write(photo, CAPTION, KEYWORDS)
         assert outcome.written and outcome.target == photo, (photo.name, outcome.reason)
-        after = reference_read(photo)
+    everything_after = reference_read_all(photos, binary=True)
+    for photo in photos:
+        after = everything_after[photo]
         for tag in captions:
             assert after[tag] == CAPTION, (photo.name, tag)
         for tag in keyword_lists:
             assert as_list(after[tag]) == KEYWORDS, (photo.name, tag)
         assert after["IFD0:XPKeywords"] == ";".join(KEYWORDS)
-        lost = {k: v for k, v in comparable(before).items() if after.get(k) != v}
-        assert lost == {}, photo.name
-        assert pixels(photo) == before_pixels, photo.name
+        assert after["XMP-photoscribe:Caption"] == CAPTION
+        assert lost(before[photo], after) == {}, photo.name
+        assert pixels(photo) == before_pixels[photo], photo.name
 
 
 def test_broken_exif_files_are_written_verified_or_left_byte_identical(
     make_writer, samples: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     writer = make_writer(WriteOptions("embed"))
+    written = []
     for photo in copies(samples, tmp_path, "invalid"):
-        before, before_digest, before_pixels = reference_read(photo), digest(photo), pixels(photo)
+        before, before_digest, before_pixels = reference_read(photo, binary=True), digest(photo), pixels(photo)
         outcome = writer.write(photo, CAPTION, KEYWORDS)
         if outcome.written:
-            after = reference_read(photo)
+            written.append(photo.name)
+            after = reference_read(photo, binary=True)
             assert after["XMP-dc:Description"] == CAPTION, photo.name
-            assert {k: v for k, v in comparable(before).items() if after.get(k) != v} == {}, photo.name
+            assert lost(before, after) == {}, photo.name
             assert pixels(photo) == before_pixels, photo.name
         else:
             assert outcome.reason, photo.name
             assert digest(photo) == before_digest, photo.name
-        assert not list(photo.parent.glob(".*photoscribe-tmp*")), "temporary files are cleaned up"
+        assert not temporaries(photo.parent), "temporary files are cleaned up"
+    assert len(written) >= 2, f"a writer that refuses everything passes nothing here (written: {written})"
 
 
 def test_the_photographers_keywords_are_kept_and_ours_replaced(make_writer, kind, exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -223,6 +155,24 @@ def test_an_unwritable_file_is_left_alone_with_a_reason(make_writer, tmp_path: P
     outcome = make_writer(WriteOptions("embed")).write(fake, "x", ["y"])
     assert not outcome.written and outcome.reason
     assert fake.read_text() == "not a jpeg at all"
+    assert not temporaries(tmp_path)
+
+
+def test_iptc_keywords_are_cut_at_64_bytes_and_still_recognised_as_ours(exiftool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.metadata import MetadataWriter, read_file_metadata
+
+    photo = tmp_path / "a.jpg"
+    Image.new("RGB", (30, 20), (9, 9, 9)).save(photo)
+    long = "é" * 40  # 80 bytes in UTF-8: IPTC keeps 64, that is 32 whole characters
+    writer = MetadataWriter(exiftool, WriteOptions("embed"))
+    assert writer.write(photo, "a caption", [long, "short"]).written
+    tags = reference_read(photo)
+    assert as_list(tags["IPTC:Keywords"]) == ["é" * 32, "short"]
+    assert as_list(tags["XMP-dc:Subject"]) == [long, "short"]  # XMP has no such limit
+    found = read_file_metadata(photo)
+    assert found.keywords == [] and found.own_keywords == [long, "short"]  # the cut form is ours too
+    assert writer.write(photo, "a caption", ["other"]).written  # ours, cut or not, are replaced
+    assert as_list(reference_read(photo)["IPTC:Keywords"]) == ["other"]
 
 
 def test_caption_with_embed_writes_the_photos_and_a_rerun_captions_nothing(exiftool, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -242,7 +192,10 @@ def test_caption_with_embed_writes_the_photos_and_a_rerun_captions_nothing(exift
     assert "written 1, already up to date 1" in out
     tags = reference_read(folder / "1.jpg")
     assert tags["IPTC:Caption-Abstract"] == "Our blue door"
-    assert as_list(tags["XMP-dc:Subject"]) == ["blue", "door"]  # the model's "wall" was replaced
+    assert "XMP-photoscribe:Caption" not in tags  # the user's caption is the photographer's, not PhotoScribe's
+    code, out, _ = cli("export", "--format", "json")
+    (exported,) = [p for p in json.loads(out) if p["path"].endswith("1.jpg")]
+    assert as_list(tags.get("XMP-dc:Subject")) == exported["keywords"]  # the keywords in force, nothing stale
 
 
 def test_write_metadata_needs_a_mode_and_works_without_exiftool(
@@ -288,10 +241,15 @@ def test_the_check_script_reports_on_any_folder(exiftool, samples: Path) -> None
     assert {p: digest(p) for p in before} == before  # the originals were only read
 
 
-def test_a_backup_of_the_original_is_kept_on_request(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_backup_of_the_first_original_is_kept_on_request(make_writer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     photo = tmp_path / "a.jpg"
     Image.new("RGB", (30, 20), (1, 2, 3)).save(photo)
     original = photo.read_bytes()
-    assert make_writer(WriteOptions("embed", backup=True)).write(photo, "x", ["y"]).written
+    writer = make_writer(WriteOptions("embed", backup=True))
+    assert writer.write(photo, "x", ["y"]).written
     assert (tmp_path / "a.jpg.photoscribe-backup").read_bytes() == original
-    assert photo.read_bytes() != original
+    first_write = photo.read_bytes()
+    assert first_write != original
+    assert writer.write(photo, "a second caption", ["z"]).written  # a re-caption
+    assert photo.read_bytes() not in (original, first_write)
+    assert (tmp_path / "a.jpg.photoscribe-backup").read_bytes() == original  # the true original, not the last one
