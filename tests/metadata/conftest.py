@@ -125,3 +125,27 @@ def as_list(value: object) -> list[str]:
 
 def temporaries(folder: Path) -> list[Path]:
     return list(folder.glob(".*photoscribe-tmp*"))
+
+
+@pytest.fixture
+def mounted():  # type: ignore[no-untyped-def]
+    """Mount a small tmpfs (``mounted(folder, "size=600k")``): a real full disk or read-only card. Needs root;
+    skipped elsewhere, an error in CI (which runs as root)."""
+    mounts: list[Path] = []
+
+    def mount(folder: Path, options: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)]
+        done = subprocess.run(command, capture_output=True) if shutil.which("mount") else None
+        if done is None or done.returncode != 0:
+            why = done.stderr.decode(errors="replace").strip() if done is not None else "no mount command"
+            reason = f"cannot mount a tmpfs here: {why}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+        mounts.append(folder)
+        return folder
+
+    yield mount
+    for folder in reversed(mounts):
+        subprocess.run(["umount", "-l", str(folder)], check=False)
