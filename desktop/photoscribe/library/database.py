@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from photoscribe.errors import LibraryError
-from photoscribe.library.migrations import SCHEMA_VERSION, migrate, needs_migration, schema_version
+from photoscribe.library.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, needs_migration, schema_version
 
-__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Database", "migrate", "schema_version"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Database", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
