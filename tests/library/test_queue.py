@@ -79,14 +79,15 @@ def test_two_processes_claiming_from_one_library_never_get_the_same_photo(tmp_pa
     first_batch = json.loads(first.stdout.readline())
     second = claimer(path, "work")
     assert second.stdout.readline().strip() == "ready", second.stderr.read()
+    second_batch = json.loads(second.stdout.readline())  # claimed while the first still holds its batch
     first.stdin.write("go\n")
     first.stdin.flush()
     out_first, err_first = first.communicate(timeout=120)
     out_second, err_second = second.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, err_first + err_second
     by_first = first_batch + [i for line in out_first.splitlines() for i in json.loads(line)]
-    by_second = [i for line in out_second.splitlines() for i in json.loads(line)]
-    assert by_second, "the second process must have claimed photos for this test to mean anything"
+    by_second = second_batch + [i for line in out_second.splitlines() for i in json.loads(line)]
+    assert second_batch, "the second process must have claimed photos for this test to mean anything"
     assert set(first_batch).isdisjoint(by_second)
     assert sorted(by_first + by_second) == list(range(1, 401))  # each photo claimed once, none left behind
     with Library(path) as library:
