@@ -98,6 +98,7 @@ class DetailPanel(QWidget):
             self.save_caption,
             self.use_model,
             self.recaption,
+            self.recaption_prompt,
             self.open_file,
             self.show_folder,
         ):
