@@ -117,9 +117,9 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     thread that waited for a batch (captioning, a lock held across one, a join) would miss ticks for that long.
     (The latency figure itself is a benchmark: benchmarks/bench_gui_latency.py.)"""
     folder = tmp_path / "many"
-    for i in range(72):
+    for i in range(120):
         save_colour(folder / f"{i:03d}.jpg", list(COLOURS)[i % 4])
-    window = open_window(batch_size=24)
+    window = open_window(batch_size=60)  # long batches: a wait for one stands out from timer noise
     batch_marks: list[float] = []  # engine thread: captioning starts, then each batch ends
     window.engine.subscribe(
         lambda e: (
@@ -133,16 +133,17 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
     window.add_folder(str(folder))
-    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 72, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: len(batch_marks) >= 4)  # captioning started + 3 batches of 24
+    qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 120, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(batch_marks) >= 3)  # captioning started + 2 batches of 60
     timer.stop()
     batches = [b - a for a, b in zip(batch_marks, batch_marks[1:])]
     start, end = batch_marks[0], batch_marks[-1]
     gaps = sorted(b - a for a, b in zip(ticks, ticks[1:]) if start <= a and b <= end)
-    assert min(batches) > 0.2, f"batches of {min(batches):.3f} s are too short to tell a wait from noise"
+    assert min(batches) > 0.15, f"batches of {min(batches):.3f} s are too short to tell a wait from noise"
     assert len(gaps) > 50, "the GUI timer hardly ran while captioning"
     threshold = min(batches) / 2
     p99 = gaps[int(len(gaps) * 0.99) - 1]
+    print(f"batches {[round(b, 3) for b in batches]} s; GUI timer gaps p99 {p99:.3f} s, worst {gaps[-1]:.3f} s")
     assert gaps[-1] < threshold, f"the GUI stalled {gaps[-1]:.3f} s (p99 {p99:.3f} s) during batches of {batches}"
 
 
