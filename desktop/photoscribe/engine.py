@@ -1,8 +1,13 @@
 """The engine: watched folders feed the library's queue; one background thread captions it.
 
 Qt-free: listeners are plain callables receiving :mod:`photoscribe.events` objects on the engine's threads.
-The queue lives in the database, so stopping, crashing or being killed loses nothing: on start, photos left
-``running`` go back to ``pending``, and every watched folder is reconciled with the disk.
+The queue lives in the database, so stopping, crashing or being killed loses nothing: on start, photos whose
+lease expired go back to ``pending``, and every watched folder is reconciled with the disk.
+
+The caption thread never dies: an unexpected error is logged with its traceback and reported as an
+:class:`EngineError` (state ``error``), the photo that caused it (when known) fails with the reason, and the
+thread tries again after a pause (1, 2, 4 ... 60 s; a wake-up or stop cuts it short). A model that cannot be
+loaded is one fatal error, reported once, until :meth:`Engine.resume` or :meth:`Engine.apply_settings`.
 """
 
 from __future__ import annotations
@@ -10,31 +15,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
 from photoscribe.config import Settings
-from photoscribe.errors import PhotoScribeError
+from photoscribe.engine_folders import FolderKeeper
+from photoscribe.engine_metadata import MetadataSync
+from photoscribe.engine_parts import Backoff, Busy, ProgressMeter, download_progress
+from photoscribe.errors import PhotoScribeError, library_busy, one_line
 from photoscribe.events import (
     EngineError,
     EngineState,
     Event,
-    ModelDownload,
     PhotoCaptioned,
     PhotoFailed,
-    PhotosChanged,
-    Progress,
     QueueEmpty,
     StateChanged,
 )
-from photoscribe.ingest import FolderWatcher, reconcile
 from photoscribe.ingest.watcher import POLL_SECONDS
 from photoscribe.library import Library
 from photoscribe.library.library import normalise
-from photoscribe.metadata import MetadataWriter
-from photoscribe.metadata.sync import open_writer, write_records
 from photoscribe.worker import BatchOutcome, CaptionWorker
+
+__all__ = ["Engine", "download_progress"]
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +60,21 @@ class Engine:
         self.library = library or Library(settings.library)
         self._captioner_factory = captioner_factory or self._load_captioner
         self._captioner: Captioner | None = None
+        self._captioner_key: tuple[str, str, str] | None = None
+        self._batch_cap: int | None = None  # a smaller batch size found after running out of memory
+        self._model_error: str | None = None  # set until resume() or apply_settings() asks to try again
         self._listeners: list[Listener] = []
-        self._watcher = FolderWatcher(self, settings.settle_seconds, poll_seconds)
-        self._wake = threading.Event()
-        self._paused = threading.Event()
-        self._stopping = threading.Event()
-        self._cancel = threading.Event()
+        self._folders = FolderKeeper(self, settings.settle_seconds, poll_seconds)
+        self._watcher = self._folders.watcher
+        self._metadata = MetadataSync(self)
+        self._wake, self._paused, self._stopping = threading.Event(), threading.Event(), threading.Event()
+        self._cancel, self._settings_changed = threading.Event(), threading.Event()
         self._changed = threading.Condition()
         self._state = EngineState.STOPPED
         self._busy = 0  # > 0 while files are being registered or a batch is being captioned
         self._thread: threading.Thread | None = None
-        self._last_reconcile = float("-inf")
-        self._progress = _ProgressMeter()
-        self._metadata_writer: MetadataWriter | None = None
+        self._progress = ProgressMeter()
+        self._backoff = Backoff()
 
     # -- listeners ----------------------------------------------------------------------------------------
 
@@ -96,13 +102,10 @@ class Engine:
         if self._thread is not None:
             return
         self._set_state(EngineState.STARTING)
-        requeued = self.library.requeue_running()
+        requeued = self.library.reclaim_expired()
         if requeued:
             log.info("%d photos claimed by an earlier run went back to the queue", requeued)
-        already = set(self._watcher.watched())
-        for folder in self.library.folders():
-            if not folder.paused and folder.path not in already:
-                self._watch(folder.path, folder.polling)
+        self._folders.watch_all()
         self._watcher.start()
         self._thread = threading.Thread(target=self._run, name="caption-engine", daemon=True)
         self._thread.start()
@@ -114,8 +117,7 @@ class Engine:
         self._watcher.stop()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._metadata_writer is not None and self._metadata_writer.exiftool is not None:
-            self._metadata_writer.exiftool.close()
+        self._metadata.close()
         self._set_state(EngineState.STOPPED)
 
     def pause(self) -> None:
@@ -124,8 +126,20 @@ class Engine:
         self._wake.set()
 
     def resume(self) -> None:
-        """Carry on after :meth:`pause` (also retries loading a model that failed to load)."""
+        """Carry on after :meth:`pause`; also tries again to load a model that failed to load."""
+        self._model_error = None
         self._paused.clear()
+        self._wake.set()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use ``settings`` from the next batch on: another model, device or precision is loaded in place of the
+        current one, the settle time applies to files already waiting, the metadata writer is reopened with the
+        new options; batch size, prompt and caption length apply to the next batch. Retries a failed model."""
+        settings.validate()
+        self.settings = settings
+        self._watcher.set_settle_seconds(settings.settle_seconds)
+        self._model_error = None
+        self._settings_changed.set()
         self._wake.set()
 
     def cancel(self) -> None:
@@ -135,38 +149,29 @@ class Engine:
 
     def add_folder(self, path: Path | str, polling: bool = False) -> str:
         """Add and watch a folder (recursively); its photos are queued. Returns the watch mode in use."""
-        folder = normalise(path)
-        if not folder.is_dir():
-            raise PhotoScribeError(f"{path} is not a folder")
-        self.library.add_folder(folder, polling)
-        mode = self._watch(folder, polling)
-        self._last_reconcile = float("-inf")
-        self._wake.set()
-        return mode
+        return self._folders.add(path, polling)
 
     def remove_folder(self, path: Path | str, forget_photos: bool = False) -> None:
-        """Stop watching a folder and drop it from the library (its photos too with ``forget_photos``)."""
-        folder = normalise(path)
-        self._watcher.unwatch(folder)
-        self.library.remove_folder(folder, forget_photos)
+        """Stop watching a folder and drop it from the library (its photos too with ``forget_photos``).
+
+        Safe while the caption thread scans that folder: what the scan queued meanwhile leaves the queue again."""
+        self._folders.remove(path, forget_photos)
 
     def set_folder_paused(self, path: Path | str, paused: bool) -> None:
         """Pause or resume watching one folder."""
-        folder = normalise(path)
-        self.library.set_folder_options(folder, paused=paused)
-        if paused:
-            self._watcher.unwatch(folder)
-        else:
-            options = next(f for f in self.library.folders() if f.path == folder)
-            self._watch(folder, options.polling)
-            self._last_reconcile = float("-inf")
-            self._wake.set()
+        self._folders.set_paused(path, paused)
 
     def recaption(self, photo_ids: list[int], prompt: str | None = None) -> int:
         """Queue photos again (optionally with a one-off prompt) and wake the caption thread; returns how many."""
         queued = self.library.requeue(photo_ids, prompt)
         self._wake.set()
         return queued
+
+    def write_metadata_for(self, photo_ids: Iterable[int]) -> None:
+        """With metadata writing on, write these photos' captions (e.g. just edited) into the files soon."""
+        if self._metadata.enabled:
+            self._metadata.queue(photo_ids)
+            self._wake.set()
 
     def ignore_own_write(self, path: Path) -> None:
         """Do not treat PhotoScribe's own write to ``path`` (metadata) as a change."""
@@ -187,105 +192,93 @@ class Engine:
         return (
             self._busy == 0
             and self._watcher.settling == 0
+            and self._watcher.unrecorded == 0
+            and self._metadata.queued == 0
             and self._state in (EngineState.IDLE, EngineState.PAUSED, EngineState.ERROR)
             and (self._paused.is_set() or self.library.stats().pending == 0)
         )
-
-    # -- WatchSink: called on watcher threads --------------------------------------------------------------
-
-    def files_ready(self, paths: list[Path]) -> None:
-        """New or changed files are complete: register them and wake the caption thread."""
-        with self._working():
-            self.library.register_files(paths)
-        self._emit(PhotosChanged())
-        self._wake.set()
-
-    def files_gone(self, paths: list[Path]) -> None:
-        """Files were deleted: mark them missing (their captions are kept)."""
-        self.library.mark_missing(paths)
-        self._emit(PhotosChanged())
-
-    def file_moved(self, source: Path, target: Path) -> bool:
-        """Follow a rename or move."""
-        moved = self.library.move_photo(source, target)
-        self._emit(PhotosChanged())
-        return moved
-
-    def folder_gone(self, path: Path) -> None:
-        """A subfolder disappeared: mark its photos missing."""
-        self.library.mark_missing(self.library.paths_under(path))
-        self._emit(PhotosChanged())
-
-    def watch_warning(self, message: str) -> None:
-        """Pass a watching problem on to the user."""
-        log.warning("%s", message)
-        self._emit(EngineError(message))
 
     # -- the caption thread -----------------------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
-            if self._cancel.is_set():
-                self._cancel_queue()
-            self._reconcile_if_due()  # also while paused: new folders are scanned and their photos queued
-            if self._paused.is_set():
-                self._set_state(EngineState.PAUSED)
-                self._wake.wait()
-                continue
-            if self.library.stats().pending == 0:
-                self._go_idle()
-                continue
-            captioner = self._ensure_captioner()
-            if captioner is None:
-                self._wake.wait()
-                continue
+            self._settings_changed.clear()
+            try:
+                self._step()
+            except Exception as exc:  # whatever it is, the thread carries on after a pause
+                self._trouble(exc)
+            else:
+                self._backoff.reset()
+
+    def _step(self) -> None:
+        if self._cancel.is_set():
+            self._cancel_queue()
+        self._folders.reconcile_if_due()  # also while paused: new folders are scanned and their photos queued
+        self._metadata.write_due()
+        if self._paused.is_set():
+            self._set_state(EngineState.PAUSED)
+            self._wake.wait()
+            return
+        stats = self.library.stats()
+        if stats.pending - stats.running <= 0:
+            if stats.pending:  # every waiting photo is leased by another process: look again later
+                self._reclaim_expired()
+            self._go_idle()
+            return
+        if self._model_error is not None:  # reported once; resume() or apply_settings() retries
+            self._set_state(EngineState.ERROR, self._model_error)
+            self._wake.wait()
+            return
+        captioner = self._ensure_captioner()
+        if captioner is not None:
             self._caption_backlog(captioner)
+
+    def _trouble(self, exc: Exception) -> None:
+        """An unexpected error on the caption thread: log it, tell the listeners, pause, then try again."""
+        pause = self._backoff.next()
+        if library_busy(exc):
+            message = f"the library cannot be written right now ({one_line(exc)}); trying again in {pause:g} s"
+        else:
+            message = f"unexpected error while captioning ({one_line(exc)}); trying again in {pause:g} s"
+        log.error("%s", message, exc_info=exc)
+        self._emit(EngineError(message))
+        self._set_state(EngineState.ERROR, message)
+        self._wake.clear()
+        self._wake.wait(pause)
 
     def _caption_backlog(self, captioner: Captioner) -> None:
         if not self._progress.done:
-            self._progress = _ProgressMeter()  # throughput counts from the first batch, not from idle time
+            self._progress = ProgressMeter()  # throughput counts from the first batch, not from idle time
         self._set_state(EngineState.CAPTIONING, captioner.hardware.describe())
         settings = CaptionSettings(self.settings.prompt, self.settings.max_length, self.settings.num_beams)
-        worker = CaptionWorker(self.library, captioner, settings, self.settings.batch_size)
+        size = min(filter(None, (self.settings.batch_size or captioner.hardware.batch_size, self._batch_cap)))
+        worker = CaptionWorker(self.library, captioner, settings, size, metadata_pending=self._metadata.enabled)
         with self._working():
-            worker.run(on_batch=self._on_batch, should_stop=self._should_stop_batches)
+            try:
+                worker.run(on_batch=self._on_batch, should_stop=self._should_stop_batches)
+            finally:
+                if worker.batch_size < size:
+                    self._batch_cap = worker.batch_size  # out of memory: later backlogs stay halved too
 
     def _should_stop_batches(self) -> bool:
-        return self._stopping.is_set() or self._paused.is_set() or self._cancel.is_set()
+        return any(e.is_set() for e in (self._stopping, self._paused, self._cancel, self._settings_changed))
 
     def _on_batch(self, outcome: BatchOutcome) -> None:
         for photo, result in outcome.captioned:
             self._emit(PhotoCaptioned(str(photo.path), result.caption, tuple(result.keywords)))
         for photo, reason in outcome.failed:
             self._emit(PhotoFailed(str(photo.path), reason))
-        self._write_metadata([photo.id for photo, _ in outcome.captioned])
+        self._metadata.write([photo.id for photo, _ in outcome.captioned])
+        self._metadata.write_due()  # edits queued meanwhile go in between batches
         done = len(outcome.captioned) + len(outcome.failed)
         self._emit(self._progress.advance(done, self.library.stats().pending))
         self._notify()
 
-    def _write_metadata(self, photo_ids: list[int]) -> None:
-        """With metadata writing on, put fresh captions into the photos (or sidecars), ignoring our own writes."""
-        if self.settings.write_metadata == "off" or not photo_ids:
-            return
-        if self._metadata_writer is None:
-            try:
-                self._metadata_writer = open_writer(self.settings)
-            except PhotoScribeError as exc:
-                self.settings.write_metadata = "off"
-                self._emit(EngineError(f"metadata writing is off: {exc}"))
-                return
-        records = list(self.library.records(photo_ids).values())
-        for record in records:
-            self.ignore_own_write(Path(record.path))
-        for outcome in write_records(self._metadata_writer, records, self.library):
-            if not outcome.written:
-                self._emit(EngineError(f"metadata not written for {outcome.path}: {outcome.reason}"))
-
     def _go_idle(self) -> None:
         if self._progress.done:
             self._emit(QueueEmpty())
-        self._progress = _ProgressMeter()
+        self._progress = ProgressMeter()
         self._set_state(EngineState.IDLE)
         self._wake.wait(min(IDLE_RECHECK_SECONDS, self.settings.reconcile_minutes * 60))
 
@@ -295,43 +288,34 @@ class Engine:
         log.info("cancelled %d queued photos", cancelled)
         self._emit(self._progress.advance(0, 0))
 
+    def _reclaim_expired(self) -> None:
+        if self.library.reclaim_expired():
+            self._wake.set()
+
     def _ensure_captioner(self) -> Captioner | None:
-        if self._captioner is None:
-            self._set_state(EngineState.LOADING_MODEL, self.settings.model)
-            try:
-                self._captioner = self._captioner_factory()
-            except PhotoScribeError as exc:
-                self._emit(EngineError(str(exc), fatal=True))
-                self._set_state(EngineState.ERROR, str(exc))
-                return None
+        key = (self.settings.model, self.settings.device, self.settings.precision)
+        if self._captioner is not None and key == self._captioner_key:
+            return self._captioner
+        self._captioner, self._batch_cap = None, None  # let the old model go before the new one loads
+        self._set_state(EngineState.LOADING_MODEL, self.settings.model)
+        try:
+            self._captioner, self._captioner_key = self._captioner_factory(), key
+        except Exception as exc:
+            if isinstance(exc, PhotoScribeError):
+                message = str(exc)
+            else:
+                log.exception("loading the model %s failed", self.settings.model)
+                message = f"the model {self.settings.model} could not be loaded ({one_line(exc)})"
+            self._model_error = message
+            self._emit(EngineError(message, fatal=True))
+            self._set_state(EngineState.ERROR, message)
         return self._captioner
 
     def _load_captioner(self) -> Captioner:
         hardware = choose_hardware(self.settings.device, self.settings.precision)
         return Captioner.load(self.settings.model, hardware, progress=download_progress(self._emit))
 
-    def _reconcile_if_due(self) -> None:
-        if time.monotonic() - self._last_reconcile < self.settings.reconcile_minutes * 60:
-            return
-        self._last_reconcile = time.monotonic()
-        with self._working():
-            for folder in self.library.folders():
-                if not folder.paused and folder.path.is_dir():
-                    reconcile(
-                        self.library, folder.path, folder.id, self.settings.settle_seconds, self._watcher.tracker.touch
-                    )
-            self._emit(PhotosChanged())
-
     # -- helpers ----------------------------------------------------------------------------------------------
-
-    def _watch(self, folder: Path, polling: bool) -> str:
-        try:
-            return self._watcher.watch(folder, polling)
-        except OSError as exc:
-            message = f"cannot watch {folder}: {exc.strerror or exc}"
-            self._emit(EngineError(message))
-            log.warning("%s", message)
-            return "not watched"
 
     def _set_state(self, state: str, detail: str = "") -> None:
         if state != self._state:
@@ -343,48 +327,5 @@ class Engine:
         with self._changed:
             self._changed.notify_all()
 
-    def _working(self) -> _Busy:
-        return _Busy(self)
-
-
-def download_progress(emit: Listener) -> type:
-    """A tqdm class for ``snapshot_download`` that also reports each step as a :class:`ModelDownload` event."""
-    from tqdm.auto import tqdm
-
-    class EngineDownloadProgress(tqdm):  # type: ignore[misc,valid-type]
-        def update(self, n: float | None = 1) -> bool | None:
-            shown = super().update(n)
-            emit(ModelDownload(int(self.n), int(self.total or 0)))
-            return shown
-
-    return EngineDownloadProgress
-
-
-class _Busy:
-    """Context manager counting work in progress, so :meth:`Engine.wait_until_idle` never returns too early."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __enter__(self) -> None:
-        with self.engine._changed:
-            self.engine._busy += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self.engine._changed:
-            self.engine._busy -= 1
-            self.engine._changed.notify_all()
-
-
-class _ProgressMeter:
-    """Done count and throughput over the current backlog."""
-
-    def __init__(self) -> None:
-        self.done = 0
-        self.started = time.perf_counter()
-
-    def advance(self, done: int, pending: int) -> Progress:
-        self.done += done
-        elapsed = time.perf_counter() - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        return Progress(done=self.done, total=self.done + pending, photos_per_second=rate)
+    def _working(self) -> Busy:
+        return Busy(self)

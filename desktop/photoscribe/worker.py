@@ -2,8 +2,10 @@
 
 While the model works on batch n, a small thread pool decodes batch n+1, so the model never waits for JPEG
 decoding. Each batch is stored in one transaction. A file that cannot be decoded fails alone; if the model
-fails on a batch, its photos are retried one by one so only the culprit fails. When the GPU runs out of memory,
-the batch is halved (and stays halved) instead of failing.
+fails on a batch, its photos are retried one by one so only the culprit fails (storing likewise). When the GPU
+runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as MPS raises), the batch is halved
+(and stays halved) instead of failing. A photo moved after it was claimed is captioned at its new path; one
+deleted is marked missing, not failed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ import torch
 from PIL import Image
 
 from photoscribe.captioning import Captioner, CaptionSettings, keywords_from_caption
-from photoscribe.errors import UnreadableImageError
+from photoscribe.errors import UnreadableImageError, library_busy, one_line
 from photoscribe.imaging import MODEL_EDGE, load_for_model
 from photoscribe.library import CaptionResult, ClaimedPhoto, Library
 
@@ -58,6 +60,23 @@ Decoded = tuple[ClaimedPhoto, "Future[Image.Image]"]
 def _release_accelerator_memory() -> None:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+    mps = getattr(torch, "mps", None)
+    if mps is not None and torch.backends.mps.is_available():
+        mps.empty_cache()
+
+
+def _decode_failure(photo: ClaimedPhoto, exc: Exception) -> str:
+    if isinstance(exc, UnreadableImageError):
+        return exc.reason
+    log.error("unexpected error decoding %s", photo.path, exc_info=exc)
+    return f"unexpected error while decoding ({one_line(exc)})"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, or a RuntimeError saying so (Apple's MPS and other backends raise those)."""
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
 
 
 class CaptionWorker:
@@ -70,12 +89,16 @@ class CaptionWorker:
         settings: CaptionSettings = CaptionSettings(),
         batch_size: int | None = None,
         decode_threads: int | None = None,
+        within: Sequence[Path] | None = None,
+        metadata_pending: bool = False,
     ) -> None:
         self.library = library
         self.captioner = captioner
         self.settings = settings
         self.batch_size = max(1, batch_size or captioner.hardware.batch_size)
         self.decode_threads = decode_threads or min(4, os.cpu_count() or 2)
+        self.within = list(within) if within else None  # caption only photos under these paths
+        self.metadata_pending = metadata_pending  # captions still have to be written into the files
         log.info("captioning in batches of %d photos", self.batch_size)
 
     def run(
@@ -103,12 +126,21 @@ class CaptionWorker:
             finally:
                 unfinished = [photo.id for photo, _ in current + upcoming]
                 if unfinished:
-                    self.library.release(unfinished)
+                    self._release(unfinished)
         summary.seconds = time.perf_counter() - started
         return summary
 
+    def _release(self, photo_ids: list[int]) -> None:
+        try:
+            self.library.release(photo_ids)
+        except Exception:  # e.g. a locked library: the leases run out and the photos go back by themselves
+            log.warning("could not give back %d claimed photos; they return to the queue later", len(photo_ids))
+
     def _claim_and_decode(self, pool: ThreadPoolExecutor) -> list[Decoded]:
-        claimed = self.library.claim_batch(self.batch_size)
+        if self.within is None:
+            claimed = self.library.claim_batch(self.batch_size)
+        else:
+            claimed = self.library.claim_batch(self.batch_size, within=self.within)
         return [(photo, pool.submit(self._decode, photo.path)) for photo in claimed]
 
     def _decode(self, path: Path) -> Image.Image:
@@ -122,11 +154,16 @@ class CaptionWorker:
         for photo, future in batch:
             try:
                 images.append((photo, future.result()))
-            except UnreadableImageError as exc:
-                failed.append((photo, exc.reason))
             except Exception as exc:  # an unexpected decoder error must fail this photo alone
-                log.exception("unexpected error decoding %s", photo.path)
-                failed.append((photo, f"unexpected error while decoding ({type(exc).__name__}: {exc})"))
+                if photo.path.exists():
+                    failed.append((photo, _decode_failure(photo, exc)))
+                    continue
+                moved = self._follow(photo)
+                if moved is not None:
+                    try:
+                        images.append((moved, self._decode(moved.path)))
+                    except Exception as again:
+                        failed.append((moved, _decode_failure(moved, again)))
         captioned: list[tuple[ClaimedPhoto, str]] = []
         for prompt in dict.fromkeys(photo.prompt for photo, _ in images):  # one call per prompt, usually one
             group = [item for item in images if item[0].prompt == prompt]
@@ -134,6 +171,19 @@ class CaptionWorker:
             captioned += ok
             failed += bad
         return BatchOutcome(self._store(captioned, failed), failed)
+
+    def _follow(self, photo: ClaimedPhoto) -> ClaimedPhoto | None:
+        """A photo whose file went away after it was claimed: if it moved, the photo at its new path; if it was
+        deleted, ``None`` and it is marked missing instead of failed (it comes back if the file returns)."""
+        record = self.library.records([photo.id]).get(photo.id)
+        current = Path(record.path) if record is not None else photo.path
+        if current != photo.path and current.exists():
+            log.info("%s moved to %s after it was queued", photo.path, current)
+            return dataclasses.replace(photo, path=current)
+        log.info("%s was deleted after it was queued", photo.path)
+        self.library.mark_missing([current])
+        self._release([photo.id])
+        return None
 
     def _settings_for(self, photo: ClaimedPhoto) -> CaptionSettings:
         """The worker's settings, with the photo's one-off prompt when the user asked for one."""
@@ -145,26 +195,45 @@ class CaptionWorker:
         """Caption in one call; on out-of-memory halve the batch (and later batches), on other errors go one by one."""
         if not images:
             return [], []
+        if len(images) > self.batch_size:  # claimed before the batch size shrank: never try it whole
+            return self._in_parts(images, settings)
         try:
             captions = self.captioner.caption([img for _, img in images], settings)
             return [(photo, text) for (photo, _), text in zip(images, captions)], []
-        except torch.OutOfMemoryError:
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                return self._one_by_one(images, settings, exc)
             if len(images) == 1:
                 return [], [(images[0][0], "out of memory even for a single photo; try --device cpu")]
             _release_accelerator_memory()
             self.batch_size = min(self.batch_size, (len(images) + 1) // 2)
             log.warning("out of memory with %d photos per batch; retrying with %d", len(images), self.batch_size)
-            parts = [images[: self.batch_size], images[self.batch_size :]]
-        except Exception as exc:
-            if len(images) == 1:
-                log.exception("captioning %s failed", images[0][0].path)
-                return [], [(images[0][0], f"captioning failed ({type(exc).__name__}: {exc})")]
-            log.warning("captioning a batch of %d failed (%s); retrying one by one", len(images), exc)
-            parts = [[item] for item in images]
+        return self._in_parts(images, settings)
+
+    def _in_parts(
+        self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings
+    ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
         captioned: list[tuple[ClaimedPhoto, str]] = []
         failed: list[tuple[ClaimedPhoto, str]] = []
-        for part in parts:
+        rest = images
+        while rest:  # in parts of the batch size in force, which may shrink again on the way
+            part, rest = rest[: self.batch_size], rest[self.batch_size :]
             ok, bad = self._caption(part, settings)
+            captioned += ok
+            failed += bad
+        return captioned, failed
+
+    def _one_by_one(
+        self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings, exc: Exception
+    ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
+        if len(images) == 1:
+            log.exception("captioning %s failed", images[0][0].path, exc_info=exc)
+            return [], [(images[0][0], f"captioning failed ({one_line(exc)})")]
+        log.warning("captioning a batch of %d failed (%s); retrying one by one", len(images), exc)
+        captioned: list[tuple[ClaimedPhoto, str]] = []
+        failed: list[tuple[ClaimedPhoto, str]] = []
+        for item in images:
+            ok, bad = self._caption([item], settings)
             captioned += ok
             failed += bad
         return captioned, failed
@@ -184,5 +253,29 @@ class CaptionWorker:
         self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]
     ) -> list[tuple[ClaimedPhoto, CaptionResult]]:
         results = [(photo, self._result(photo, text)) for photo, text in captioned]
-        self.library.save_results([result for _, result in results], [(photo.id, reason) for photo, reason in failed])
-        return results
+        try:
+            self._save([result for _, result in results], [(photo.id, reason) for photo, reason in failed])
+            return results
+        except Exception as exc:
+            if library_busy(exc) or len(results) + len(failed) == 1:
+                raise
+            log.warning("storing a batch failed (%s); storing its photos one by one", exc)
+        stored = []
+        for photo, result in results:
+            try:
+                self._save([result], [])
+                stored.append((photo, result))
+            except Exception as exc:
+                if library_busy(exc):
+                    raise
+                log.exception("storing the caption of %s failed", photo.path)
+                failed.append((photo, f"the caption could not be stored ({one_line(exc)})"))
+        if failed:
+            self._save([], [(photo.id, reason) for photo, reason in failed])
+        return stored
+
+    def _save(self, captions: list[CaptionResult], failures: list[tuple[int, str]]) -> None:
+        if self.metadata_pending:
+            self.library.save_results(captions, failures, metadata_pending=True)
+        else:
+            self.library.save_results(captions, failures)

@@ -79,6 +79,12 @@ class SettleTracker:
         with self._lock:
             self._files.pop(path, None)
 
+    def forget_under(self, folder: Path) -> None:
+        """Stop waiting for every file inside ``folder`` (it is no longer watched)."""
+        with self._lock:
+            for path in [p for p in self._files if folder in p.parents]:
+                del self._files[path]
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._files)

@@ -3,15 +3,19 @@
 One observer per folder, so each folder can use native events (inotify, FSEvents, ReadDirectoryChangesW) or
 polling (network shares, where native events do not arrive). When the system runs out of native watches the
 folder falls back to polling and the sink is told. New and changed files wait in a :class:`SettleTracker`
-until complete; deletions, moves and whole-folder changes go to the sink at once.
+until complete; deletions, moves and whole-folder changes go to the sink at once. Nothing the sink fails to
+record (a library locked by another program) is dropped: finished files go back to the tracker and every other
+report is kept, and both are tried again with a growing pause until the sink takes them.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 OUT_OF_WATCHES = {errno.ENOSPC, errno.EMFILE, errno.ENFILE}
 POLL_SECONDS = 2.0
+RETRY_FIRST, RETRY_MOST = 0.5, 30.0  # pause before retrying what the sink could not record: doubles up to this
 
 
 class WatchSink(Protocol):
@@ -60,7 +65,10 @@ class FolderWatcher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._settler = threading.Thread(target=self._settle_loop, name="settle", daemon=True)
-        self._tick = max(0.05, min(0.5, settle_seconds / 4))
+        self._tick = _tick(settle_seconds)
+        self._unrecorded: list[Callable[[], object]] = []  # sink reports that failed, oldest first
+        self._retry_pause = 0.0
+        self._retry_at = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -112,10 +120,24 @@ class FolderWatcher:
         with self._lock:
             return list(self._observers)
 
+    def set_settle_seconds(self, seconds: float) -> None:
+        """Change how long new files must stay unchanged (takes effect at the next look)."""
+        self.tracker.settle_seconds = seconds
+        self._tick = _tick(seconds)
+
     def ignore_own_write(self, path: Path, seconds: float = 10.0) -> None:
         """Ignore events on ``path`` for a while: PhotoScribe itself is writing it (metadata)."""
+        now = time.monotonic()
         with self._lock:
-            self._own_writes[path] = time.monotonic() + seconds
+            for old in [p for p, expiry in self._own_writes.items() if expiry < now]:
+                del self._own_writes[old]
+            self._own_writes[path] = now + seconds
+
+    @property
+    def unrecorded(self) -> int:
+        """How many reports wait to be retried because the sink could not record them."""
+        with self._lock:
+            return len(self._unrecorded)
 
     @property
     def settling(self) -> int:
@@ -133,20 +155,62 @@ class FolderWatcher:
 
     def _settle_loop(self) -> None:
         while not self._stop.wait(self._tick):
+            if time.monotonic() < self._retry_at:
+                continue  # the sink failed a moment ago: wait before trying it again
             try:
+                if not self._retry_unrecorded():
+                    continue
                 ready = self.tracker.ready()
                 if ready:
-                    self.sink.files_ready(ready)
-            except Exception:  # the watcher must outlive any one bad file or database hiccup
+                    self._report(lambda: self.sink.files_ready(ready), on_failure=lambda: self.tracker.hand_back(ready))
+            except Exception:  # the watcher must outlive any one bad file
                 log.exception("handing on settled files failed")
 
-    def _is_own_write(self, path: Path) -> bool:
+    def _report(self, call: Callable[[], object], on_failure: Callable[[], None] | None = None) -> object:
+        """Tell the sink something; when it fails, keep the report (or hand ``on_failure`` its part) for later."""
+        try:
+            result = call()
+        except Exception as exc:
+            log.warning("could not record a change (%s); trying again shortly", exc, exc_info=True)
+            with self._lock:
+                if on_failure is None:
+                    self._unrecorded.append(call)
+                self._retry_pause = min(RETRY_MOST, max(RETRY_FIRST, self._retry_pause * 2))
+                self._retry_at = time.monotonic() + self._retry_pause
+            if on_failure is not None:
+                on_failure()
+            return None
+        with self._lock:
+            if not self._unrecorded and time.monotonic() >= self._retry_at:
+                self._retry_pause = 0.0
+        return result
+
+    def _retry_unrecorded(self) -> bool:
+        """Replay kept reports in order; stop at the first that still fails (it stays first). True when all went."""
+        while True:
+            with self._lock:
+                if not self._unrecorded:
+                    return True
+                call = self._unrecorded[0]
+            try:
+                call()
+            except Exception as exc:
+                log.warning("still cannot record a change (%s)", exc)
+                with self._lock:
+                    self._retry_pause = min(RETRY_MOST, max(RETRY_FIRST, self._retry_pause * 2))
+                    self._retry_at = time.monotonic() + self._retry_pause
+                return False
+            with self._lock:
+                self._unrecorded.pop(0)
+                if not self._unrecorded:
+                    self._retry_pause = 0.0
+
+    def _is_own_write(self, path: Path, consume: bool = False) -> bool:
         with self._lock:
             expiry = self._own_writes.get(path)
-            if expiry is not None and expiry < time.monotonic():
+            if expiry is not None and (consume or expiry < time.monotonic()):
                 del self._own_writes[path]
-                return False
-            return expiry is not None
+            return expiry is not None and expiry >= time.monotonic()
 
     def dispatch(self, event: FileSystemEvent) -> None:
         """Route one watchdog event (called on observer threads)."""
@@ -167,22 +231,26 @@ class FolderWatcher:
         elif kind == "deleted":
             self.tracker.forget(source)
             if is_candidate(source):
-                self.sink.files_gone([source])
+                self._report(lambda: self.sink.files_gone([source]))
         elif kind == "moved" and target is not None:
             self.tracker.forget(source)
             if is_candidate(target):
-                if not (is_candidate(source) and self.sink.file_moved(source, target)):
+                if self._is_own_write(target, consume=True):  # our own write: a temporary file replaced the photo
+                    return
+                # A move the sink cannot record now is registered as a new file later, which finds the move.
+                moved = is_candidate(source) and self._report(lambda: self.sink.file_moved(source, target), _nothing)
+                if not moved:
                     self.tracker.touch(target)
             elif is_candidate(source):
-                self.sink.files_gone([source])
+                self._report(lambda: self.sink.files_gone([source]))
 
     def _folder_event(self, kind: str, source: Path, target: Path | None) -> None:
         if kind == "created":
             self._touch_all(source)
         elif kind == "deleted":
-            self.sink.folder_gone(source)
+            self._report(lambda: self.sink.folder_gone(source))
         elif kind == "moved" and target is not None:
-            self.sink.folder_gone(source)
+            self._report(lambda: self.sink.folder_gone(source))
             self._touch_all(target)
 
     def _touch_all(self, folder: Path) -> None:
@@ -201,4 +269,12 @@ class _Handler(FileSystemEventHandler):
 
 
 def _text(path: str | bytes) -> str:
-    return path.decode() if isinstance(path, bytes) else path
+    return os.fsdecode(path) if isinstance(path, bytes) else path
+
+
+def _tick(settle_seconds: float) -> float:
+    return max(0.05, min(0.5, settle_seconds / 4))
+
+
+def _nothing() -> None:
+    """``on_failure`` for a report whose fallback is done by the caller."""

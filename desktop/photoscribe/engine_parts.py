@@ -1,0 +1,75 @@
+"""Small parts of the engine: the retry pause, the busy counter, the progress meter and download progress."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from photoscribe.events import Event, ModelDownload, Progress
+
+if TYPE_CHECKING:
+    from photoscribe.engine import Engine
+
+BACKOFF_FIRST, BACKOFF_MOST = 1.0, 60.0
+
+
+class Backoff:
+    """Pauses before retrying after an error: 1, 2, 4 ... 60 seconds, back to the start after a success."""
+
+    def __init__(self, first: float = BACKOFF_FIRST, most: float = BACKOFF_MOST) -> None:
+        self.first, self.most = first, most
+        self.failures = 0
+
+    def next(self) -> float:
+        """The pause before the next try (and count one more failure)."""
+        pause = min(self.most, self.first * 2**self.failures)
+        self.failures += 1
+        return pause
+
+    def reset(self) -> None:
+        """A try succeeded."""
+        self.failures = 0
+
+
+class Busy:
+    """Context manager counting work in progress, so :meth:`Engine.wait_until_idle` never returns too early."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> None:
+        with self.engine._changed:
+            self.engine._busy += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self.engine._changed:
+            self.engine._busy -= 1
+            self.engine._changed.notify_all()
+
+
+class ProgressMeter:
+    """Done count and throughput over the current backlog."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.started = time.perf_counter()
+
+    def advance(self, done: int, pending: int) -> Progress:
+        self.done += done
+        elapsed = time.perf_counter() - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        return Progress(done=self.done, total=self.done + pending, photos_per_second=rate)
+
+
+def download_progress(emit: Callable[[Event], None]) -> type:
+    """A tqdm class for ``snapshot_download`` that also reports each step as a :class:`ModelDownload` event."""
+    from tqdm.auto import tqdm
+
+    class EngineDownloadProgress(tqdm):  # type: ignore[misc,valid-type]
+        def update(self, n: float | None = 1) -> bool | None:
+            shown = super().update(n)
+            emit(ModelDownload(int(self.n), int(self.total or 0)))
+            return shown
+
+    return EngineDownloadProgress
