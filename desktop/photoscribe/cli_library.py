@@ -1,0 +1,151 @@
+"""The commands that read the library (``search``, ``status``, ``export``) and ``set-caption``; printing helpers."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+from photoscribe.config import Settings
+from photoscribe.errors import PhotoScribeError
+from photoscribe.library import Library, PhotoRecord
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+EXPORT_FIELDS = (
+    "path",
+    "caption",
+    "model_caption",
+    "user_caption",
+    "file_caption",
+    "keywords",
+    "status",
+    "error",
+    "width",
+    "height",
+    "taken_at",
+    "model",
+    "captioned_at",
+)
+
+
+def shown(path: object) -> str:
+    """A path as text that can always be printed: bytes that are not valid UTF-8 become replacement characters."""
+    text = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    return os.fsencode(text).decode("utf-8", "replace") if isinstance(text, str) else str(text)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the photos matching the query, best first."""
+    with Library(settings.library) as library:
+        hits = library.search(" ".join(args.query), limit=args.limit)
+    if args.json:
+        rows = [
+            {
+                "path": shown(h.photo.path),
+                "caption": h.photo.caption,
+                "keywords": list(h.photo.keywords),
+                "score": round(h.score, 4),
+            }
+            for h in hits
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for hit in hits:
+        print(f"{shown(hit.photo.path)}\n    {hit.photo.caption or '(not captioned yet)'}")
+    print(f"{len(hits)} photo{'s' if len(hits) != 1 else ''} found.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Print library figures plus the model and device that captioning would use."""
+    from photoscribe.captioning import choose_hardware
+    from photoscribe.errors import ConfigError
+
+    with Library(settings.library) as library:
+        stats = library.stats()
+    try:
+        hardware = choose_hardware(settings.device, settings.precision)
+        device, precision = hardware.device.type, hardware.precision
+        batch_size: object = settings.batch_size or hardware.batch_size
+    except ConfigError:  # status only reads: a device that is absent is shown as such
+        device, precision = f"{settings.device} (not available)", settings.precision
+        batch_size = settings.batch_size or "automatic"
+    figures = {
+        "library": str(library.path),
+        "photos": stats.photos,
+        "captioned": stats.captioned,
+        "pending": stats.pending,
+        "failed": stats.failed,
+        "missing": stats.missing,
+        "folders": stats.folders,
+        "model": settings.model,
+        "device": device,
+        "precision": precision,
+        "batch_size": batch_size,
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        width = max(len(k) for k in figures)
+        for key, value in figures.items():
+            print(f"{key:<{width}}  {value}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Export every photo as CSV or JSON."""
+    with Library(settings.library) as library:
+        rows = [export_row(p) for p in library.photos()]
+    text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n" if args.format == "json" else _csv(rows)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise PhotoScribeError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        print(f"Exported {len(rows)} photos to {args.output}.", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_set_caption(args: argparse.Namespace, settings: Settings) -> int:
+    """Set or clear the user's caption of one photo."""
+    with Library(settings.library) as library:
+        record = library.set_user_caption(args.path, args.caption)
+    print(f"{shown(record.path)}: {record.caption or '(no caption yet)'}")
+    return EXIT_OK
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------
+
+
+def export_row(photo: PhotoRecord) -> dict[str, object]:
+    """One photo as the flat dictionary written by ``export``."""
+    return {
+        "path": shown(photo.path),
+        "caption": photo.caption,
+        "model_caption": photo.model_caption,
+        "user_caption": photo.user_caption,
+        "file_caption": photo.file_caption,
+        "keywords": list(photo.keywords),
+        "status": photo.status,
+        "error": photo.error,
+        "width": photo.width,
+        "height": photo.height,
+        "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+        "model": photo.model_ref,
+        "captioned_at": photo.captioned_at.isoformat() if photo.captioned_at else None,
+    }
+
+
+def _csv(rows: list[dict[str, object]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "keywords": "; ".join(row["keywords"])})  # type: ignore[arg-type]
+    return out.getvalue()
