@@ -1,7 +1,10 @@
-"""Keywords from a caption: the meaningful words, lower-case, singular, without stop words.
+"""Keywords from a caption: the meaningful words, as written, each once, without stop words.
 
-"two dogs running on a beach" gives ``["dog", "running", "beach"]``. Counting words, articles, prepositions and
-the filler BLIP likes ("a picture of", "there is") are dropped; plurals are folded to the singular.
+"two dogs running on a beach" gives ``["dogs", "running", "beach"]``. Counting words, articles, prepositions and
+the filler BLIP likes ("a picture of", "there is") are dropped. Words are compared through :func:`fold`
+(lower-case, plural folded to the singular), so "dogs" and "dog" count once, but the keyword keeps the form the
+caption wrote: folding is for matching only, and it would mangle names ("James" -> "jame", "Texas" -> "texa").
+A trailing possessive is not part of the keyword ("Grandma's barn" gives "Grandma", "barn").
 """
 
 from __future__ import annotations
@@ -85,15 +88,28 @@ def singular(word: str) -> str:
     return word[:-1]
 
 
+def fold(word: str) -> str:
+    """The form two keywords are compared in: lower-case and singular ("Dogs" -> "dog").
+
+    For matching and de-duplication only; never show or store it ("James" folds to "jame").
+    """
+    return singular(word.lower())
+
+
+def _without_possessive(word: str) -> str:
+    return word[:-2] if word.lower().endswith(("'s", "’s")) else word
+
+
 def keywords_from_caption(caption: str, ignore: str = "") -> list[str]:
-    """Keywords of ``caption`` in order of first appearance, each once.
+    """Keywords of ``caption`` as written, in order of first appearance, each once (compared through ``fold``).
 
     Words of ``ignore`` (typically the conditional prompt the caption continues) are left out too.
     """
-    ignored = {w.lower() for w in WORD.findall(ignore)}
-    seen: dict[str, None] = {}
-    for raw in WORD.findall(caption.lower()):
-        if raw in ignored or raw in STOP_WORDS or len(raw) < 2:
+    ignored = {fold(w) for w in WORD.findall(ignore)}
+    seen: dict[str, str] = {}
+    for raw in WORD.findall(caption):
+        key = fold(raw)
+        if raw.lower() in STOP_WORDS or key in STOP_WORDS or key in ignored or len(raw) < 2:
             continue
-        seen.setdefault(singular(raw), None)
-    return [w for w in seen if w not in STOP_WORDS]
+        seen.setdefault(key, _without_possessive(raw))
+    return list(seen.values())
