@@ -6,6 +6,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
@@ -89,8 +90,85 @@ def test_sixteen_bit_images_are_scaled_not_clipped() -> None:
     img.putpixel((0, 0), 1000)
     img.putpixel((1, 0), 60000)
     rgb = to_rgb(img)
-    assert rgb.getpixel((0, 0)) == (0, 0, 0)
-    assert rgb.getpixel((1, 0)) == (255, 255, 255)
+    assert rgb.getpixel((0, 0)) == (4, 4, 4)  # 1000 / 65535 of full white, not black
+    assert rgb.getpixel((1, 0)) == (233, 233, 233)  # 60000 / 65535, not stretched to white
+
+
+def grey(value: float) -> tuple[int, int, int]:
+    v = int(value + 0.5)
+    return (v, v, v)
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "expected"),
+    [
+        ("L", 128, grey(128)),
+        ("LA", (128, 255), grey(128)),
+        ("LA", (0, 0), grey(255)),  # fully transparent: the white a viewer shows
+        ("LA", (0, 128), grey(255 * (1 - 128 / 255))),  # half transparent black over white
+        ("1", 1, grey(255)),
+        ("1", 0, grey(0)),
+        ("I", 200, grey(200)),
+        ("I", 40000, grey(40000 * 255 / 65535)),
+        ("I;16", 40000, grey(40000 * 255 / 65535)),
+        ("F", 0.5, grey(0.5 * 255)),
+    ],
+)
+def test_every_grey_mode_keeps_its_brightness(mode: str, value: object, expected: tuple[int, int, int]) -> None:
+    # the oracle is each mode's definition (value over the mode's full scale), not Pillow's conversion
+    got = to_rgb(Image.new(mode, (4, 4), value)).getpixel((1, 1))  # type: ignore[arg-type]
+    assert all(abs(a - b) <= 1 for a, b in zip(got, expected)), (got, expected)
+
+
+def scan16() -> np.ndarray:
+    """A dark 16-bit grey scan: a 12-bit ramp (0..4095), as a film scanner writes into a 16-bit file."""
+    return (np.arange(64 * 48).reshape(48, 64) * 4095 // (64 * 48 - 1)).astype(np.uint16)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_dark_16_bit_scan_file_is_not_brightened(tmp_path: Path, suffix: str) -> None:
+    data = scan16()
+    path = tmp_path / f"scan{suffix}"
+    Image.fromarray(data).save(path)
+    with Image.open(path) as raw:
+        assert raw.mode.startswith("I;16")  # really a 16-bit file
+    got = np.asarray(load_for_model(path))
+    expected = np.round(data.astype(np.float64) * 255 / 65535)
+    assert got.shape == (48, 64, 3)
+    assert np.abs(got[..., 0] - expected).max() <= 1 and (got[..., 0] == got[..., 2]).all()
+    assert got.max() <= 16  # 4095 / 65535 of white: still dark
+
+
+def photo_array() -> np.ndarray:
+    rng = np.random.default_rng(4)
+    return rng.integers(0, 256, size=(40, 56, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options"),
+    [(".tif", {}), (".tif", {"compression": "tiff_lzw"}), (".webp", {"lossless": True}), (".png", {})],
+)
+def test_lossless_files_decode_to_exactly_their_pixels(tmp_path: Path, suffix: str, options: dict) -> None:
+    data = photo_array()
+    path = tmp_path / f"photo{suffix}"
+    Image.fromarray(data).save(path, **options)
+    assert np.array_equal(np.asarray(load_for_model(path)), data)
+
+
+def test_a_heic_decodes_to_its_colours(tmp_path: Path) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    blocks = np.zeros((64, 64, 3), dtype=np.uint8)
+    blocks[:32, :32] = (200, 30, 30)
+    blocks[:32, 32:] = (30, 200, 30)
+    blocks[32:, :32] = (30, 30, 200)
+    blocks[32:, 32:] = (240, 240, 240)
+    path = tmp_path / "photo.heic"
+    Image.fromarray(blocks).save(path, quality=95)
+    got = np.asarray(load_for_model(path)).astype(int)
+    assert got.shape == (64, 64, 3)
+    for y, x in [(8, 8), (8, 56), (56, 8), (56, 56)]:  # block centres, away from lossy edges
+        assert np.abs(got[y, x] - blocks[y, x]).max() <= 12, (y, x, got[y, x])
 
 
 def test_palette_png_with_transparency_decodes(tmp_path: Path) -> None:

@@ -120,8 +120,8 @@ def upright(img: Image.Image) -> Image.Image:
 def to_rgb(img: Image.Image) -> Image.Image:
     """Convert any Pillow mode (CMYK, palette, 16-bit, float, with alpha) to 8-bit RGB.
 
-    Transparent areas become white, as photo viewers show them; 16-bit and float images are scaled to their
-    own range instead of being clipped.
+    Transparent areas become white, as photo viewers show them; 16-bit images are scaled from their full
+    16-bit range (a dark scan stays dark), float images from 0..1.
     """
     if img.mode == "RGB":
         return img
@@ -167,9 +167,20 @@ def _open(path: Path | str) -> Image.Image:
 
 
 def _scale_to_8bit(img: Image.Image) -> Image.Image:
-    """Stretch a 16-bit, 32-bit or float single-channel image to 0..255."""
+    """A 16-bit, 32-bit or float single-channel image as 8-bit grey, at its container's full scale.
+
+    A photographer's dark 16-bit scan stays dark: 16-bit values are divided by 65535/255, never stretched to
+    the picture's own range. Only values no known scale holds (negative, over 16 bits, float outside 0..255)
+    are stretched to their own range, as there is nothing else to go by.
+    """
     f = img.convert("F")
     low, high = f.getextrema()
+    if img.mode.startswith("I;16") or (img.mode == "I" and low >= 0 and 255 < high <= 65535):
+        return f.point(lambda v: v * (255.0 / 65535.0) + 0.5).convert("L")  # rounded, not truncated
+    if img.mode == "F" and low >= 0 and high <= 1.0:
+        return f.point(lambda v: v * 255.0 + 0.5).convert("L")
+    if low >= 0 and high <= 255:
+        return f.convert("L")  # 8-bit values in a wider container
     if high <= low:
         return Image.new("L", img.size, 0)
     return f.point(lambda v: (v - low) * 255.0 / (high - low)).convert("L")
