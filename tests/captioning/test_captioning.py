@@ -23,6 +23,7 @@ def test_a_batch_gives_the_same_captions_as_one_by_one_in_fp32(tiny_captioner: C
     assert tiny_captioner.caption(images) == one_by_one
 
 
+@pytest.mark.filterwarnings("ignore:Using the model-agnostic default `max_length`")  # the card's own call
 def test_the_same_image_always_gets_the_model_cards_greedy_caption(tiny_model_dir: Path) -> None:
     import torch
 
