@@ -80,7 +80,8 @@ def check_jpeg(old: bytes, new: bytes, plan: Plan) -> list[str]:
         problems.append("another metadata segment changed")
     old_tiff = _payload(old_segments, jpeg.EXIF_HEADER)
     new_tiff = _payload(new_segments, jpeg.EXIF_HEADER) or b""
-    if old_tiff is not None and new_tiff[: len(old_tiff)] != old_tiff[:4] + new_tiff[4:8] + old_tiff[8:]:
+    kept = jpeg.rewritable_from(old_tiff) if old_tiff is not None else 0  # an earlier write's IFD0 may go
+    if old_tiff is not None and new_tiff[:kept] != (old_tiff[:4] + new_tiff[4:8] + old_tiff[8:])[:kept]:
         problems.append("existing EXIF bytes moved or changed")
     try:
         if _exif_updates(new_tiff or None, plan):

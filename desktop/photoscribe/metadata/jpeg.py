@@ -84,6 +84,9 @@ def with_ifd0_entries(tiff: bytes | None, updates: dict[int, tuple[int, bytes]])
         raise ValueError("EXIF IFD0 runs past the EXIF block")
     old = [tiff[ifd0 + 2 + 12 * i : ifd0 + 14 + 12 * i] for i in range(count)]
     kept = [e for e in old if struct.unpack(order + "H", e[:2])[0] not in updates]
+    next_pointer = tiff[end : end + 4]
+    if _replaceable_tail(tiff, order, ifd0, end, old, updates):
+        tiff = tiff[:ifd0]  # the IFD0 appended by an earlier write goes, instead of piling up on every write
     start = len(tiff) + len(tiff) % 2
     values_at = start + 2 + 12 * (len(kept) + len(updates)) + 4
     entries, values = list(kept), bytearray()
@@ -96,9 +99,55 @@ def with_ifd0_entries(tiff: bytes | None, updates: dict[int, tuple[int, bytes]])
         entries.append(struct.pack(order + "HHI", tag, kind, len(value)) + field)
     entries.sort(key=lambda e: struct.unpack(order + "H", e[:2])[0])
     body = bytearray(tiff) + b"\x00" * (len(tiff) % 2)
-    body += struct.pack(order + "H", len(entries)) + b"".join(entries) + tiff[end : end + 4] + values
+    body += struct.pack(order + "H", len(entries)) + b"".join(entries) + next_pointer + values
     body[4:8] = struct.pack(order + "I", start)
     return bytes(body)
+
+
+OUR_TAGS = (IMAGE_DESCRIPTION, XP_COMMENT, XP_KEYWORDS)
+
+
+def rewritable_from(tiff: bytes, tags: tuple[int, ...] = OUR_TAGS) -> int:
+    """Where the part of ``tiff`` that a write may rebuild starts: IFD0 when an earlier write left it (with only
+    the values of ``tags``) at the block's end, else the block's end (every existing byte stays)."""
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None or len(tiff) < 8:
+        return len(tiff)
+    (ifd0,) = struct.unpack(order + "I", tiff[4:8])
+    if ifd0 + 2 > len(tiff):
+        return len(tiff)
+    (count,) = struct.unpack(order + "H", tiff[ifd0 : ifd0 + 2])
+    end = ifd0 + 2 + 12 * count
+    if end + 4 > len(tiff):
+        return len(tiff)
+    old = [tiff[ifd0 + 2 + 12 * i : ifd0 + 14 + 12 * i] for i in range(count)]
+    return ifd0 if _replaceable_tail(tiff, order, ifd0, end, old, dict.fromkeys(tags)) else len(tiff)
+
+
+TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+POINTER_TAGS = {0x8769, 0x8825, 0xA005, 0x014A}  # Exif, GPS, Interop sub-IFDs, SubIFDs
+
+
+def _replaceable_tail(
+    tiff: bytes, order: str, ifd0: int, end: int, old: list[bytes], updates: dict[int, object]
+) -> bool:
+    """True when IFD0 and the values of the tags being replaced are all that lies from IFD0 to the block's end
+    (as an earlier write left it): nothing else points there, so that tail can be cut off and rebuilt."""
+    (next_ifd,) = struct.unpack(order + "I", tiff[end : end + 4])
+    if next_ifd >= ifd0:
+        return False
+    replaced_bytes = 0
+    for entry in old:
+        tag, kind, count, field = struct.unpack(order + "HHII", entry)
+        size = TYPE_SIZES.get(kind, 0) * count
+        if tag in updates:
+            if size > 4:
+                if field < end + 4:
+                    return False
+                replaced_bytes += size + size % 2
+        elif (size > 4 or tag in POINTER_TAGS) and field >= ifd0:
+            return False
+    return len(tiff) == end + 4 + replaced_bytes
 
 
 def ifd0_value(tiff: bytes, tag: int) -> bytes | None:
