@@ -140,7 +140,7 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     start, end = batch_marks[0], batch_marks[-1]
     gaps = sorted(b - a for a, b in zip(ticks, ticks[1:]) if start <= a and b <= end)
     assert min(batches) > 0.15, f"batches of {min(batches):.3f} s are too short to tell a wait from noise"
-    assert len(gaps) > 50, "the GUI timer hardly ran while captioning"
+    assert len(gaps) >= 10, "the GUI timer hardly ran while captioning"
     threshold = min(batches) / 2
     p99 = gaps[int(len(gaps) * 0.99) - 1]
     print(f"batches {[round(b, 3) for b in batches]} s; GUI timer gaps p99 {p99:.3f} s, worst {gaps[-1]:.3f} s")
