@@ -103,7 +103,10 @@ def test_keywords_survive_a_caption_edit_and_undo_takes_each_back(qtbot, open_wi
     qtbot.keyClick(entry, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: library.photo(photo).keywords == ("blue", "wall"), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.details.keywords.keywords() == ["blue", "wall"])
-    assert window.details.caption.toPlainText() == "a photo of a blue wall"
+    qtbot.waitUntil(lambda: window.details.caption.toPlainText() == "a photo of a blue wall", timeout=WAIT_MS)
+    select(window, colour_photos["red"][0])  # leaving the photo must not save the undone text again
+    window.writes.run(lambda: None).result(timeout=60)  # the one save thread works in order: saves are done
+    assert library.photo(photo).user_caption is None
 
 
 def test_use_models_caption_goes_back_to_the_model(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
