@@ -18,6 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from photoscribe.captioning import Captioner  # noqa: E402
 from photoscribe.config import Settings  # noqa: E402
 from photoscribe.engine import Engine  # noqa: E402
+from photoscribe.library import Library  # noqa: E402
 from tests.helpers import Recorder  # noqa: E402
 from tests.tiny_blip import RECIPE_VERSION, build_tiny_blip, colour_image  # noqa: E402
 
@@ -108,20 +109,24 @@ def cli(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 
 
 @pytest.fixture
-def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., tuple[Engine, Recorder]]]:
+def library(tmp_path: Path) -> Iterator[Library]:
+    """A fresh library file in the test's temp folder."""
+    lib = Library(tmp_path / "lib.sqlite3")
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def engine_on(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., tuple[Engine, Recorder]]]:
+    """``engine_on(library_class, factory=None, **settings)``: an engine on the test's library file (a real
+    Library, or a subclass that injects a fault), listened to by a :class:`Recorder`; stopped afterwards."""
     engines: list[Engine] = []
 
-    def make(
-        settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None
-    ) -> tuple[Engine, Recorder]:
-        settings = Settings(
-            library=str(tmp_path / "library.sqlite3"),
-            model=str(tiny_model_dir),
-            precision="fp32",
-            batch_size=batch_size,
-            settle_seconds=settle,
-        )
-        engine = Engine(settings, captioner_factory=factory, poll_seconds=0.2)
+    def make(library_class: type[Library] = Library, factory=None, **options: object) -> tuple[Engine, Recorder]:  # type: ignore[no-untyped-def]
+        values: dict[str, object] = {"model": str(tiny_model_dir), "precision": "fp32", "batch_size": 4}
+        values.update({"settle_seconds": 0.3, **options})
+        settings = Settings(library=str(tmp_path / "library.sqlite3"), **values)  # type: ignore[arg-type]
+        engine = Engine(settings, library=library_class(settings.library), captioner_factory=factory, poll_seconds=0.2)
         recorder = Recorder()
         engine.subscribe(recorder)
         engines.append(engine)
@@ -131,6 +136,18 @@ def make_engine(tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., 
     for engine in engines:
         engine.stop()
         engine.library.close()
+
+
+@pytest.fixture
+def make_engine(engine_on: Callable[..., tuple[Engine, Recorder]]) -> Callable[..., tuple[Engine, Recorder]]:
+    """``make_engine(settle=0.3, batch_size=8, factory=None)``: an engine on a real library."""
+
+    def make(
+        settle: float = 0.3, batch_size: int = 8, factory: Callable[[], Captioner] | None = None
+    ) -> tuple[Engine, Recorder]:
+        return engine_on(Library, factory, settle_seconds=settle, batch_size=batch_size)
+
+    return make
 
 
 @pytest.fixture

@@ -38,13 +38,6 @@ OWN_XMP = f"""<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>
 </rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>"""
 
 
-@pytest.fixture
-def library(tmp_path: Path) -> Library:
-    lib = Library(tmp_path / "lib.sqlite3")
-    yield lib
-    lib.close()
-
-
 def test_another_process_can_write_while_200_files_are_being_read(
     tmp_path: Path, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -19,13 +18,6 @@ XMP = """<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?>
 <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
 <dc:subject><rdf:Bag><rdf:li>Paris</rdf:li><rdf:li>John Smith</rdf:li><rdf:li>paris</rdf:li></rdf:Bag></dc:subject>
 </rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end='w'?>"""
-
-
-@pytest.fixture
-def library(tmp_path: Path) -> Library:
-    lib = Library(tmp_path / "lib.sqlite3")
-    yield lib
-    lib.close()
 
 
 def names(hits) -> list[str]:  # type: ignore[no-untyped-def]

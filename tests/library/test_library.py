@@ -15,13 +15,6 @@ from photoscribe.library.database import SCHEMA_VERSION
 from tests.library.common import caption_all, make_photo
 
 
-@pytest.fixture
-def library(tmp_path: Path) -> Library:
-    lib = Library(tmp_path / "lib.sqlite3")
-    yield lib
-    lib.close()
-
-
 def test_a_new_library_is_a_wal_sqlite_file_at_the_current_schema(tmp_path: Path, library: Library) -> None:
     conn = sqlite3.connect(library.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

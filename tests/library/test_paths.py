@@ -14,13 +14,6 @@ from photoscribe.library.paths import display_path
 from tests.library.common import caption_all, facts, make_photo
 
 
-@pytest.fixture
-def library(tmp_path: Path) -> Library:
-    lib = Library(tmp_path / "lib.sqlite3")
-    yield lib
-    lib.close()
-
-
 def test_a_name_that_is_not_utf8_is_registered_and_round_trips(tmp_path: Path, library: Library) -> None:
     folder = tmp_path / "scans"
     make_photo(folder / "a.jpg")

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from photoscribe.library import CaptionResult, LeaseOwner, Library, PhotoStatus
@@ -20,13 +19,6 @@ from tests.helpers import wait_for
 from tests.library.common import facts
 
 CLAIMER = Path(__file__).with_name("claimer.py")
-
-
-@pytest.fixture
-def library(tmp_path: Path) -> Library:
-    lib = Library(tmp_path / "lib.sqlite3")
-    yield lib
-    lib.close()
 
 
 def queue_of(library: Library, count: int, folder: str = "/photos") -> None:
