@@ -22,7 +22,7 @@ from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
 from photoscribe.config import Settings
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
-from photoscribe.engine_parts import Backoff, Busy, ProgressMeter, download_progress
+from photoscribe.engine_parts import Busy, ProgressMeter, download_progress
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 from photoscribe.events import (
     EngineError,
@@ -36,6 +36,7 @@ from photoscribe.events import (
 from photoscribe.ingest.watcher import POLL_SECONDS
 from photoscribe.library import Library
 from photoscribe.library.library import normalise
+from photoscribe.retry import Backoff
 from photoscribe.worker import BatchOutcome, CaptionWorker
 
 __all__ = ["Engine", "download_progress"]

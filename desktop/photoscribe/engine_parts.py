@@ -1,4 +1,4 @@
-"""Small parts of the engine: the retry pause, the busy counter, the progress meter and download progress."""
+"""Small parts of the engine: the busy counter, the progress meter and download progress."""
 
 from __future__ import annotations
 
@@ -10,26 +10,6 @@ from photoscribe.events import Event, ModelDownload, Progress
 
 if TYPE_CHECKING:
     from photoscribe.engine import Engine
-
-BACKOFF_FIRST, BACKOFF_MOST = 1.0, 60.0
-
-
-class Backoff:
-    """Pauses before retrying after an error: 1, 2, 4 ... 60 seconds, back to the start after a success."""
-
-    def __init__(self, first: float = BACKOFF_FIRST, most: float = BACKOFF_MOST) -> None:
-        self.first, self.most = first, most
-        self.failures = 0
-
-    def next(self) -> float:
-        """The pause before the next try (and count one more failure)."""
-        pause = min(self.most, self.first * 2**self.failures)
-        self.failures += 1
-        return pause
-
-    def reset(self) -> None:
-        """A try succeeded."""
-        self.failures = 0
 
 
 class Busy:

@@ -26,6 +26,7 @@ from watchdog.observers.polling import PollingObserver
 
 from photoscribe.ingest.scanner import is_candidate, iter_photos
 from photoscribe.ingest.settle import SettleTracker
+from photoscribe.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class FolderWatcher:
         self._settler = threading.Thread(target=self._settle_loop, name="settle", daemon=True)
         self._tick = _tick(settle_seconds)
         self._unrecorded: list[Callable[[], object]] = []  # sink reports that failed, oldest first
-        self._retry_pause = 0.0
+        self._backoff = Backoff(RETRY_FIRST, RETRY_MOST)
         self._retry_at = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -175,14 +176,13 @@ class FolderWatcher:
             with self._lock:
                 if on_failure is None:
                     self._unrecorded.append(call)
-                self._retry_pause = min(RETRY_MOST, max(RETRY_FIRST, self._retry_pause * 2))
-                self._retry_at = time.monotonic() + self._retry_pause
+                self._retry_at = time.monotonic() + self._backoff.next()
             if on_failure is not None:
                 on_failure()
             return None
         with self._lock:
             if not self._unrecorded and time.monotonic() >= self._retry_at:
-                self._retry_pause = 0.0
+                self._backoff.reset()
         return result
 
     def _retry_unrecorded(self) -> bool:
@@ -197,13 +197,12 @@ class FolderWatcher:
             except Exception as exc:
                 log.warning("still cannot record a change (%s)", exc)
                 with self._lock:
-                    self._retry_pause = min(RETRY_MOST, max(RETRY_FIRST, self._retry_pause * 2))
-                    self._retry_at = time.monotonic() + self._retry_pause
+                    self._retry_at = time.monotonic() + self._backoff.next()
                 return False
             with self._lock:
                 self._unrecorded.pop(0)
                 if not self._unrecorded:
-                    self._retry_pause = 0.0
+                    self._backoff.reset()
 
     def _is_own_write(self, path: Path, consume: bool = False) -> bool:
         with self._lock:
