@@ -35,6 +35,10 @@ class LeftOut(str, enum.Enum):
         return self.value
 
 
+#: Largest image PhotoScribe decodes (about 8 times a 36-megapixel frame), whatever the decoder; beyond it a file
+#: is treated as a decompression bomb.
+MAX_PIXELS = 300_000_000
+
 JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 RASTER_EXTENSIONS = frozenset({".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".avif"})
 HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})

@@ -1,10 +1,12 @@
-"""Decoding photos for the model: fast, upright, RGB, and safe against hostile files.
+"""Decoding photos for the model: fast, upright, RGB, and safe against hostile files, whatever their format.
 
 The model sees 384x384 pixels, so JPEGs are decoded with libjpeg's DCT scaling (``Image.draft``) straight to
 the smallest size that is still at least three times the model's input, not at full size (a 12- or
 24-megapixel JPEG decodes at 1/2 scale) unless the caller asks for every pixel. Every image is turned
-upright by its EXIF orientation and converted to plain 8-bit RGB whatever its mode. Anything that cannot be
-decoded raises :class:`UnreadableImageError` with a reason a photographer can read.
+upright by its EXIF orientation and converted to plain 8-bit RGB whatever its mode. Camera RAW files go through
+:mod:`photoscribe.raw_decode` (embedded previews first, a half-size demosaic last); what a file *is* decides the
+decoder (:func:`photoscribe.formats.content_kind`: a JPEG named ``.nef`` decodes as a JPEG). Anything that cannot
+be decoded raises :class:`UnreadableImageError` with a reason a photographer can read.
 """
 
 from __future__ import annotations
@@ -16,29 +18,22 @@ from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 from photoscribe.errors import UnreadableImageError
+from photoscribe.formats import MAX_PIXELS, PHOTO_EXTENSIONS, FileKind, content_kind, is_photo_name
+from photoscribe.raw_decode import DecodeRoute, decode_raw, raw_facts
 
 log = logging.getLogger(__name__)
 
-try:  # HEIC/HEIF support is optional: pip install 'photoscribe[heic]'
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-    HEIC_SUPPORTED = True
-except ImportError:  # pragma: no cover - depends on the installation
-    HEIC_SUPPORTED = False
-
-#: Largest image PhotoScribe will open (about 8 times a 36-megapixel frame); beyond it a file is treated as a
-#: decompression bomb. Pillow's own check is set to match so that it never fires first with another message.
-MAX_PIXELS = 300_000_000
+register_heif_opener()  # HEIC/HEIF, from phones
+# Pillow's own bomb check is set to match MAX_PIXELS so that it never fires first with another message.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2  # Pillow warns above this and raises above twice this
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is a failure, never half a photo
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
-    | ({".heic", ".heif", ".hif"} if HEIC_SUPPORTED else set())
-)
+#: Extensions PhotoScribe captions (one list: :mod:`photoscribe.formats`).
+IMAGE_EXTENSIONS = PHOTO_EXTENSIONS
+is_image_name = is_photo_name
 
 #: The model's input edge in pixels (BLIP-base uses 384).
 MODEL_EDGE = 384
@@ -64,25 +59,30 @@ class ImageFacts:
     camera: str | None = None  # EXIF Make and Model, e.g. "Canon EOS 40D"
 
 
-def is_image_name(path: Path) -> bool:
-    """True when ``path`` has an extension PhotoScribe can caption."""
-    return path.suffix.lower() in IMAGE_EXTENSIONS
-
-
 def load_for_model(path: Path | str, edge: int = MODEL_EDGE, full_size: bool = False) -> Image.Image:
     """Decode ``path`` upright and in RGB; JPEGs at the smallest DCT scale still at least 3 x ``edge`` pixels.
 
     Libjpeg's DCT scaling decodes a 24-megapixel JPEG for a 384-pixel model twice as fast as a full decode,
     and the final resize (:meth:`Captioner.prepare`) from that size gives the model practically the pixels a full
-    decode would; ``full_size`` decodes every pixel instead. Raises :class:`UnreadableImageError` when the file is
-    empty, not an image, truncated, corrupt or too large.
+    decode would; ``full_size`` decodes every pixel instead. RAW files give their best usable preview (or a
+    half-size demosaic). Raises :class:`UnreadableImageError` when the file is empty, not an image, truncated,
+    corrupt or too large, or a RAW file holds no usable picture.
     """
+    return load_with_route(path, edge, full_size)[0]
+
+
+def load_with_route(
+    path: Path | str, edge: int = MODEL_EDGE, full_size: bool = False
+) -> tuple[Image.Image, DecodeRoute]:
+    """:func:`load_for_model`, and which decoder gave the picture."""
+    if _kind(path) is FileKind.RAW:
+        return decode_raw(path, edge * DRAFT_FACTOR, full_size)
     with _open(path) as img:
         try:
             if img.format == "JPEG" and not full_size:
                 img.draft("RGB", (edge * DRAFT_FACTOR, edge * DRAFT_FACTOR))
             img.load()
-            return to_rgb(upright(img))
+            return to_rgb(upright(img)), DecodeRoute.PILLOW
         except UnreadableImageError:
             raise
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
@@ -100,6 +100,8 @@ def decodes(path: Path | str) -> bool:
 
 def read_facts(path: Path | str) -> ImageFacts:
     """Upright width and height, EXIF capture time and camera of ``path``, reading only the header."""
+    if _kind(path) is FileKind.RAW:
+        return _raw_facts(path)
     with _open(path) as img:
         width, height = img.size
         exif = _exif(img)
@@ -134,6 +136,39 @@ def to_rgb(img: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return img.convert("RGB")
+
+
+def _kind(path: Path | str) -> FileKind | None:
+    """How to decode ``path`` (by its content, else its name); raises :class:`UnreadableImageError` for a missing,
+    unreadable or empty file."""
+    try:
+        if Path(path).stat().st_size == 0:
+            raise UnreadableImageError(path, "the file is empty (0 bytes)")
+        return content_kind(path)
+    except OSError as exc:
+        raise UnreadableImageError(path, _reason(exc)) from exc
+
+
+def _raw_facts(path: Path | str) -> ImageFacts:
+    """A RAW file's facts: size from LibRaw or exiftool, camera and date from exiftool, else from the EXIF that
+    Pillow's TIFF reader finds (most RAW formats are TIFF inside)."""
+    found = raw_facts(path)
+    width, height, tags = found.width, found.height, dict(found.tags)
+    if not tags or not width:
+        try:
+            with warnings.catch_warnings(), _open(path) as img:
+                warnings.simplefilter("ignore")  # RAW files stretch the TIFF rules; only their EXIF is read here
+                exif = _exif(img)
+        except UnreadableImageError:
+            exif = {}
+        tags = tags or exif
+        if not width and exif.get(0xA002) and exif.get(0xA003):  # ExifImageWidth and ExifImageHeight
+            width, height = int(exif[0xA002]), int(exif[0xA003])  # type: ignore[call-overload]
+            if exif.get(0x0112) in (5, 6, 7, 8):
+                width, height = height, width
+    if not width or not height:
+        raise UnreadableImageError(path, f"cannot read the size of this RAW file; {found.problem or 'no size tags'}")
+    return ImageFacts(width=width, height=height, taken_at=_taken_at(tags), camera=_camera(tags))
 
 
 def _open(path: Path | str) -> Image.Image:
