@@ -6,7 +6,9 @@
   original's permission bits, owner (where allowed) and extended attributes before it replaces it.
 - Read-only files and folders are refused with a reason; the backup keeps the first original, never a later one.
 - The image data must be provably unchanged: decoded pixels compared, or for a file Pillow cannot decode the bytes
-  of everything but the metadata blocks.
+  of everything but the metadata blocks. For a RAW file (a DNG: the only one written into) the sensor data LibRaw
+  reads must be identical: a DNG's IFD0 often holds only its preview, and exiftool cannot strip IFD0's tags from a
+  DNG, so neither of the other proofs would do.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from photoscribe.formats import is_raw_name
 from photoscribe.library.fingerprint import content_fingerprint
 from photoscribe.metadata import jpeg
 
@@ -223,13 +226,19 @@ def _sync_folder(folder: Path) -> None:
 
 def image_problem(original: Path, written: Path, strip: object = None) -> str | None:
     """Why the image data may have changed, or None when it provably did not: decoded pixels compared; for a file
-    Pillow cannot decode, JPEG image bytes or the files with every metadata block removed (``strip(path, out)``)."""
+    Pillow cannot decode, JPEG image bytes or the files with every metadata block removed (``strip(path, out)``);
+    for a RAW file, its sensor data (and its pixels where Pillow decodes it too)."""
+    if is_raw_name(original):
+        problem = _raw_problem(original, written)
+        if problem is not None:
+            return problem
     try:
         with Image.open(original) as a, Image.open(written) as b:
             same = a.size == b.size and a.mode == b.mode and a.tobytes() == b.tobytes()
         return None if same else "the decoded pixels changed"
     except Exception:  # a format or a file Pillow cannot decode: prove it byte by byte instead
-        pass
+        if is_raw_name(original):
+            return None  # the sensor data was proved identical
     old, new = original.read_bytes(), written.read_bytes()
     if old[:2] == b"\xff\xd8":
         try:
@@ -246,6 +255,22 @@ def image_problem(original: Path, written: Path, strip: object = None) -> str | 
                 return f"cannot prove the image data unchanged ({exc})"
             return None if a.read_bytes() == b.read_bytes() else "the image data changed"
     return "cannot prove the image data unchanged: the image cannot be decoded"
+
+
+def _raw_problem(original: Path, written: Path) -> str | None:
+    try:
+        same = _sensor_data(original) == _sensor_data(written)
+    except Exception as exc:  # LibRaw cannot read it: nothing proves the RAW data unchanged
+        return f"cannot prove the RAW image data unchanged ({type(exc).__name__}: {exc})"
+    return None if same else "the RAW image data changed"
+
+
+def _sensor_data(path: Path) -> tuple[object, ...]:
+    import rawpy  # only when a RAW file is written into (a DNG, with exiftool)
+
+    with rawpy.imread(str(path)) as raw:
+        data = raw.raw_image
+        return (tuple(raw.sizes), raw.raw_type, data.dtype.str, data.shape, data.tobytes())
 
 
 def _jpeg_image(data: bytes) -> tuple[list[jpeg.Segment], bytes]:

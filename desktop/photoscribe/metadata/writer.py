@@ -13,6 +13,11 @@ reason is returned; :meth:`MetadataWriter.write` never raises.
 PhotoScribe records what it wrote in its own XMP namespace: ``photoscribe:Keywords`` (the keywords it added) and
 ``photoscribe:Caption`` (the model caption it wrote; a caption that is the photographer's is not recorded there),
 so that a later read tells its words from the photographer's.
+
+A camera RAW file (by its name, :func:`photoscribe.formats.is_raw_name`) is never modified: its caption goes to its
+XMP sidecar in every mode. The one exception is DNG, Adobe's open RAW format that Lightroom itself writes into: it
+is embedded into only with exiftool and the same proof as any other file; the built-in writer gives it a sidecar.
+A JPEG named like a RAW file (``.nef``) is treated as the RAW file its name says it is.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from photoscribe.formats import is_raw_name
 from photoscribe.metadata import builtin, safety, verify
 from photoscribe.metadata.exiftool import ExifTool, ExifToolError
 from photoscribe.metadata.reader import IPTC_KEYWORD_BYTES, sidecar_for
@@ -32,7 +38,9 @@ from photoscribe.metadata.verify import CAPTION_TAGS, IN_PHOTO, IN_SIDECAR, KEYW
 log = logging.getLogger(__name__)
 
 BUILTIN_EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif"}
-EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".dng"}
+EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif"}
+#: The only RAW format written into, and only by exiftool with its proof; every other RAW file gets a sidecar.
+RAW_EMBEDDABLE = {".dng"}
 EMPTY_SIDECAR = (
     '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -49,6 +57,7 @@ __all__ = [
     "MetadataWriter",
     "WriteOptions",
     "WriteOutcome",
+    "embeds",
 ]
 
 
@@ -105,8 +114,12 @@ class MetadataWriter:
         model's (recorded as PhotoScribe's), not the photographer's. ``before_replace`` runs after the writer's own
         hook. Never raises: every problem is a refusal with a reason, and the original stays byte-identical."""
         try:
-            embeddable = EMBEDDABLE if self.exiftool is not None else BUILTIN_EMBEDDABLE
-            embed = self.options.mode == "embed" and photo.suffix.lower() in embeddable
+            if not photo.exists():
+                raise Refused("the photo does not exist")
+            with_exiftool = self.exiftool is not None
+            embed = self.options.mode == "embed" and all(
+                embeds(name, with_exiftool) for name in (photo, safety.real_path(photo))
+            )  # a link named .jpg to a RAW file is not written into either
             target = photo if embed else (sidecar_for(photo) or self._new_sidecar_path(photo))
             hooks = [h for h in (self.before_replace, before_replace) if h is not None]
             return self._write(photo, target, caption, list(keywords), caption_is_ours, embed, hooks)
@@ -246,6 +259,15 @@ class MetadataWriter:
         return (
             photo.with_suffix(".xmp") if self.options.sidecar_naming == "stem" else photo.with_name(photo.name + ".xmp")
         )
+
+
+def embeds(photo: Path, with_exiftool: bool) -> bool:
+    """Whether an embed-mode write goes into ``photo`` itself (else into its sidecar): never for a RAW file but a
+    DNG written by exiftool; JPEG only for the built-in writer."""
+    suffix = photo.suffix.lower()
+    if is_raw_name(photo):
+        return with_exiftool and suffix in RAW_EMBEDDABLE
+    return suffix in (EMBEDDABLE if with_exiftool else BUILTIN_EMBEDDABLE)
 
 
 def _listed(problem: str | None) -> list[str]:
