@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoscribe.errors import library_busy, one_line
@@ -82,7 +81,7 @@ class MetadataSync:
             raise
 
     def _write_each(self, writer: MetadataWriter, photo_ids: list[int]) -> None:
-        from photoscribe.metadata.sync import write_records
+        from photoscribe.metadata.sync import halves, write_records
 
         library = self.engine.library
         records = library.records(photo_ids)
@@ -90,7 +89,8 @@ class MetadataSync:
             record = records.get(photo_id)
             if record is None:
                 continue
-            self.engine.ignore_own_write(Path(record.path))
+            for path in halves(record):  # a pair's RAW half too (a DNG may be written into)
+                self.engine.ignore_own_write(path)
             try:
                 outcomes = write_records(writer, [record], library)
             except Exception as exc:

@@ -52,3 +52,23 @@ def test_fresh_captions_and_edits_reach_the_files(engine_on, watched: Path) -> N
     engine.write_metadata_for([record.id])
     wait_for(lambda: "Grandma&#39;s blue door" in sidecar_text(photo) or "Grandma's blue door" in sidecar_text(photo))
     assert engine.library.photo(photo).revision == 1
+
+
+def test_a_raw_jpeg_pair_gets_the_caption_in_both_sidecars_and_the_raw_file_is_untouched(
+    engine_on, watched: Path, samples: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import shutil
+
+    raw = Path(shutil.copyfile(samples / "raw" / "Canon-R6-pruned.CR3", watched / "IMG_0001.CR3"))
+    before = hashlib.sha256(raw.read_bytes()).hexdigest()
+    photo = save_colour(watched / "IMG_0001.JPG", "green")
+    engine, _ = engine_on(write_metadata="sidecar")
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: "a photo of a green wall" in sidecar_text(photo), what="the JPEG's sidecar written")
+    wait_for(lambda: "a photo of a green wall" in sidecar_text(raw), what="the RAW half's sidecar written")
+    assert engine.wait_until_idle(WAIT)
+    assert hashlib.sha256(raw.read_bytes()).hexdigest() == before
+    assert engine.library.metadata_pending_ids() == []
+    assert [r.path for r in engine.library.photos()] == [str(photo)]  # one photo, captioned once
