@@ -10,8 +10,20 @@ import numpy as np
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from benchmarks.bench_raw import tiff_ifd
 from photoscribe.errors import UnreadableImageError
-from photoscribe.imaging import MAX_PIXELS, MODEL_EDGE, load_for_model, read_facts, to_rgb
+from photoscribe.formats import PHOTO_EXTENSIONS
+from photoscribe.imaging import (
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    MODEL_EDGE,
+    is_image_name,
+    load_for_model,
+    load_with_route,
+    read_facts,
+    to_rgb,
+)
+from photoscribe.raw_decode import DecodeRoute
 
 
 def difference(a: Image.Image, b: Image.Image) -> float:
@@ -254,3 +266,76 @@ def test_files_with_broken_exif_still_decode(samples: Path) -> None:
         image = load_for_model(path)
         assert image.mode == "RGB" and min(image.size) > 0, path.name
         read_facts(path)  # must not raise
+
+
+def colour_blocks() -> np.ndarray:
+    """Four flat colour blocks (red, green, blue, light grey), 64x64: each format must keep every block's colour."""
+    blocks = np.zeros((64, 64, 3), dtype=np.uint8)
+    blocks[:32, :32] = (200, 30, 30)
+    blocks[:32, 32:] = (30, 200, 30)
+    blocks[32:, :32] = (30, 30, 200)
+    blocks[32:, 32:] = (240, 240, 240)
+    return blocks
+
+
+@pytest.mark.parametrize(
+    ("suffix", "mode", "options", "tolerance"),
+    [
+        (".heic", "RGB", {"quality": 95}, 12),
+        (".avif", "RGB", {"quality": 95}, 12),
+        (".webp", "RGB", {"quality": 90}, 12),
+        (".gif", "P", {}, 0),
+        (".tif", "RGB", {}, 0),
+        (".tif", "RGB", {"compression": "tiff_lzw"}, 0),
+        (".tif", "CMYK", {}, 0),
+        (".png", "RGB", {}, 0),
+        (".bmp", "RGB", {}, 0),
+    ],
+)
+def test_every_format_decodes_to_its_colours(
+    tmp_path: Path, suffix: str, mode: str, options: dict, tolerance: int
+) -> None:
+    blocks = colour_blocks()
+    image = Image.fromarray(blocks)
+    if mode == "CMYK":  # a print file: CMYK values whose RGB conversion is exact (no black ink, K = 0)
+        cmyk = np.concatenate([255 - blocks, np.zeros((64, 64, 1), np.uint8)], axis=2)
+        image = Image.fromarray(cmyk, "CMYK")
+    elif mode == "P":
+        image = image.quantize(4)
+    path = tmp_path / f"blocks{suffix}"
+    image.save(path, **options)
+    with Image.open(path) as saved:
+        assert saved.mode == mode
+    got, route = load_with_route(path)
+    assert route is DecodeRoute.PILLOW and got.size == (64, 64)
+    got_pixels = np.asarray(got).astype(int)
+    for y, x in [(8, 8), (8, 56), (56, 8), (56, 56)]:  # block centres, away from lossy edges
+        assert np.abs(got_pixels[y, x] - blocks[y, x]).max() <= tolerance, (suffix, y, x, got_pixels[y, x])
+
+
+def test_a_sixteen_bit_colour_tiff_keeps_its_colours(tmp_path: Path) -> None:
+    """A 16-bit RGB TIFF (scanners and raw converters write them), written by hand: Pillow cannot save one. High
+    and low bytes differ, so only reading the 16-bit values right gives the colours back."""
+    blocks = colour_blocks().astype(np.uint16)
+    data = (blocks * 256 + (255 - blocks)).astype("<u2").tobytes()
+    entries = [(256, 3, 64), (257, 3, 64), (258, 3, [16, 16, 16]), (259, 3, 1), (262, 3, 2), (273, 4, 8),
+               (277, 3, 3), (278, 3, 64), (279, 4, len(data))]  # fmt: skip
+    path = tmp_path / "scan48.tif"
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8 + len(data)) + data + tiff_ifd(entries, 8 + len(data)))
+    got = np.asarray(load_for_model(path)).astype(int)
+    for y, x in [(8, 8), (8, 56), (56, 8), (56, 56)]:
+        assert np.abs(got[y, x] - blocks[y, x]).max() <= 1, (y, x, got[y, x])
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("IMG_1.NEF", "JPEG"), ("IMG_2.cr2", "PNG"), ("IMG_3.dng", "WEBP")])
+def test_a_picture_named_like_a_raw_file_decodes_as_what_it_is(tmp_path: Path, name: str, fmt: str) -> None:
+    path = tmp_path / name
+    Image.fromarray(colour_blocks()).save(path, fmt, quality=95)
+    got, route = load_with_route(path)
+    assert route is DecodeRoute.PILLOW and got.size == (64, 64)
+    assert read_facts(path).width == 64
+
+
+def test_the_extension_lists_are_the_formats_ones() -> None:
+    assert IMAGE_EXTENSIONS is PHOTO_EXTENSIONS and {".heic", ".cr3", ".avif", ".dng"} <= IMAGE_EXTENSIONS
+    assert is_image_name(Path("a/IMG_1.HEIC")) and is_image_name(Path("IMG_2.nef")) and not is_image_name(Path("x.mov"))
