@@ -7,6 +7,7 @@ that text. :meth:`DetailPanel.pending_caption` tells the window what is typed bu
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from photoscribe.gui.keyword_chips import AppUndoWhenNothingToUndo, KeywordChips
-from photoscribe.gui.photo_model import badge
+from photoscribe.gui.photo_model import badge, companion, pair_label
 from photoscribe.library import PhotoRecord
 
 
@@ -114,7 +115,7 @@ class DetailPanel(QWidget):
             return
         if thumbnail is not None or not same_photo:
             self.show_preview(thumbnail)
-        self.status.setText(f"<b>{Path(record.path).name}</b> &nbsp; {badge(record) or 'captioned'}")
+        self.status.setText(_title(record))
         self._saved_text = record.caption or ""
         if not same_photo or (not keep_typing and self.caption.toPlainText() != self._saved_text):
             self.caption.setPlainText(self._saved_text)  # (also clears the box's own undo history)
@@ -176,9 +177,17 @@ class DetailPanel(QWidget):
             self.keywords_edited.emit(self.record.path, words)
 
 
+def _title(record: PhotoRecord) -> str:
+    """The file name (both, for a RAW+JPEG pair) and the photo's state, as rich text."""
+    names = [html.escape(Path(p).name) for p in (record.path, companion(record)) if p]
+    pair = f" &nbsp; ({pair_label(record)})" if len(names) > 1 else ""
+    return f"<b>{' + '.join(names)}</b>{pair} &nbsp; {badge(record) or 'captioned'}"
+
+
 def _facts(record: PhotoRecord) -> str:
     size = f"{record.size / 1_000_000:.1f} MB" if record.size >= 1_000_000 else f"{record.size / 1000:.0f} kB"
-    parts = [record.path, size]
+    raw = companion(record)
+    parts = [record.path, *([f"RAW: {raw}"] if raw else []), size]
     if record.width and record.height:
         parts.append(f"{record.width} × {record.height}")
     if record.taken_at:

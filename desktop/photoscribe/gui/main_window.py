@@ -297,13 +297,13 @@ class MainWindow(QMainWindow):
         thumbnail = self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record)) if record else None
         self.details.show_record(record, thumbnail)
         if record is not None and thumbnail is None and self.thumbnails.unreadable(record.id):
-            self.details.show_preview(None, "no preview")
+            self.details.show_preview(None, self.thumbnails.no_preview_text(record.id))
 
     def _thumbnail_ready(self, photo_id: int) -> None:
         record = self.details.record
         if record is not None and record.id == photo_id:
             image = self.thumbnails.loaded(photo_id)
-            self.details.show_preview(image, "loading…" if image is not None else "no preview")
+            self.details.show_preview(image, self.thumbnails.no_preview_text(photo_id))
 
     # -- window events ---------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Paints a grid cell: thumbnail, two lines of caption, and a status badge in the corner."""
+"""Paints a grid cell: thumbnail, two lines of caption, a status badge in the corner and, for a RAW+JPEG pair
+shown as one photo, a "RAW+JPEG" badge on the thumbnail."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from photoscribe.gui.photo_model import STATUS_ROLE
+from photoscribe.gui.photo_model import PAIR_ROLE, STATUS_ROLE
 
 CELL = QSize(220, 210)
 THUMB = QSize(204, 150)
@@ -17,6 +18,7 @@ BADGE_COLOURS = {
     "edited": "#2e9e5b",
     "cancelled": "#8a6d3b",
 }
+PAIR_COLOUR = "#6a4fb3"
 
 
 class PhotoDelegate(QStyledItemDelegate):
@@ -47,15 +49,22 @@ class PhotoDelegate(QStyledItemDelegate):
         painter.drawText(text_rect, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, caption)
         status = index.data(STATUS_ROLE)
         if status:
-            self._paint_badge(painter, rect, str(status))
+            self._paint_badge(painter, rect, str(status), BADGE_COLOURS.get(str(status), "#5f6b7a"), top=True)
+        pair = index.data(PAIR_ROLE)
+        if pair:
+            self._paint_badge(painter, rect, str(pair), PAIR_COLOUR, top=False)
         painter.restore()
 
     @staticmethod
-    def _paint_badge(painter: QPainter, rect: QRect, status: str) -> None:
-        width = painter.fontMetrics().horizontalAdvance(status) + 12
-        badge = QRect(rect.right() - width - 6, rect.y() + 8, width, 18)
+    def _paint_badge(painter: QPainter, rect: QRect, text: str, colour: str, top: bool) -> None:
+        """A rounded label: top right (status) or bottom left of the thumbnail (RAW+JPEG)."""
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
+        if top:
+            badge = QRect(rect.right() - width - 6, rect.y() + 8, width, 18)
+        else:
+            badge = QRect(rect.x() + 6, rect.y() + THUMB.height() - 18, width, 18)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(BADGE_COLOURS.get(status, "#5f6b7a")))
+        painter.setBrush(QColor(colour))
         painter.drawRoundedRect(badge, 9, 9)
         painter.setPen(QColor("white"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, status)
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
+from photoscribe.formats import FileKind, kind_of_name
 from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
 from photoscribe.library import Library, PhotoRecord, PhotoStatus
 
 PAGE = 120
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
+PAIR_ROLE = Qt.ItemDataRole.UserRole + 3
 
 BADGES = {
     PhotoStatus.PENDING: "queued",
@@ -29,6 +31,18 @@ def badge(record: PhotoRecord) -> str:
     if record.status in BADGES:
         return BADGES[record.status]
     return "edited" if record.user_caption is not None else ""
+
+
+def companion(record: PhotoRecord) -> str | None:
+    """The RAW half's path when ``record`` is the shown JPEG/HEIF of a RAW+JPEG pair."""
+    return getattr(record, "companion_path", None)  # (absent in libraries without pairs)
+
+
+def pair_label(record: PhotoRecord) -> str:
+    """``RAW+JPEG`` (or ``RAW+HEIF``) for the shown half of a pair, else empty."""
+    if not companion(record):
+        return ""
+    return "RAW+HEIF" if kind_of_name(record.path) is FileKind.HEIF else "RAW+JPEG"
 
 
 class PhotoListModel(QAbstractListModel):
@@ -107,9 +121,14 @@ class PhotoListModel(QAbstractListModel):
                 return QPixmap.fromImage(image)
             return self._no_preview if self.thumbnails.unreadable(record.id) else self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{record.path}\n{record.caption or ''}\n{record.error or ''}".strip()
+            names = "\n".join(filter(None, (record.path, companion(record))))
+            unreadable = self.thumbnails.reason(record.id)
+            preview = f"no preview: {unreadable}" if unreadable else ""
+            return "\n".join(filter(None, (names, record.caption, record.error, preview)))
         if role == STATUS_ROLE:
             return badge(record)
+        if role == PAIR_ROLE:
+            return pair_label(record)
         if role == RECORD_ROLE:
             return record
         return None

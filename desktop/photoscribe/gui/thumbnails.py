@@ -1,7 +1,9 @@
 """Thumbnails decoded off the GUI thread and cached on disk, so a 100,000-photo grid scrolls smoothly.
 
 In memory only the most recently used ones are kept (:data:`MEMORY_BUDGET` bytes); the others come back from the
-disk cache when they are shown again.
+disk cache when they are shown again. Every format goes through :func:`photoscribe.imaging.load_for_model` (RAW
+files through their embedded previews or a demosaic, HEIC through pillow-heif); a photo that cannot be decoded keeps
+the one-line reason, shown instead of its thumbnail.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from photoscribe.errors import UnreadableImageError
+from photoscribe.errors import UnreadableImageError, one_line
 from photoscribe.gui.tasks import TaskRunner
 from photoscribe.imaging import load_for_model
 
@@ -37,7 +39,7 @@ class ThumbnailCache(QObject):
         self._images: OrderedDict[int, QImage] = OrderedDict()  # least recently used first
         self._bytes = 0
         self._loading: set[int] = set()
-        self._unreadable: set[int] = set()
+        self._unreadable: dict[int, str] = {}  # photo id -> why it could not be decoded
         self._runner = TaskRunner(2, "thumbnail", self)
         self._closed = False
 
@@ -68,12 +70,21 @@ class ThumbnailCache(QObject):
         """True when the photo could not be decoded for a thumbnail."""
         return photo_id in self._unreadable
 
+    def reason(self, photo_id: int) -> str | None:
+        """Why the photo could not be decoded for a thumbnail (``None``: it could, or it is not loaded yet)."""
+        return self._unreadable.get(photo_id)
+
+    def no_preview_text(self, photo_id: int) -> str:
+        """What to show instead of the thumbnail: that it is loading, or why there is none."""
+        reason = self._unreadable.get(photo_id)
+        return "loading…" if reason is None else f"no preview: {reason}"
+
     def forget(self, photo_id: int) -> None:
         """Drop a thumbnail (its photo changed)."""
         image = self._images.pop(photo_id, None)
         if image is not None:
             self._bytes -= image.sizeInBytes()
-        self._unreadable.discard(photo_id)
+        self._unreadable.pop(photo_id, None)
 
     def shutdown(self) -> None:
         """Stop the loader threads: the thumbnails being made are finished, those still queued are dropped."""
@@ -90,20 +101,22 @@ class ThumbnailCache(QObject):
                 _, evicted = self._images.popitem(last=False)
                 self._bytes -= evicted.sizeInBytes()
         else:
-            self._unreadable.add(photo_id)
+            failed = one_line(error) if isinstance(error, BaseException) else "it could not be decoded"
+            self._unreadable[photo_id] = result if isinstance(result, str) else failed
         self.ready.emit(photo_id)
 
 
-def _make(path: Path, cache_file: Path) -> QImage | None:
-    """Load a cached thumbnail or make one (runs on a loader thread; QImage is safe off the GUI thread)."""
+def _make(path: Path, cache_file: Path) -> QImage | str:
+    """Load a cached thumbnail or make one (runs on a loader thread; QImage is safe off the GUI thread); for a
+    photo that cannot be decoded, the reason."""
     if cache_file.exists():
         image = QImage(str(cache_file))
         if not image.isNull():
             return image
     try:
         picture = load_for_model(path, edge=THUMBNAIL_EDGE // 3 + 1)
-    except UnreadableImageError:
-        return None
+    except UnreadableImageError as exc:
+        return exc.reason
     picture.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), Image.Resampling.BILINEAR)
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
