@@ -136,3 +136,29 @@ def test_a_library_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> No
     conn.close()
     with pytest.raises(LibraryError, match="newer PhotoScribe"):
         Library(tmp_path / "lib.sqlite3")
+
+
+def test_migration_6_gives_old_photos_their_kind_and_pairs_work_after_it(tmp_path: Path, samples: Path) -> None:
+    """The schema-4 file (written by PhotoScribe at 57df7fd) gets file kinds from the paths, the companion column
+    with its foreign key, and the left-out table; a RAW+JPEG pair registered after the update is one photo."""
+    path = tmp_path / "old.sqlite3"
+    shutil.copy(DATA / "library-v4.sqlite3", path)
+    conn = sqlite3.connect(path)
+    assert "file_kind" not in {row[1] for row in conn.execute("PRAGMA table_info(photos)")}
+    conn.close()
+    with Library(path) as library:
+        assert {p.file_kind for p in library.photos()} == {"jpeg"}
+        folder = tmp_path / "card"
+        shutil.copy(samples / "raw" / "FujiFilm.raf", make_photo(folder / "IMG_1.JPG").with_suffix(".RAF"))
+        folder_id = library.add_folder(folder)
+        register_files(library, sorted(folder.iterdir()), folder_id)
+        library.set_left_out(folder_id, {("video", ".mov"): 2})
+        assert library.photo(folder / "IMG_1.JPG").companion_path == str(folder / "IMG_1.RAF")
+        stats = library.stats()
+        assert (stats.photos, stats.paired, stats.left_out) == (7, 1, (("video", ".mov", 2),))
+    conn = sqlite3.connect(path)
+    (fk,) = [r for r in conn.execute("PRAGMA foreign_key_list(photos)") if r[3] == "companion_id"]
+    assert (fk[2], fk[6]) == ("photos", "SET NULL")
+    assert "ix_photos_companion_id" in {r[1] for r in conn.execute("PRAGMA index_list(photos)")}
+    assert conn.execute("SELECT count(*) FROM photos WHERE file_kind IS NULL").fetchone()[0] == 0
+    conn.close()

@@ -9,12 +9,12 @@ from sqlalchemy import and_, delete, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from photoscribe.errors import LibraryError
-from photoscribe.library import search
+from photoscribe.library import pairs, search
 from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
 from photoscribe.library.paths import display_path, normalise, path_key
 from photoscribe.library.records import FolderRecord, PhotoRecord
-from photoscribe.library.rows import now, photo_at, record, reindex, replace_keywords, within
+from photoscribe.library.rows import now, photo_at, records, reindex, replace_keywords, within
 
 
 def add_folder(db: Database, path: Path | str, polling: bool | None = None) -> int:
@@ -59,6 +59,7 @@ def remove_folder(db: Database, path: Path | str, forget_photos: bool = False) -
         ).rowcount
         if forget_photos:
             ids = list(session.scalars(select(Photo.id).where(Photo.folder_id == folder.id)))
+            pairs.release_companions_of(session, ids)
             for photo_id in ids:
                 search.remove_photo(session, photo_id)
             session.execute(delete(Photo).where(Photo.id.in_(ids)))
@@ -80,27 +81,36 @@ def set_user_caption(db: Database, path: Path | str, caption: str | None) -> Pho
 
     The user's caption wins over the model's everywhere and is never overwritten by re-captioning. It does not
     touch the keywords: the user's own keywords stay as they are (the model's, made from the caption the user
-    replaced, are no longer in force).
+    replaced, are no longer in force). The RAW half of a pair is edited through its JPEG: the pair is one photo.
     """
     text = (caption or "").strip() or None
     with db.writing() as session:
-        photo = photo_at(session, path)
+        photo = _shown(session, photo_at(session, path))
         if photo.caption is None:
             photo.caption = Caption()
         photo.caption.user_caption = text
         photo.caption.user_edited_at = now() if text else None
         session.flush()
         reindex(session, photo)
-        return record(photo)
+        return records(session, [photo])[0]
 
 
 def set_user_keywords(db: Database, path: Path | str, keywords: Sequence[str] | None) -> PhotoRecord:
-    """Set the photographer's own keywords (they replace the others), as written; ``None`` or empty removes them."""
+    """Set the photographer's own keywords (they replace the others), as written; ``None`` or empty removes them.
+
+    The RAW half of a pair is edited through its JPEG."""
     with db.writing() as session:
-        photo = photo_at(session, path)
+        photo = _shown(session, photo_at(session, path))
         replace_keywords(session, photo, KeywordSource.USER, list(keywords or []))
         reindex(session, photo)
-        return record(photo)
+        return records(session, [photo])[0]
+
+
+def _shown(session: Session, photo: Photo) -> Photo:
+    """The photo that stands for ``photo``: the JPEG of its pair for a paired RAW, else itself."""
+    if photo.status == PhotoStatus.PAIRED and photo.companion_id is not None:
+        return session.get(Photo, photo.companion_id) or photo
+    return photo
 
 
 def _find_folder(session: Session, path: str) -> Folder | None:

@@ -2,18 +2,19 @@
 
 - ``queue.py``: leases on photos being captioned, results, the counts (the part several processes share);
 - ``registration.py``: writing facts of files read beforehand (``photoscribe.ingest.registration`` reads them);
-- ``edits.py``: folders, the photographer's captions and keywords;
+  ``pairs.py``: the RAW+JPEG pair rule it applies; ``own_writes.py``: PhotoScribe's own metadata writes;
+- ``edits.py``: folders, the photographer's captions and keywords; ``left_out.py``: files that are not photos;
 - ``reading.py``: records, the grid's ids, search.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from photoscribe.config import default_library_path
-from photoscribe.library import edits, reading, registration
+from photoscribe.library import edits, left_out, own_writes, reading, registration
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
 from photoscribe.library.paths import normalise
@@ -82,6 +83,9 @@ class Library:
     def folders(self) -> list[FolderRecord]:
         return edits.folders(self.db)
 
+    def set_left_out(self, folder_id: int, counts: Mapping[tuple[str, str], int]) -> None:
+        left_out.set_left_out(self.db, folder_id, counts)
+
     def set_user_caption(self, path: Path | str, caption: str | None) -> PhotoRecord:
         return edits.set_user_caption(self.db, path, caption)
 
@@ -97,10 +101,10 @@ class Library:
         return registration.register(self.db, facts, folder_id)
 
     def expect_own_write(self, path: Path | str, size: int, mtime: float, fingerprint: str) -> None:
-        registration.expect_own_write(self.db, path, size, mtime, fingerprint)
+        own_writes.expect_own_write(self.db, path, size, mtime, fingerprint)
 
     def note_own_write(self, path: Path | str) -> None:
-        registration.note_own_write(self.db, path)
+        own_writes.note_own_write(self.db, path)
 
     def mark_missing(self, paths: Iterable[Path | str]) -> int:
         return registration.mark_missing(self.db, paths)
@@ -157,7 +161,7 @@ class Library:
         return reading.photo_ids(self.db, text, status, folder)
 
     def records(self, photo_ids: Sequence[int]) -> dict[int, PhotoRecord]:
-        return reading.records(self.db, photo_ids)
+        return reading.records_by_id(self.db, photo_ids)
 
     def search(self, text: str, limit: int | None = None) -> list[SearchHit]:
         return reading.search(self.db, text, limit)
@@ -167,10 +171,13 @@ class Library:
 for _name, _function in (
     *((n, getattr(edits, n)) for n in ("add_folder", "set_folder_options", "remove_folder", "folders")),
     *((n, getattr(edits, n)) for n in ("set_user_caption", "set_user_keywords")),
-    *((n, getattr(registration, n)) for n in ("known_files", "register", "expect_own_write", "note_own_write")),
+    ("set_left_out", left_out.set_left_out),
+    *((n, getattr(own_writes, n)) for n in ("expect_own_write", "note_own_write")),
+    *((n, getattr(registration, n)) for n in ("known_files", "register")),
     *((n, getattr(registration, n)) for n in ("mark_missing", "move_photo", "paths_under")),
     *((n, getattr(Queue, n)) for n in ("claim_batch", "release", "save_results", "reclaim_expired", "requeue")),
     *((n, getattr(Queue, n)) for n in ("cancel_pending", "metadata_pending_ids", "clear_metadata_pending", "stats")),
-    *((n, getattr(reading, n)) for n in ("photo", "photos", "photo_ids", "records", "search")),
+    *((n, getattr(reading, n)) for n in ("photo", "photos", "photo_ids", "search")),
+    ("records", reading.records_by_id),
 ):
     getattr(Library, _name).__doc__ = _function.__doc__

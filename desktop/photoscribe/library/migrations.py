@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, text
 
 from photoscribe.errors import LibraryError
+from photoscribe.formats import kind_of_name
 from photoscribe.library import search
 from photoscribe.library.models import Base
 from photoscribe.library.paths import path_key
@@ -92,6 +93,31 @@ def _leases_and_path_bytes(conn: Connection) -> None:
     )
 
 
+def _file_kinds_pairs_and_left_out(conn: Connection) -> None:
+    """Each photo's kind (by its name), the RAW half of a RAW+JPEG pair pointing at the JPEG it is shown as, and
+    per-folder counts of the files that are not photos.
+
+    Versions before this one never registered RAW files, so an old library holds no pair to form: the next scan
+    registers the RAW halves and pairs them.
+    """
+    for statement in (
+        "ALTER TABLE photos ADD COLUMN file_kind VARCHAR(16)",
+        "ALTER TABLE photos ADD COLUMN companion_id INTEGER REFERENCES photos (id) ON DELETE SET NULL",
+        "CREATE INDEX ix_photos_companion_id ON photos (companion_id)",
+        "CREATE TABLE left_out_files (folder_id INTEGER NOT NULL REFERENCES folders (id) ON DELETE CASCADE, "
+        "kind VARCHAR(16) NOT NULL, extension VARCHAR(32) NOT NULL, count INTEGER NOT NULL, "
+        "PRIMARY KEY (folder_id, kind, extension))",
+    ):
+        conn.execute(text(statement))
+    kinds = []
+    for photo_id, path in conn.execute(text("SELECT id, path FROM photos")):
+        kind = kind_of_name(os.fsdecode(bytes(path)))
+        if kind is not None:
+            kinds.append({"id": photo_id, "kind": kind.value})
+    if kinds:
+        conn.execute(text("UPDATE photos SET file_kind = :kind WHERE id = :id"), kinds)
+
+
 #: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
 #: edit. A new library is created from the models at the latest version and runs none of them.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -100,6 +126,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0003_camera_and_prompt", _camera_and_prompt),
     ("0004_file_captions", _file_captions),
     ("0005_leases_and_path_bytes", _leases_and_path_bytes),
+    ("0006_file_kinds_pairs_and_left_out", _file_kinds_pairs_and_left_out),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,6 +24,7 @@ class PhotoStatus(str, enum.Enum):
     FAILED = "failed"  # could not be captioned; ``error`` says why
     MISSING = "missing"  # the file is gone; the row and caption are kept in case it comes back
     CANCELLED = "cancelled"  # taken off the queue by the user; queued again when asked or when the file changes
+    PAIRED = "paired"  # the RAW half of a RAW+JPEG pair: shown and captioned through its JPEG (see pairs.py)
 
     def __str__(self) -> str:
         return self.value
@@ -85,6 +86,10 @@ class Photo(Base):
     own_write_size: Mapped[int | None] = mapped_column(Integer)  # the file PhotoScribe's metadata write is
     own_write_mtime: Mapped[float | None] = mapped_column(Float)  # about to put in place: registration takes a
     own_write_fingerprint: Mapped[str | None] = mapped_column(String(64))  # file with this content as unchanged
+    file_kind: Mapped[str | None] = mapped_column(String(16))  # formats.FileKind value, by the file's name
+    companion_id: Mapped[int | None] = mapped_column(  # on the RAW half of a pair: the JPEG/HEIF it is shown as
+        ForeignKey("photos.id", ondelete="SET NULL"), index=True
+    )
 
     folder: Mapped[Folder | None] = relationship(back_populates="photos")
     caption: Mapped[Caption | None] = relationship(back_populates="photo", cascade="all, delete-orphan")
@@ -128,3 +133,13 @@ class Keyword(Base):
     photo: Mapped[Photo] = relationship(back_populates="keywords")
 
     __table_args__ = (UniqueConstraint("photo_id", "source", "word"),)
+
+
+class LeftOutFile(Base):
+    """How many files of one kind and extension a folder holds that are not photos (videos, sidecars, others)."""
+
+    __tablename__ = "left_out_files"
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # formats.LeftOut value
+    extension: Mapped[str] = mapped_column(String(32), primary_key=True)  # lower case with its dot; "" for none
+    count: Mapped[int] = mapped_column(Integer)

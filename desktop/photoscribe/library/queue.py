@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from photoscribe.library import left_out
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseKeeper, LeaseOwner
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
@@ -72,12 +73,16 @@ class Queue:
 
         Only photos this owner still holds are touched: a photo whose file changed while it was captioned (it is
         queued again), whose lease was taken back, or that the user re-queued is left to its next caption. With
-        ``metadata_pending`` the captioned photos are marked as still to be written into their files.
+        ``metadata_pending`` the captioned photos are marked as still to be written into their files. A RAW that
+        became the RAW half of a pair while it was captioned keeps its result and stays paired (see pairs.py).
         """
         ids = [r.photo_id for r in captions] + [photo_id for photo_id, _ in failures]
         stored: list[int] = []
+        held_or_paired = and_(
+            Photo.status.in_([PhotoStatus.RUNNING, PhotoStatus.PAIRED]), Photo.lease_owner == str(self.owner)
+        )
         with self.db.writing() as session:
-            query = with_details(select(Photo).where(Photo.id.in_(ids), self.mine()))
+            query = with_details(select(Photo).where(Photo.id.in_(ids), held_or_paired))
             held = {photo.id: photo for photo in session.scalars(query)}
             for result in captions:
                 if result.photo_id in held:
@@ -86,7 +91,8 @@ class Queue:
             for photo_id, reason in failures:
                 if photo_id in held:
                     photo = held[photo_id]
-                    photo.status, photo.error = PhotoStatus.FAILED, reason
+                    if photo.status != PhotoStatus.PAIRED:
+                        photo.status, photo.error = PhotoStatus.FAILED, reason
                     photo.lease_owner = photo.lease_expires = photo.claimed_at = None
         self.keeper.drop(ids)
         return stored
@@ -112,13 +118,14 @@ class Queue:
     def requeue(self, photo_ids: Iterable[int], prompt: str | None = None) -> int:
         """Queue photos for captioning again (the user asked, e.g. to retry failures); returns how many.
 
+        Missing photos and the RAW halves of pairs (captioned through their JPEG) are left as they are.
         ``prompt`` is used for these photos' next caption instead of the settings' prompt.
         """
         ids = list(photo_ids)
         with self.db.writing() as session:
             result = session.execute(
                 update(Photo)
-                .where(Photo.id.in_(ids), Photo.status != PhotoStatus.MISSING)
+                .where(Photo.id.in_(ids), Photo.status.not_in([PhotoStatus.MISSING, PhotoStatus.PAIRED]))
                 .values(**_UNLEASED, status=PhotoStatus.PENDING, error=None, prompt=prompt)
             )
             return result.rowcount or 0
@@ -144,15 +151,17 @@ class Queue:
             session.execute(update(Photo).where(Photo.id.in_(list(photo_ids))).values(metadata_pending=False))
 
     def stats(self, paths: Sequence[Path | str] | None = None) -> LibraryStats:
-        """How many photos (under ``paths`` if given) are in each state."""
+        """How many photos (under ``paths`` if given) are in each state; a RAW+JPEG pair counts as one photo. Files
+        left out (not photos) are summed over the folders at or under ``paths``."""
         query = select(Photo.status, func.count()).group_by(Photo.status)
         inside = within(paths)
         with self.db.reading() as session:
             counts = dict(session.execute(query if inside is None else query.where(inside)).all())
             folders = session.scalar(select(func.count()).select_from(Folder)) or 0
-        missing = counts.get(PhotoStatus.MISSING, 0)
+            not_photos = left_out.totals(session, paths)
+        missing, paired = counts.get(PhotoStatus.MISSING, 0), counts.get(PhotoStatus.PAIRED, 0)
         return LibraryStats(
-            photos=sum(counts.values()) - missing,
+            photos=sum(counts.values()) - missing - paired,
             captioned=counts.get(PhotoStatus.DONE, 0),
             pending=counts.get(PhotoStatus.PENDING, 0) + counts.get(PhotoStatus.RUNNING, 0),
             failed=counts.get(PhotoStatus.FAILED, 0),
@@ -160,6 +169,8 @@ class Queue:
             cancelled=counts.get(PhotoStatus.CANCELLED, 0),
             folders=folders,
             running=counts.get(PhotoStatus.RUNNING, 0),
+            paired=paired,
+            left_out=not_photos,
         )
 
     def close(self) -> None:
@@ -185,7 +196,10 @@ def _store_caption(session: Session, photo: Photo, result: CaptionResult, metada
     photo.caption.captioned_at = now()
     photo.caption.revision = (photo.caption.revision or 0) + 1
     replace_keywords(session, photo, KeywordSource.MODEL, result.keywords)
-    photo.status, photo.error, photo.prompt, photo.metadata_pending = PhotoStatus.DONE, None, None, metadata_pending
+    if photo.status == PhotoStatus.PAIRED:  # paired while captioned: its JPEG's caption is the pair's
+        photo.error, photo.prompt = None, None
+    else:
+        photo.status, photo.error, photo.prompt, photo.metadata_pending = PhotoStatus.DONE, None, None, metadata_pending
     photo.lease_owner = photo.lease_expires = photo.claimed_at = None
     session.flush()
     reindex(session, photo)

@@ -31,6 +31,8 @@ class PhotoRecord:
     file_caption: str | None = None  # found in the photo's own metadata or its XMP sidecar
     file_keywords: tuple[str, ...] = ()  # keywords found there
     metadata_pending: bool = False  # captioned, but the caption is not yet written into the file
+    file_kind: str | None = None  # formats.FileKind value (by the file's name)
+    companion_path: str | None = None  # on the JPEG/HEIF of a RAW+JPEG pair: the RAW half's path
 
     @property
     def caption(self) -> str | None:
@@ -58,6 +60,8 @@ class LibraryStats:
     cancelled: int = 0
     folders: int = 0
     running: int = 0  # leased by a worker right now (also counted in ``pending``)
+    paired: int = 0  # RAW halves of RAW+JPEG pairs (each pair is one photo, counted once in ``photos``)
+    left_out: tuple[tuple[str, str, int], ...] = ()  # (formats.LeftOut value, extension, count) not photos
 
 
 @dataclass(frozen=True)

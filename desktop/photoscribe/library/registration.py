@@ -12,10 +12,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from photoscribe.library import pairs, search
 from photoscribe.library import paths as path_rules
-from photoscribe.library import search
 from photoscribe.library.database import Database
-from photoscribe.library.fingerprint import content_fingerprint
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
 from photoscribe.library.paths import key_range, normalise, path_key
 from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
@@ -51,12 +50,13 @@ def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = 
     with db.writing() as session:
         folder_gone = folder_id is not None and session.get(Folder, folder_id) is None
         changed: list[tuple[Registration, Photo, PhotoFacts]] = []
+        touched: list[str] = []  # paths whose pairs may change: added, moved (both places), brought back
         with session.no_autoflush:
             rows = _Rows(_rows_for(session, {f.path for f in facts}))
             unknown = {f.fingerprint for f in facts if f.fingerprint and rows.get(f.path) is None}
             moves = _MoveSources(session, unknown)
             for fact in facts:
-                outcome, photo = _register(fact, rows.get(fact.path), moves, folder_gone)
+                outcome, photo = _register(fact, rows.get(fact.path), moves, folder_gone, touched)
                 if photo is not None:
                     session.add(photo)
                     rows.add(photo)
@@ -69,11 +69,12 @@ def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = 
                 _take_file_metadata(session, photo, fact.details)
             if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
                 reindex(session, photo)
+        pairs.settle(session, touched)
     return outcomes
 
 
 def _register(
-    fact: PhotoFacts, photo: Photo | None, moves: _MoveSources, folder_gone: bool
+    fact: PhotoFacts, photo: Photo | None, moves: _MoveSources, folder_gone: bool, touched: list[str]
 ) -> tuple[Registration, Photo | None]:
     """What this file is to the library, with the photo row brought up to date (``None``: nothing to write)."""
     if (
@@ -88,11 +89,14 @@ def _register(
         outcome = Registration.MOVED if photo else Registration.NEW
         if photo is None:  # relationships set now, so that nothing is lazily loaded for a new photo
             photo = Photo(path=fact.path, added_at=now(), status=PhotoStatus.PENDING, caption=None, keywords=[])
-        photo.path, photo.path_key = fact.path, path_key(fact.path)
+        else:
+            touched.append(photo.path)
+        pairs.place(photo, fact.path)
     elif fingerprint is not None and fingerprint in (photo.content_hash, photo.own_write_fingerprint):
         outcome = Registration.RESTORED if photo.status == PhotoStatus.MISSING else Registration.UNCHANGED
     else:
         outcome = Registration.CHANGED
+    touched.append(fact.path)
     if fingerprint is not None and fingerprint == photo.own_write_fingerprint:
         photo.own_write_size = photo.own_write_mtime = photo.own_write_fingerprint = None
     photo.size, photo.mtime, photo.content_hash = fact.size, fact.mtime, fingerprint
@@ -198,45 +202,6 @@ def _bring_back(photo: Photo) -> None:
     photo.status = PhotoStatus.DONE if has_caption else PhotoStatus.PENDING
 
 
-def expect_own_write(db: Database, path: Path | str, size: int, mtime: float, fingerprint: str) -> None:
-    """PhotoScribe is about to put a rewritten file with these facts in place of the photo at ``path``."""
-    with db.writing() as session:
-        photo = find_photo(session, path)
-        if photo is not None:
-            photo.own_write_size, photo.own_write_mtime, photo.own_write_fingerprint = size, mtime, fingerprint
-
-
-def note_own_write(db: Database, path: Path | str) -> None:
-    """PhotoScribe rewrote this photo's metadata: take the new file as the known version (never raises when the
-    file is gone; a file changed since by another program is left to registration)."""
-    key = normalise(path)
-    try:
-        stat = os.stat(key)
-    except OSError:
-        return
-    with db.reading() as session:
-        photo = find_photo(session, key)
-        expected = None if photo is None else (photo.own_write_size, photo.own_write_mtime, photo.own_write_fingerprint)
-    if photo is None:
-        return
-    if expected[2] is not None:
-        if (stat.st_size, stat.st_mtime) != expected[:2]:
-            return  # not the file we wrote (or its mtime was set after): registration compares fingerprints
-        fingerprint = expected[2]
-    else:  # a writer that did not announce the write: read the new file now, outside the write lock
-        try:
-            fingerprint = content_fingerprint(key)
-        except OSError:
-            return
-    with db.writing() as session:
-        session.execute(
-            update(Photo)
-            .where(Photo.id == photo.id)
-            .values(size=stat.st_size, mtime=stat.st_mtime, content_hash=fingerprint)
-            .values(own_write_size=None, own_write_mtime=None, own_write_fingerprint=None)
-        )
-
-
 def mark_missing(db: Database, paths: Iterable[Path | str]) -> int:
     """Mark photos whose files are gone as missing (their captions are kept); returns how many."""
     keys = [str(normalise(p)) for p in paths]
@@ -249,6 +214,7 @@ def mark_missing(db: Database, paths: Iterable[Path | str]) -> int:
                 .values(status=PhotoStatus.MISSING, updated_at=now(), lease_owner=None, lease_expires=None)
             )
             count += result.rowcount or 0
+        pairs.settle(session, keys)  # a RAW missing, or the JPEG of a pair: the other half stands alone
     return count
 
 
@@ -261,15 +227,18 @@ def move_photo(db: Database, source: Path | str, target: Path | str) -> bool:
             return False
         replaced = session.scalar(select(Photo).where(Photo.path == target_path))
         if replaced is not None and replaced.id != photo.id:  # the move overwrote another known photo
+            pairs.release_companions_of(session, [replaced.id])
             search.remove_photo(session, replaced.id)
             session.delete(replaced)
             session.flush()
-        photo.path, photo.path_key = target_path, path_key(target_path)
+        source_path = photo.path
+        pairs.place(photo, target_path)
         photo.updated_at = now()
         if photo.status == PhotoStatus.MISSING:
             _bring_back(photo)
         session.flush()
         reindex(session, photo)
+        pairs.settle(session, [source_path, target_path])
         return True
 
 

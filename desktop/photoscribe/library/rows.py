@@ -107,8 +107,30 @@ def with_details(query):  # type: ignore[no-untyped-def]
     return query.options(selectinload(Photo.caption), selectinload(Photo.keywords))
 
 
-def record(photo: Photo) -> PhotoRecord:
-    """The plain record of a loaded photo."""
+#: States of photos that are not shown on their own: gone, or the RAW half of a pair (shown as its JPEG).
+HIDDEN = (PhotoStatus.MISSING, PhotoStatus.PAIRED)
+
+
+def companions(session: Session, photo_ids: Sequence[int]) -> dict[int, str]:
+    """The path of the RAW half paired with each of these photos (those that are the JPEG of a pair)."""
+    found: dict[int, str] = {}
+    ids = sorted(set(photo_ids))
+    for start in range(0, len(ids), 500):
+        query = select(Photo.companion_id, Photo.path).where(
+            Photo.companion_id.in_(ids[start : start + 500]), Photo.status == PhotoStatus.PAIRED
+        )
+        found.update({companion: path for companion, path in session.execute(query)})
+    return found
+
+
+def records(session: Session, photos: Sequence[Photo]) -> list[PhotoRecord]:
+    """Plain records of loaded photos, each with the RAW half of its pair if it has one."""
+    raws = companions(session, [p.id for p in photos])
+    return [record(p, raws.get(p.id)) for p in photos]
+
+
+def record(photo: Photo, companion_path: str | None = None) -> PhotoRecord:
+    """The plain record of a loaded photo (``companion_path``: the RAW half of its pair)."""
     caption = photo.caption
     return PhotoRecord(
         id=photo.id,
@@ -132,4 +154,6 @@ def record(photo: Photo) -> PhotoRecord:
             k.word for k in sorted(photo.keywords, key=lambda k: k.position) if k.source == KeywordSource.FILE
         ),
         metadata_pending=bool(photo.metadata_pending),
+        file_kind=photo.file_kind,
+        companion_path=companion_path,
     )
