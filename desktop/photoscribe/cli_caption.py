@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photoscribe.cli_library import EXIT_ERROR, EXIT_OK, shown
+from photoscribe.cli_library import EXIT_ERROR, EXIT_OK, left_out_line, pairs_line, shown
 from photoscribe.config import Settings
 from photoscribe.errors import PhotoScribeError
 from photoscribe.library import Library, PhotoRecord, Registration
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
     """Add folders and files, then caption everything new or changed."""
-    from photoscribe.ingest import expand_targets, iter_photos, register_files
+    from photoscribe.ingest import expand_targets, reconcile, register_files
 
     targets, problems = expand_targets(args.paths)
     for problem in problems:
@@ -30,9 +30,10 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
     with Library(settings.library) as library:
         library.reclaim_expired()
         found: Counter[Registration] = Counter()
+        left_out: Counter[tuple[str, str]] = Counter()
         for target in targets:
-            if target.is_folder:
-                found += register_files(library, iter_photos(target.path), library.add_folder(target.path))
+            if target.is_folder:  # photos deleted since the last run are marked missing, as the engine's scan does
+                found += reconcile(library, target.path, library.add_folder(target.path), left_out=left_out)
             else:
                 found += register_files(library, [target.path])
         within = [_normalise(target.path) for target in targets]
@@ -41,6 +42,7 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
         pending = library.stats(within=within).pending
         summary = _caption_pending(library, settings, pending, within) if pending else None
         _print_caption_summary(found, summary)
+        _print_formats(library.stats(within=within).paired, left_out)
         elsewhere = library.stats().pending - library.stats(within=within).pending
         if elsewhere > 0:
             print(f"{elsewhere} other photo{'s are' if elsewhere != 1 else ' is'} waiting in the library's queue.")
@@ -92,6 +94,14 @@ def _print_caption_summary(found: Counter[Registration], summary: RunSummary | N
     print(line + ".")
     for path, reason in failed:
         print(f"  failed: {shown(path)}: {reason}")
+
+
+def _print_formats(paired: int, left_out: Counter[tuple[str, str]]) -> None:
+    """How many RAW+JPEG pairs were taken as one photo each, and which files are not photos."""
+    if paired:
+        print(pairs_line(paired))
+    if left_out:
+        print(left_out_line((kind, ext, n) for (kind, ext), n in left_out.items()))
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,10 +8,12 @@ import io
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from photoscribe.config import Settings
 from photoscribe.errors import PhotoScribeError
+from photoscribe.formats import LeftOut
 from photoscribe.library import Library, PhotoRecord
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
@@ -28,8 +30,15 @@ EXPORT_FIELDS = (
     "height",
     "taken_at",
     "model",
+    "raw_companion",  # the RAW half of a RAW+JPEG pair (the row is its JPEG)
     "captioned_at",
 )
+#: How ``status`` and ``caption`` name each kind of file left out: (one, several).
+LEFT_OUT_NAMES = {
+    LeftOut.VIDEO: ("video", "videos"),
+    LeftOut.SIDECAR: ("sidecar", "sidecars"),
+    LeftOut.OTHER: ("other file", "other files"),
+}
 
 
 def shown(path: object) -> str:
@@ -81,6 +90,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         "pending": stats.pending,
         "failed": stats.failed,
         "missing": stats.missing,
+        "raw_jpeg_pairs": stats.paired,
         "folders": stats.folders,
         "model": settings.model,
         "device": device,
@@ -88,12 +98,40 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         "batch_size": batch_size,
     }
     if args.json:
+        figures["left_out"] = [{"kind": k, "extension": e, "count": n} for k, e, n in stats.left_out]
         print(json.dumps(figures, indent=2))
     else:
         width = max(len(k) for k in figures)
         for key, value in figures.items():
             print(f"{key:<{width}}  {value}")
+        if stats.paired:
+            print(pairs_line(stats.paired))
+        if stats.left_out:
+            print(left_out_line(stats.left_out))
     return EXIT_OK
+
+
+def pairs_line(paired: int) -> str:
+    """``"3 RAW+JPEG pairs count as one photo each."``"""
+    if paired == 1:
+        return "1 RAW+JPEG pair counts as one photo (captioned from the JPEG)."
+    return f"{paired} RAW+JPEG pairs count as one photo each (captioned from the JPEG)."
+
+
+def left_out_line(counts: Iterable[tuple[str, str, int]]) -> str:
+    """``"Left out (not photos): 2 videos (.mov, .mp4), 1 sidecar (.xmp)"``: by kind, most first."""
+    by_kind: dict[LeftOut, dict[str, int]] = {}
+    for kind, extension, count in counts:
+        extensions = by_kind.setdefault(LeftOut(kind), {})
+        extensions[extension] = extensions.get(extension, 0) + count
+    parts = []
+    for kind in LeftOut:
+        extensions = by_kind.get(kind)
+        if extensions:
+            total = sum(extensions.values())
+            names = ", ".join(e or "no extension" for e in sorted(extensions))
+            parts.append(f"{total} {LEFT_OUT_NAMES[kind][total != 1]} ({names})")
+    return "Left out (not photos): " + ", ".join(parts)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,6 +176,7 @@ def export_row(photo: PhotoRecord) -> dict[str, object]:
         "height": photo.height,
         "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
         "model": photo.model_ref,
+        "raw_companion": shown(photo.companion_path) if photo.companion_path else None,
         "captioned_at": photo.captioned_at.isoformat() if photo.captioned_at else None,
     }
 

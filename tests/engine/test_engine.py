@@ -319,3 +319,23 @@ def test_without_a_batch_size_the_worker_uses_the_hardware_default(
         CaptionWorker(library, captioner).run(on_batch=lambda outcome: seen.append(len(outcome.captioned)))
         assert library.stats().captioned == 20
     assert seen == batches
+
+
+def test_the_engines_scan_pairs_raw_and_jpeg_and_counts_the_files_left_out(  # type: ignore[no-untyped-def]
+    make_engine, watched: Path, samples: Path
+) -> None:
+    """The RAW half is an unreadable CR2: the pair is captioned from its JPEG, the RAW never decoded."""
+    save_colour(watched / "IMG_1.JPG", "green")
+    shutil.copy(samples / "raw" / "CanonRaw.cr2", watched / "IMG_1.CR2")
+    for name in ("MVI_2.MOV", "IMG_1.xmp"):
+        (watched / name).write_bytes(b"not a photo")
+    engine, events = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 1, what="the pair captioned")
+    assert engine.wait_until_idle(WAIT)
+    stats = engine.library.stats()
+    assert (stats.photos, stats.paired, stats.failed) == (1, 1, 0)
+    assert stats.left_out == (("sidecar", ".xmp", 1), ("video", ".mov", 1))
+    assert engine.library.photo(watched / "IMG_1.JPG").companion_path == str(watched / "IMG_1.CR2")
+    assert not events.of(PhotoFailed)

@@ -26,9 +26,19 @@ def reconcile(
     folder_id: int | None = None,
     settle_seconds: float = 0.0,
     defer: Callable[[Path], None] | None = None,
+    left_out: Counter[tuple[str, str]] | None = None,
 ) -> Counter[Registration]:
-    """Register every settled photo under ``folder``; mark the library's photos no longer there missing."""
-    on_disk = [normalise(p) for p in iter_photos(folder)]
+    """Register every settled photo under ``folder``; mark the library's photos no longer there missing.
+
+    With ``folder_id`` (a library folder), the files there that are not photos are counted for ``status``; they
+    are also added to ``left_out`` when it is given.
+    """
+    found: Counter[tuple[str, str]] = Counter()
+    on_disk = [normalise(p) for p in iter_photos(folder, found)]
+    if folder_id is not None:
+        library.set_left_out(folder_id, found)
+    if left_out is not None:
+        left_out.update(found)
     settled_before = time.time() - settle_seconds
     recent = [p for p in on_disk if defer is not None and _mtime(p) > settled_before]
     for path in recent:
