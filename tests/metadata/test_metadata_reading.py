@@ -71,10 +71,25 @@ def test_exif_description_and_windows_keywords_are_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("description", "make"),
-    [("OLYMPUS DIGITAL CAMERA", "OLYMPUS"), ("          ", "NIKON"), ("WWL", "WWL"), ("SONY DSC", "SONY")],
+    [
+        ("OLYMPUS DIGITAL CAMERA", "OLYMPUS"),
+        ("          ", "NIKON"),
+        ("WWL", "WWL"),
+        ("SONY DSC", "SONY"),
+        ("DC0003M", "Eastman Kodak Company"),  # the frame number a Kodak DC50 writes
+        ("IMG_0001", "Canon"),
+        ("P1000123", "Panasonic"),
+    ],
 )
 def test_camera_boilerplate_is_not_a_caption(tmp_path: Path, description: str, make: str) -> None:
     assert read_file_metadata(photo_with(tmp_path / "a.jpg", description=description, make=make)).caption is None
+
+
+@pytest.mark.parametrize("description", ["Lisboa 2024", "A7", "Porto", "BBQ"])
+def test_short_real_captions_are_kept(tmp_path: Path, description: str) -> None:
+    assert read_file_metadata(photo_with(tmp_path / "a.jpg", description=description, make="Canon")).caption == (
+        description
+    )
 
 
 def test_real_camera_files_give_only_real_descriptions(samples: Path) -> None:

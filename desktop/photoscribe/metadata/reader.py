@@ -35,6 +35,9 @@ XP_COMMENT, XP_KEYWORDS = 0x9C9C, 0x9C9E
 IPTC_CAPTION, IPTC_KEYWORDS = (2, 120), (2, 25)
 IPTC_KEYWORD_BYTES = 64
 BOILERPLATE = re.compile(r"digital (still )?camera|^(sony )?dsc$|^dcim$|^untitled$|^default$|^picture$|^image$", re.I)
+#: A camera's frame or file number in ``ImageDescription`` ("DC0003M" from a Kodak DC50, "IMG_0001", "P1000123"):
+#: one word of capitals, digits and separators with a run of three digits or more; never a photographer's caption.
+FRAME_NUMBER = re.compile(r"^[A-Z_\-]*\d{3,}[A-Z\d_\-]*$")
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ def _is_boilerplate(text: str, make: str, model: str) -> bool:
     """Camera-written filler such as "OLYMPUS DIGITAL CAMERA" or the camera's own name."""
     lowered = text.casefold()
     names = {make.casefold(), model.casefold(), f"{make} {model}".casefold()} - {""}
-    return bool(BOILERPLATE.search(text)) or lowered in names
+    return bool(BOILERPLATE.search(text) or FRAME_NUMBER.match(text)) or lowered in names
 
 
 def _text(value: object) -> str | None:
