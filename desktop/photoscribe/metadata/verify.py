@@ -10,6 +10,7 @@ XPKeywords included, must be kept, and our fields must read back exactly as plan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from photoscribe.metadata import lists
 from photoscribe.metadata.reader import iptc_keyword, split_keywords
@@ -28,6 +29,9 @@ RECOMPUTED = {
     "XMP-x:XMPToolkit",
 }
 VOLATILE_GROUPS = ("File:", "System:", "ExifTool:", "Composite:")
+#: Sizes of container blocks that grow when metadata is added inside them (HEIC/AVIF keep EXIF and XMP as items
+#: in the ``mdat`` box); the pictures in them are compared by their decoded pixels.
+CONTAINER_SIZES = frozenset({"MediaDataSize"})
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,20 @@ class Fields:
 
 
 IN_PHOTO = Fields(CAPTION_TAGS, KEYWORD_LISTS, windows_keywords=True)
+#: HEIC, AVIF, WebP and PNG have no standard place for IPTC (exiftool writes none into the first three and a
+#: non-standard text chunk into PNG): XMP and EXIF carry the caption there.
+WITHOUT_IPTC = Fields(
+    tuple(t for t in CAPTION_TAGS if not t.startswith("IPTC")),
+    tuple(t for t in KEYWORD_LISTS if not t.startswith("IPTC")),
+    windows_keywords=True,
+)
 IN_SIDECAR = Fields(("XMP-dc:Description",), ("XMP-dc:Subject",), windows_keywords=False)
+IPTC_FORMATS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".dng"})
+
+
+def fields_in(photo: PurePath) -> Fields:
+    """The fields a caption goes into inside ``photo``: every reader's, IPTC only where the format has a place."""
+    return IN_PHOTO if photo.suffix.lower() in IPTC_FORMATS else WITHOUT_IPTC
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,7 @@ def structural(tag: str) -> bool:
     """Where a block sits in the file (thumbnail, preview, strips): moves when anything before it grows. Time-zone
     offsets (``OffsetTime*``, ``TimeZoneOffset``) are data, and the blocks themselves are compared by content."""
     name = tag.split(":", 1)[-1]
-    return name.endswith(("Offset", "Offsets", "Start")) and "Time" not in name
+    return name in CONTAINER_SIZES or (name.endswith(("Offset", "Offsets", "Start")) and "Time" not in name)
 
 
 def _forms(tag: str, ours_before: list[str], keywords: list[str]) -> tuple[list[str], list[str]]:

@@ -33,12 +33,12 @@ from photoscribe.metadata import builtin, safety, verify
 from photoscribe.metadata.exiftool import ExifTool, ExifToolError
 from photoscribe.metadata.reader import IPTC_KEYWORD_BYTES, sidecar_for
 from photoscribe.metadata.safety import Refused
-from photoscribe.metadata.verify import CAPTION_TAGS, IN_PHOTO, IN_SIDECAR, KEYWORD_LISTS, OURS, OWN_CAPTION
+from photoscribe.metadata.verify import CAPTION_TAGS, IN_SIDECAR, KEYWORD_LISTS, OURS, OWN_CAPTION
 
 log = logging.getLogger(__name__)
 
 BUILTIN_EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif"}
-EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif"}
+EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".hif", ".avif"}
 #: The only RAW format written into, and only by exiftool with its proof; every other RAW file gets a sidecar.
 RAW_EMBEDDABLE = {".dng"}
 EMPTY_SIDECAR = (
@@ -232,7 +232,7 @@ class MetadataWriter:
             before = self.exiftool.read(temporary, binary=True)
         else:
             before = self.exiftool.read(real, binary=True)
-        plan = verify.plan(before, caption, keywords, caption_is_ours, IN_PHOTO if embed else IN_SIDECAR)
+        plan = verify.plan(before, caption, keywords, caption_is_ours, verify.fields_in(real) if embed else IN_SIDECAR)
         if snap is not None and not plan.assignments:
             return False
         if snap is not None:
