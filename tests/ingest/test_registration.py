@@ -102,3 +102,44 @@ def test_a_pipe_named_like_a_photo_does_not_block_registration(tmp_path: Path, l
     make_photo(tmp_path / "photos" / "c.jpg")
     outcome = register_files(library, list(iter_photos(tmp_path / "photos")))
     assert outcome == {Registration.NEW: 2, Registration.VANISHED: 1}
+
+
+class RecordingLibrary(Library):
+    """A real library that notes which files each registration transaction got."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.transactions: list[list[str]] = []
+
+    def register(self, facts, folder_id=None):  # type: ignore[no-untyped-def]
+        self.transactions.append([Path(f.path).name for f in facts])
+        return super().register(facts, folder_id)
+
+
+def test_a_raw_and_its_jpeg_are_registered_in_one_transaction_whatever_the_chunk_size(
+    tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks never split IMG_1.JPG from IMG_1.RAF: the RAW is paired at once, never queued and decoded."""
+    import photoscribe.ingest.registration as registration
+
+    folder = tmp_path / "card"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (32, 24), (200, 30 * i, 0)).save(folder / f"IMG_{i}.JPG")
+        (folder / f"IMG_{i}.RAF").write_bytes((samples / "raw" / "FujiFilm.raf").read_bytes())
+    library = RecordingLibrary(tmp_path / "lib.sqlite3")
+    try:
+        for size in (1, 2, 3):
+            monkeypatch.setattr(registration, "REGISTER_CHUNK", size)
+            library.transactions.clear()
+            for path in folder.iterdir():
+                os.utime(path, (1_000, 1_000_000 + size))  # changed: read and written again
+            register_files(library, iter_photos(folder))
+            for i in range(3):
+                together = [t for t in library.transactions if f"IMG_{i}.JPG" in t]
+                assert len(together) == 1 and f"IMG_{i}.RAF" in together[0], (size, library.transactions)
+            assert sorted(Path(p.path).name for p in library.photos()) == [f"IMG_{i}.JPG" for i in range(3)]
+            assert library.claim_batch(10) and not library.claim_batch(10)
+            library.release(p.id for p in library.photos())
+    finally:
+        library.close()

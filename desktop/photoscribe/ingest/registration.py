@@ -104,5 +104,20 @@ def _fingerprint(path: Path) -> str | None:
 
 
 def _chunks(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
-    while chunk := list(islice(paths, size)):
+    """``size`` paths at a time, never splitting files of one name in one folder (``IMG_1.CR2`` and ``IMG_1.JPG``,
+    next to each other in a scan's sorted order), so a RAW+JPEG pair is registered, and paired, in one transaction
+    and its RAW half is never queued for a moment and decoded for nothing."""
+    held: Path | None = None
+    while chunk := ([held] if held is not None else []) + list(islice(paths, size)):
+        held = None
+        for following in paths:
+            if _same_name(following, chunk[-1]):
+                chunk.append(following)
+            else:
+                held = following
+                break
         yield chunk
+
+
+def _same_name(a: Path, b: Path) -> bool:
+    return a.parent == b.parent and a.stem.casefold() == b.stem.casefold()
