@@ -10,9 +10,9 @@ def test_words_prefixes_phrases_and_exclusions() -> None:
     assert query.terms == (
         Term("red"),
         Term("bea", prefix=True),
-        Term("stone wall"),
+        Term("stone wall", phrase=True),
         Term("dog", exclude=True),
-        Term("blue sky", exclude=True),
+        Term("blue sky", exclude=True, phrase=True),
     )
     assert [t.text for t in query.included] == ["red", "bea", "stone wall"]
     assert [t.text for t in query.excluded] == ["dog", "blue sky"]
@@ -20,7 +20,7 @@ def test_words_prefixes_phrases_and_exclusions() -> None:
 
 def test_meaningless_input_is_ignored_not_an_error() -> None:
     assert parse_query('  - * "" " -"').is_empty
-    assert parse_query('"unclosed phrase').terms == (Term("unclosed phrase"),)
+    assert parse_query('"unclosed phrase').terms == (Term("unclosed phrase", phrase=True),)
 
 
 def test_quotes_inside_words_are_kept_for_the_index_to_split() -> None:

@@ -14,7 +14,7 @@ from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
 from photoscribe.library.paths import display_path, normalise, path_key
 from photoscribe.library.records import FolderRecord, PhotoRecord
-from photoscribe.library.rows import now, photo_at, records, reindex, replace_keywords, within
+from photoscribe.library.rows import now, photo_at, photos_deleted, records, reindex, replace_keywords, within
 
 
 def add_folder(db: Database, path: Path | str, polling: bool | None = None) -> int:
@@ -62,6 +62,7 @@ def remove_folder(db: Database, path: Path | str, forget_photos: bool = False) -
             pairs.release_companions_of(session, ids)
             for photo_id in ids:
                 search.remove_photo(session, photo_id)
+            photos_deleted(session)
             session.execute(delete(Photo).where(Photo.id.in_(ids)))
         session.delete(folder)
         return cancelled or 0

@@ -4,14 +4,17 @@
 - ``registration.py``: writing facts of files read beforehand (``photoscribe.ingest.registration`` reads them);
   ``pairs.py``: the RAW+JPEG pair rule it applies; ``own_writes.py``: PhotoScribe's own metadata writes;
 - ``edits.py``: folders, the photographer's captions and keywords; ``left_out.py``: files that are not photos;
-- ``reading.py``: records, the grid's ids, search.
+- ``reading.py``: records, the grid's ids, search, similar photos; ``hybrid.py``: search by meaning;
+  ``vectors.py``: text and image vectors (stored, and held in memory for search).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoscribe.config import default_library_path
 from photoscribe.library import edits, left_out, own_writes, reading, registration
@@ -30,6 +33,11 @@ from photoscribe.library.records import (
     Registration,
     SearchHit,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from photoscribe.library.vectors import VectorIndex
 
 __all__ = ["Library", "normalise"]
 
@@ -51,6 +59,8 @@ class Library:
         self.db = Database(self.path)
         self.owner = owner or LeaseOwner.this_process()
         self.queue = Queue(self.db, self.owner, lease_seconds)
+        self._indexes: dict[str, VectorIndex] = {}  # text and image vectors in memory, made on first use
+        self._indexes_lock = threading.Lock()
 
     def __enter__(self) -> Library:
         return self
@@ -157,14 +167,73 @@ class Library:
     def photos(self, status: str | None = None) -> list[PhotoRecord]:
         return reading.photos(self.db, status)
 
-    def photo_ids(self, text: str = "", status: str | None = None, folder: Path | str | None = None) -> list[int]:
-        return reading.photo_ids(self.db, text, status, folder)
+    def photo_ids(
+        self,
+        text: str = "",
+        status: str | None = None,
+        folder: Path | str | None = None,
+        *,
+        query_vector: np.ndarray | None = None,
+        model_ref: str | None = None,
+    ) -> list[int]:
+        index = self._index("text") if query_vector is not None else None
+        return reading.photo_ids(
+            self.db, text, status, folder, query_vector=query_vector, model_ref=model_ref, index=index
+        )
 
     def records(self, photo_ids: Sequence[int]) -> dict[int, PhotoRecord]:
         return reading.records_by_id(self.db, photo_ids)
 
-    def search(self, text: str, limit: int | None = None) -> list[SearchHit]:
-        return reading.search(self.db, text, limit)
+    def search(
+        self,
+        text: str,
+        limit: int | None = None,
+        *,
+        query_vector: np.ndarray | None = None,
+        model_ref: str | None = None,
+    ) -> list[SearchHit]:
+        index = self._index("text") if query_vector is not None else None
+        return reading.search(self.db, text, limit, query_vector=query_vector, model_ref=model_ref, index=index)
+
+    def similar(self, photo_id: int, limit: int = 20) -> list[SearchHit]:
+        return reading.similar(self.db, self._index("image"), photo_id, limit)
+
+    # -- vectors for search by meaning -----------------------------------------------------------------------
+
+    def text_vector_todo(self, model_ref: str, limit: int) -> list[tuple[int, str]]:
+        """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text): vectors missing, stale (the text
+        changed) or made by another model. Photos without text, missing ones and RAW halves of pairs are skipped."""
+        from photoscribe.library import vectors
+
+        return vectors.text_vector_todo(self.db, model_ref, limit)
+
+    def store_text_vectors(self, model_ref: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
+        """Store (photo id, text embedded, vector) made by ``model_ref``; a photo whose text changed meanwhile is
+        skipped (it comes back in :meth:`text_vector_todo`)."""
+        from photoscribe.library import vectors
+
+        vectors.store_text_vectors(self.db, model_ref, items)
+
+    def text_vector_progress(self, model_ref: str) -> tuple[int, int]:
+        """(photos with a current vector of ``model_ref``, photos with text), over the photos shown."""
+        from photoscribe.library import vectors
+
+        return vectors.text_vector_progress(self.db, model_ref)
+
+    def vector_memory(self) -> int:
+        """Bytes the vectors held in memory take (those loaded by searches and similar so far)."""
+        with self._indexes_lock:
+            return sum(index.nbytes() for index in self._indexes.values())
+
+    def _index(self, kind: str) -> VectorIndex:
+        """The text or image vectors in memory (numpy is imported on first use: words-only search never does)."""
+        with self._indexes_lock:
+            if kind not in self._indexes:
+                from photoscribe.library.models import ImageVector, TextVector
+                from photoscribe.library.vectors import VectorIndex
+
+                self._indexes[kind] = VectorIndex(self.db, TextVector if kind == "text" else ImageVector)
+            return self._indexes[kind]
 
 
 # The facade's methods carry the docstrings of the functions they call.
@@ -177,7 +246,7 @@ for _name, _function in (
     *((n, getattr(registration, n)) for n in ("mark_missing", "move_photo", "paths_under")),
     *((n, getattr(Queue, n)) for n in ("claim_batch", "release", "save_results", "reclaim_expired", "requeue")),
     *((n, getattr(Queue, n)) for n in ("cancel_pending", "metadata_pending_ids", "clear_metadata_pending", "stats")),
-    *((n, getattr(reading, n)) for n in ("photo", "photos", "photo_ids", "search")),
+    *((n, getattr(reading, n)) for n in ("photo", "photos", "photo_ids", "search", "similar")),
     ("records", reading.records_by_id),
 ):
     getattr(Library, _name).__doc__ = _function.__doc__

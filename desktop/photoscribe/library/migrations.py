@@ -118,6 +118,20 @@ def _file_kinds_pairs_and_left_out(conn: Connection) -> None:
         conn.execute(text("UPDATE photos SET file_kind = :kind WHERE id = :id"), kinds)
 
 
+def _text_and_image_vectors(conn: Connection) -> None:
+    """Vectors for search by meaning (the text a photo is found by) and for similar photos (its image), each
+    recording the model that made it; nothing is embedded here: the engine embeds an existing library by itself."""
+    for table, text_hash in (("text_vectors", "text_hash VARCHAR(40), "), ("image_vectors", "")):
+        conn.execute(
+            text(
+                f"CREATE TABLE {table} (photo_id INTEGER NOT NULL PRIMARY KEY "
+                f"REFERENCES photos (id) ON DELETE CASCADE, model_ref TEXT NOT NULL, {text_hash}"
+                "vector BLOB NOT NULL, changed INTEGER NOT NULL DEFAULT 0)"
+            )
+        )
+        conn.execute(text(f"CREATE INDEX ix_{table}_changed ON {table} (changed)"))
+
+
 #: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
 #: edit. A new library is created from the models at the latest version and runs none of them.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -127,6 +141,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0004_file_captions", _file_captions),
     ("0005_leases_and_path_bytes", _leases_and_path_bytes),
     ("0006_file_kinds_pairs_and_left_out", _file_kinds_pairs_and_left_out),
+    ("0007_text_and_image_vectors", _text_and_image_vectors),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

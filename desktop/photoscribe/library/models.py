@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from photoscribe.library.paths import PathBytes
@@ -143,3 +154,36 @@ class LeftOutFile(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # formats.LeftOut value
     extension: Mapped[str] = mapped_column(String(32), primary_key=True)  # lower case with its dot; "" for none
     count: Mapped[int] = mapped_column(Integer)
+
+
+class TextVector(Base):
+    """The meaning of a photo's text (see ``rows.embedding_text``) as a text model encoded it, for search.
+
+    ``text_hash`` is the sha1 of the text embedded; ``None`` once that text changed (the vector is stale until the
+    photo is embedded again). ``changed`` is the value of the meta counter ``TEXT_VECTORS_CHANGED`` when the row
+    was last written, so a process holding the vectors in memory reads only the rows changed since.
+    """
+
+    __tablename__ = "text_vectors"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_ref: Mapped[str] = mapped_column(Text)  # the text model id or folder that made the vector
+    text_hash: Mapped[str | None] = mapped_column(String(40))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
+    changed: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+
+
+class ImageVector(Base):
+    """A pooled vector of the captioning model's vision encoder for a photo, made when it was captioned."""
+
+    __tablename__ = "image_vectors"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_ref: Mapped[str] = mapped_column(Text)  # the captioning model that made it
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian, L2-normalised
+    changed: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+
+
+#: Meta keys counting writes to each vector table (see ``TextVector.changed``).
+TEXT_VECTORS_CHANGED = "text_vectors_changed"
+IMAGE_VECTORS_CHANGED = "image_vectors_changed"
+#: Meta key counting deletions of vectors (photos forgotten, files changed): vectors in memory are read again.
+VECTORS_REMOVED = "vectors_removed"

@@ -5,6 +5,9 @@
 - ``"red wall"``: the exact phrase;
 - ``-dog`` or ``-"red wall"``: leave out photos that match.
 
+Search by meaning (see ``hybrid.py``) embeds the words a photo must match (:func:`meaning_text`); a query with a
+phrase asks for those exact words, so it is answered by words only, and so is a query of only exclusions.
+
 Parsing is pure Python; turning a :class:`Query` into SQL is the job of ``search.py``.
 """
 
@@ -24,6 +27,7 @@ class Term:
     text: str
     prefix: bool = False
     exclude: bool = False
+    phrase: bool = False  # written in quotes: these exact words
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,11 @@ class Query:
         return tuple(t for t in self.terms if t.exclude)
 
     @property
+    def by_meaning(self) -> bool:
+        """True when the query may also be answered by meaning: it has words to match and no quoted phrase."""
+        return bool(self.included) and not any(t.phrase for t in self.included)
+
+    @property
     def is_empty(self) -> bool:
         """True when the query has no usable term (every photo matches)."""
         return not self.terms
@@ -55,7 +64,7 @@ def parse_query(text: str) -> Query:
         minus, phrase, bare = match.groups()
         if phrase is not None:
             if WORD_CHARS.search(phrase):
-                terms.append(Term(" ".join(phrase.split()), exclude=bool(minus)))
+                terms.append(Term(" ".join(phrase.split()), exclude=bool(minus), phrase=True))
             continue
         exclude = bare.startswith("-") and len(bare) > 1
         word = bare[1:] if exclude else bare
@@ -64,3 +73,10 @@ def parse_query(text: str) -> Query:
         if WORD_CHARS.search(word):
             terms.append(Term(word, prefix=prefix, exclude=exclude))
     return Query(tuple(terms))
+
+
+def meaning_text(text: str) -> str | None:
+    """The text to embed for a search by meaning: the query's words without exclusions and ``*``; ``None`` when
+    the query is answered by words only (empty, only exclusions, or with a quoted phrase)."""
+    query = parse_query(text)
+    return " ".join(t.text for t in query.included) if query.by_meaning else None

@@ -75,6 +75,7 @@ class Queue:
         queued again), whose lease was taken back, or that the user re-queued is left to its next caption. With
         ``metadata_pending`` the captioned photos are marked as still to be written into their files. A RAW that
         became the RAW half of a pair while it was captioned keeps its result and stays paired (see pairs.py).
+        A result's ``image_vector`` is stored with its ``model_ref`` (for similar photos).
         """
         ids = [r.photo_id for r in captions] + [photo_id for photo_id, _ in failures]
         stored: list[int] = []
@@ -88,6 +89,11 @@ class Queue:
                 if result.photo_id in held:
                     _store_caption(session, held[result.photo_id], result, metadata_pending)
                     stored.append(result.photo_id)
+            seen = [(r.photo_id, r.model_ref, r.image_vector) for r in captions if r.photo_id in held]
+            if any(vector is not None for _, _, vector in seen):
+                from photoscribe.library.vectors import store_image_vectors  # numpy only when there are vectors
+
+                store_image_vectors(session, [(i, ref, vector) for i, ref, vector in seen if vector is not None])
             for photo_id, reason in failures:
                 if photo_id in held:
                     photo = held[photo_id]

@@ -1,18 +1,29 @@
-"""Reading the library: records, the grid's photo ids, and search. Nothing here takes the write lock."""
+"""Reading the library: records, the grid's photo ids, search and similar photos. Nothing here takes the write
+lock. Search by meaning and similar photos (``hybrid.py``, numpy) are imported only when asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from photoscribe.errors import LibraryError
 from photoscribe.library import search as fts
 from photoscribe.library.database import Database
-from photoscribe.library.models import Caption, Photo, PhotoStatus
-from photoscribe.library.query import parse_query
-from photoscribe.library.records import PhotoRecord, SearchHit
+from photoscribe.library.models import Caption, ImageVector, Photo, PhotoStatus
+from photoscribe.library.paths import display_path
+from photoscribe.library.query import Query, parse_query
+from photoscribe.library.records import MatchKind, PhotoRecord, SearchHit
 from photoscribe.library.rows import HIDDEN, find_photo, records, with_details, within
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from photoscribe.library.vectors import VectorIndex
 
 
 def photo(db: Database, path: Path | str) -> PhotoRecord | None:
@@ -38,15 +49,27 @@ def photos(db: Database, status: str | None = None) -> list[PhotoRecord]:
         return records(session, list(session.scalars(with_details(query))))
 
 
-def photo_ids(db: Database, text: str = "", status: str | None = None, folder: Path | str | None = None) -> list[int]:
-    """Ids of the photos to show for a search (best first) or, with no query, all of them newest first.
+def photo_ids(
+    db: Database,
+    text: str = "",
+    status: str | None = None,
+    folder: Path | str | None = None,
+    *,
+    query_vector: np.ndarray | None = None,
+    model_ref: str | None = None,
+    index: VectorIndex | None = None,
+) -> list[int]:
+    """Ids of the photos to show for a search (best first, ranked as :func:`search`) or, with no query, all of
+    them newest first.
 
     Missing photos and the RAW halves of pairs are left out. ``status`` keeps one state (``"edited"`` keeps
     photos with a user caption); ``folder`` keeps photos inside that folder.
     """
     query = parse_query(text)
     with db.reading() as session:
-        ranked = [pid for pid, _ in fts.matching_ids(session, query)] if not query.is_empty else None
+        ranked = None
+        if not query.is_empty:
+            ranked = [hit[0] for hit in _ranked(session, query, index, query_vector, model_ref)]
         rows = select(Photo.id).where(Photo.status.not_in(HIDDEN))
         if status == "edited":
             rows = rows.join(Caption).where(Caption.user_caption.is_not(None))
@@ -68,16 +91,74 @@ def records_by_id(db: Database, ids: Sequence[int]) -> dict[int, PhotoRecord]:
         return {r.id: r for r in records(session, list(session.scalars(query)))}
 
 
-def search(db: Database, text: str, limit: int | None = None) -> list[SearchHit]:
+def search(
+    db: Database,
+    text: str,
+    limit: int | None = None,
+    *,
+    query_vector: np.ndarray | None = None,
+    model_ref: str | None = None,
+    index: VectorIndex | None = None,
+) -> list[SearchHit]:
     """Photos matching ``text`` in the search language of :mod:`photoscribe.library.query`, best first.
 
-    Missing photos and the RAW halves of pairs (found through their JPEG) are left out.
+    With ``query_vector`` (the query's text as encoded by the text model ``model_ref``, see
+    ``query.meaning_text``) the search is hybrid (see ``hybrid.py``): photos matching the words come first
+    (``MatchKind.EXACT``), then those close in meaning (``MatchKind.MEANING``). Missing photos and the RAW halves
+    of pairs (found through their JPEG) are left out.
     """
     query = parse_query(text)
     with db.reading() as session:
-        matches = fts.matching_ids(session, query)
-        matched = select(Photo).where(Photo.id.in_([photo_id for photo_id, _ in matches]))
-        shown = [p for p in session.scalars(with_details(matched)) if p.status not in HIDDEN]
-        found = {r.id: r for r in records(session, shown)}
-    hits = [SearchHit(found[pid], score) for pid, score in matches if pid in found]
+        return _hits(session, _ranked(session, query, index, query_vector, model_ref), limit)
+
+
+def similar(db: Database, index: VectorIndex, photo_id: int, limit: int = 20) -> list[SearchHit]:
+    """The photos whose image vectors are nearest to ``photo_id``'s (made by the same captioning model), nearest
+    first, scored by cosine similarity; the photo itself, missing photos and RAW halves of pairs are left out.
+
+    A photo the library does not know, or that has no image vector yet (not captioned), is a clear error.
+    """
+    from photoscribe.library.hybrid import nearest
+
+    with db.reading() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            raise LibraryError(f"there is no photo with id {photo_id} in the library")
+        model_ref = session.scalar(select(ImageVector.model_ref).where(ImageVector.photo_id == photo_id))
+    if model_ref is None:
+        raise LibraryError(
+            f"{display_path(photo.path)} has no image vector yet: caption it with PhotoScribe first "
+            "(photos captioned before this version need captioning again)"
+        )
+    ids, cosine = nearest(index, model_ref, photo_id)
+    with db.reading() as session:
+        return _hits(session, ((int(i), float(c), MatchKind.MEANING) for i, c in zip(ids, cosine)), limit)
+
+
+def _ranked(
+    session: Session,
+    query: Query,
+    index: VectorIndex | None,
+    query_vector: np.ndarray | None,
+    model_ref: str | None,
+) -> list[tuple[int, float, MatchKind]]:
+    if query_vector is None or index is None or model_ref is None or not query.by_meaning:
+        return [(photo_id, score, MatchKind.EXACT) for photo_id, score in fts.matching_ids(session, query)]
+    from photoscribe.library.hybrid import rank
+
+    return rank(session, query, index, query_vector, model_ref)
+
+
+def _hits(session: Session, ranked: Iterable[tuple[int, float, MatchKind]], limit: int | None) -> list[SearchHit]:
+    """Hits for ranked photos that are shown (not missing, not the RAW half of a pair), up to ``limit``; records
+    are read in chunks, only as far as needed."""
+    hits: list[SearchHit] = []
+    ranked = iter(ranked)
+    while limit is None or len(hits) < limit:
+        chunk = list(islice(ranked, 500))
+        if not chunk:
+            break
+        query = select(Photo).where(Photo.id.in_([pid for pid, _, _ in chunk]), Photo.status.not_in(HIDDEN))
+        found = {r.id: r for r in records(session, list(session.scalars(with_details(query))))}
+        hits += [SearchHit(found[pid], score, match) for pid, score, match in chunk if pid in found]
     return hits[:limit] if limit is not None else hits

@@ -6,6 +6,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,28 @@ class PhotoRecord:
         return next((c for c in (self.user_caption, self.file_caption, self.model_caption) if c is not None), None)
 
 
+class MatchKind(str, enum.Enum):
+    """How a search hit matched: its words, or only its meaning (search by meaning, similar photos)."""
+
+    EXACT = "exact"  # the photo's text matches the query's words
+    MEANING = "meaning"  # only the meaning of its text (or, for similar photos, its image) is close
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class SearchHit:
-    """A photo matching a search, with its relevance (higher is better)."""
+    """A photo matching a search, with its relevance (higher is better) and how it matched.
+
+    Words-only search scores by bm25. Hybrid search scores ``1 + fused`` for exact hits and ``fused`` for
+    meaning-only ones (``fused``: the reciprocal rank fusion, below 1), so the score follows the order; similar
+    photos score by cosine similarity.
+    """
 
     photo: PhotoRecord
     score: float
+    match: MatchKind = MatchKind.EXACT
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,7 @@ class CaptionResult:
     keywords: list[str]
     model_ref: str
     settings: dict[str, object] = field(default_factory=dict)
+    image_vector: np.ndarray | None = None  # the vision encoder's pooled output (float32, L2-normalised)
 
 
 class Registration(str, enum.Enum):

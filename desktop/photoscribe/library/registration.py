@@ -9,16 +9,24 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from photoscribe.library import pairs, search
 from photoscribe.library import paths as path_rules
 from photoscribe.library.database import Database
-from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.models import (
+    VECTORS_REMOVED,
+    Caption,
+    Folder,
+    ImageVector,
+    KeywordSource,
+    Photo,
+    PhotoStatus,
+)
 from photoscribe.library.paths import key_range, normalise, path_key
 from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
-from photoscribe.library.rows import find_photo, now, reindex, replace_keywords
+from photoscribe.library.rows import count_change, find_photo, now, photos_deleted, reindex, replace_keywords
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +77,17 @@ def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = 
                 _take_file_metadata(session, photo, fact.details)
             if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
                 reindex(session, photo)
+        _forget_image_vectors(session, [p.id for outcome, p, _ in changed if outcome == Registration.CHANGED])
         pairs.settle(session, touched)
     return outcomes
+
+
+def _forget_image_vectors(session: Session, photo_ids: list[int]) -> None:
+    """Changed files: their image vectors showed the old content (a new one comes with the next caption)."""
+    for start in range(0, len(photo_ids), QUERY_CHUNK):
+        query = delete(ImageVector).where(ImageVector.photo_id.in_(photo_ids[start : start + QUERY_CHUNK]))
+        if session.execute(query.execution_options(synchronize_session=False)).rowcount:
+            count_change(session, VECTORS_REMOVED)
 
 
 def _register(
@@ -229,6 +246,7 @@ def move_photo(db: Database, source: Path | str, target: Path | str) -> bool:
         if replaced is not None and replaced.id != photo.id:  # the move overwrote another known photo
             pairs.release_companions_of(session, [replaced.id])
             search.remove_photo(session, replaced.id)
+            photos_deleted(session)
             session.delete(replaced)
             session.flush()
         source_path = photo.path

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from photoscribe.errors import LibraryError
 from photoscribe.library import search
-from photoscribe.library.models import Keyword, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.models import (
+    TEXT_VECTORS_CHANGED,
+    VECTORS_REMOVED,
+    Keyword,
+    KeywordSource,
+    Meta,
+    Photo,
+    PhotoStatus,
+    TextVector,
+)
 from photoscribe.library.paths import display_path, key_range, normalise, path_key
 from photoscribe.library.records import PhotoRecord
 
@@ -87,8 +98,56 @@ def keywords_in_force(photo: Photo) -> tuple[str, ...]:
     return tuple(dedupe(by_source.get(KeywordSource.FILE, []) + model))
 
 
+WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+def embedding_text(photo: Photo) -> str:
+    """The text a photo is found by meaning (the one rule): the caption in force, the file's own caption when it
+    differs, then the keywords in force whose words the captions do not already say. "" when it has no text."""
+    caption = photo.caption
+    parts = dedupe([c for c in (caption.in_force, caption.file_caption) if c]) if caption else []
+    said = set(WORDS.findall(" ".join(parts).casefold()))
+    extra = [k for k in keywords_in_force(photo) if not set(WORDS.findall(k.casefold())) <= said]
+    if extra:
+        parts.append(", ".join(extra))
+    return ". ".join(parts)
+
+
+def text_hash(text: str) -> str:
+    """The sha1 of the text a vector was made from (stored with it: a different text makes it stale)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def count_change(session: Session, key: str) -> int:
+    """Add one to the meta counter ``key`` (see ``models.TEXT_VECTORS_CHANGED``); returns its new value."""
+    meta = session.get(Meta, key)
+    value = int(meta.value) + 1 if meta is not None else 1
+    if meta is None:
+        session.add(Meta(key=key, value=str(value)))
+    else:
+        meta.value = str(value)
+    session.flush()
+    return value
+
+
+def photos_deleted(session: Session) -> None:
+    """Photo rows are being deleted (their vectors go with them): processes holding vectors must reload them."""
+    count_change(session, VECTORS_REMOVED)
+
+
+def _mark_text_vector_stale(session: Session, photo: Photo) -> None:
+    """The photo's text vector is stale once its text changed (it is embedded again, see vectors.py)."""
+    stale = (TextVector.photo_id == photo.id, TextVector.text_hash.is_not(None))
+    digest = text_hash(embedding_text(photo))
+    if session.execute(select(TextVector.photo_id).where(*stale, TextVector.text_hash != digest)).first():
+        changed = count_change(session, TEXT_VECTORS_CHANGED)
+        query = update(TextVector).where(*stale).values(text_hash=None, changed=changed)
+        session.execute(query.execution_options(synchronize_session=False))
+
+
 def reindex(session: Session, photo: Photo) -> None:
-    """Rewrite the photo's search row: a model caption the user replaced is no longer searchable."""
+    """Rewrite the photo's search row: a model caption the user replaced is no longer searchable. A text vector
+    made from other text becomes stale."""
     caption = photo.caption
     people_wrote = " ".join(c for c in (caption.user_caption, caption.file_caption) if c) if caption else ""
     model = caption.model_caption if caption and caption.user_caption is None else None
@@ -100,6 +159,7 @@ def reindex(session: Session, photo: Photo) -> None:
         people_wrote or None,  # the user's and the file's own captions weigh the same in search
         list(keywords_in_force(photo)),
     )
+    _mark_text_vector_stale(session, photo)
 
 
 def with_details(query):  # type: ignore[no-untyped-def]

@@ -76,6 +76,16 @@ def matching_ids(session: Session, query: Query, limit: int | None = None) -> li
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
+def matching_any(session: Session, terms: tuple[Term, ...]) -> set[int]:
+    """Ids of the photos matching any of ``terms`` (used to leave excluded photos out of meaning hits)."""
+    if not terms:
+        return set()
+    rows = session.execute(
+        text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"), {"q": _any_of(terms, "OR")}
+    )
+    return {int(r[0]) for r in rows}
+
+
 def _any_of(terms: tuple[Term, ...], operator: str) -> str:
     return f" {operator} ".join(_fts_term(t) for t in terms)
 

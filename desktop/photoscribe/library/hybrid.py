@@ -1,0 +1,79 @@
+"""Hybrid search: words (FTS5 and bm25, see ``search.py``) and meaning (text vectors, see ``vectors.py``).
+
+- Exact hits are the photos the query's words match, as in a words-only search; meaning hits are photos whose
+  text vector has a cosine similarity of at least :data:`CUTOFF` to the query's vector.
+- Both rankings are fused by reciprocal rank fusion (``1 / (RRF_K + rank)`` summed over the rankings a photo is
+  in); every exact hit ranks before every meaning-only hit, so fusion orders the exact hits among themselves
+  (a photo both words and meaning find first) and the meaning-only hits after them.
+- ``-exclude`` terms leave photos out of both; a query with a quoted phrase, or of only exclusions, is answered
+  by words only (see ``query.Query.by_meaning``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from photoscribe.library import search as fts
+from photoscribe.library.query import Query
+from photoscribe.library.records import MatchKind
+from photoscribe.library.vectors import VectorIndex
+
+#: The least cosine similarity between a query and a photo's text for a meaning hit (all-MiniLM-L6-v2,
+#: normalised). Calibrated on 40 captions and 33 queries (tests/library/test_hybrid.py, CALIBRATION).
+CUTOFF = 0.22
+#: The usual constant of reciprocal rank fusion (Cormack et al. 2009): ranks beyond the first few weigh alike.
+RRF_K = 60
+
+Ranked = tuple[int, float, MatchKind]  # (photo id, score, how it matched), best first
+
+
+def rank(
+    session: Session, query: Query, index: VectorIndex | None, query_vector: np.ndarray | None, model_ref: str | None
+) -> list[Ranked]:
+    """Photos matching ``query`` best first: exact hits (score ``1 + fused``) then meaning-only hits (``fused``).
+
+    Without a query vector, a text model or vectors, or when the query is for words only: the exact hits with
+    their bm25 scores, as a words-only search.
+    """
+    exact = fts.matching_ids(session, query)
+    if index is None or query_vector is None or model_ref is None or not query.by_meaning:
+        return [(photo_id, score, MatchKind.EXACT) for photo_id, score in exact]
+    ids, cosine = index.scores(model_ref, query_vector)
+    exact_ids = np.fromiter((photo_id for photo_id, _ in exact), dtype=np.int64, count=len(exact))
+    near = cosine >= CUTOFF
+    candidates = np.flatnonzero(near | np.isin(ids, exact_ids))
+    order = candidates[np.argsort(-cosine[candidates], kind="stable")]
+    by_meaning = {int(ids[i]): position for position, i in enumerate(order)}
+
+    fused_exact = []
+    for position, (photo_id, _) in enumerate(exact):
+        meaning = by_meaning.get(photo_id)
+        fused = _rrf(position) + (_rrf(meaning) if meaning is not None else 0.0)
+        fused_exact.append((photo_id, 1.0 + fused, MatchKind.EXACT))
+    fused_exact.sort(key=lambda hit: -hit[1])  # stable: equal scores keep bm25's order
+
+    words = {photo_id for photo_id, _ in exact} | fts.matching_any(session, query.excluded)
+    meaning_only = [
+        (photo_id, _rrf(position), MatchKind.MEANING)
+        for position, i in enumerate(order)
+        if near[i] and (photo_id := int(ids[i])) not in words
+    ]
+    return fused_exact + meaning_only
+
+
+def nearest(index: VectorIndex, model_ref: str, photo_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, cosine similarities) of every other photo with a vector of ``model_ref``, nearest to ``photo_id``
+    first; empty when ``photo_id`` has no such vector."""
+    vector = index.vector(model_ref, photo_id)
+    if vector is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    ids, cosine = index.scores(model_ref, vector)
+    cosine[ids == photo_id] = -np.inf
+    order = np.argsort(-cosine, kind="stable")
+    order = order[np.isfinite(cosine[order])]
+    return ids[order], cosine[order]
+
+
+def _rrf(position: int) -> float:
+    return 1.0 / (RRF_K + position + 1)
