@@ -162,3 +162,27 @@ def test_migration_6_gives_old_photos_their_kind_and_pairs_work_after_it(tmp_pat
     assert "ix_photos_companion_id" in {r[1] for r in conn.execute("PRAGMA index_list(photos)")}
     assert conn.execute("SELECT count(*) FROM photos WHERE file_kind IS NULL").fetchone()[0] == 0
     conn.close()
+
+
+def test_migration_7_adds_vectors_and_an_old_library_is_searched_by_meaning(tmp_path: Path, minilm) -> None:  # type: ignore[no-untyped-def]
+    """The schema-4 file gets the vector tables (deleted with their photo); its captions in force are embedded
+    with the real MiniLM and found by meaning, the user's caption over the model's words it replaced."""
+    from tests.library.meaning import MODEL, embed_all, hybrid
+
+    path = tmp_path / "old.sqlite3"
+    shutil.copy(DATA / "library-v4.sqlite3", path)
+    with Library(path) as library:
+        todo = dict(library.text_vector_todo(MODEL, 100))
+        barn = library.photo(f"{ROOT}/barn.jpg")
+        assert todo[barn.id] == "Grandma's barn"
+        assert embed_all(library, minilm) == len(todo) and library.text_vector_todo(MODEL, 100) == []
+        assert names(hybrid(library, minilm, "farm building")[:1]) == ["barn.jpg"]
+        assert names(hybrid(library, minilm, "coffee mug")[:1]) == ["café.jpg"]
+    conn = sqlite3.connect(path)
+    for table in ("text_vectors", "image_vectors"):
+        (fk,) = conn.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+        assert (fk[2], fk[3], fk[6]) == ("photos", "photo_id", "CASCADE")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("DELETE FROM photos WHERE id = ?", (barn.id,))
+    assert conn.execute("SELECT count(*) FROM text_vectors WHERE photo_id = ?", (barn.id,)).fetchone()[0] == 0
+    conn.close()

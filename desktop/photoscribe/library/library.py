@@ -198,6 +198,9 @@ class Library:
     def similar(self, photo_id: int, limit: int = 20) -> list[SearchHit]:
         return reading.similar(self.db, self._index("image"), photo_id, limit)
 
+    def has_image_vector(self, photo_id: int) -> bool:
+        return reading.has_image_vector(self.db, photo_id)
+
     # -- vectors for search by meaning -----------------------------------------------------------------------
 
     def text_vector_todo(self, model_ref: str, limit: int) -> list[tuple[int, str]]:
@@ -246,7 +249,7 @@ for _name, _function in (
     *((n, getattr(registration, n)) for n in ("mark_missing", "move_photo", "paths_under")),
     *((n, getattr(Queue, n)) for n in ("claim_batch", "release", "save_results", "reclaim_expired", "requeue")),
     *((n, getattr(Queue, n)) for n in ("cancel_pending", "metadata_pending_ids", "clear_metadata_pending", "stats")),
-    *((n, getattr(reading, n)) for n in ("photo", "photos", "photo_ids", "search", "similar")),
+    *((n, getattr(reading, n)) for n in ("photo", "photos", "photo_ids", "search", "similar", "has_image_vector")),
     ("records", reading.records_by_id),
 ):
     getattr(Library, _name).__doc__ = _function.__doc__

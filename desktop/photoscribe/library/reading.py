@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from photoscribe.errors import LibraryError
 from photoscribe.library import search as fts
 from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, ImageVector, Photo, PhotoStatus
-from photoscribe.library.paths import display_path
 from photoscribe.library.query import Query, parse_query
 from photoscribe.library.records import MatchKind, PhotoRecord, SearchHit
 from photoscribe.library.rows import HIDDEN, find_photo, records, with_details, within
@@ -116,23 +114,23 @@ def similar(db: Database, index: VectorIndex, photo_id: int, limit: int = 20) ->
     """The photos whose image vectors are nearest to ``photo_id``'s (made by the same captioning model), nearest
     first, scored by cosine similarity; the photo itself, missing photos and RAW halves of pairs are left out.
 
-    A photo the library does not know, or that has no image vector yet (not captioned), is a clear error.
+    [] for a photo without an image vector (not captioned yet, see :func:`has_image_vector`) or unknown.
     """
     from photoscribe.library.hybrid import nearest
 
     with db.reading() as session:
-        photo = session.get(Photo, photo_id)
-        if photo is None:
-            raise LibraryError(f"there is no photo with id {photo_id} in the library")
         model_ref = session.scalar(select(ImageVector.model_ref).where(ImageVector.photo_id == photo_id))
     if model_ref is None:
-        raise LibraryError(
-            f"{display_path(photo.path)} has no image vector yet: caption it with PhotoScribe first "
-            "(photos captioned before this version need captioning again)"
-        )
+        return []
     ids, cosine = nearest(index, model_ref, photo_id)
     with db.reading() as session:
         return _hits(session, ((int(i), float(c), MatchKind.MEANING) for i, c in zip(ids, cosine)), limit)
+
+
+def has_image_vector(db: Database, photo_id: int) -> bool:
+    """True when the photo has an image vector (kept when it was captioned), so :func:`similar` can answer."""
+    with db.reading() as session:
+        return session.scalar(select(ImageVector.photo_id).where(ImageVector.photo_id == photo_id)) is not None
 
 
 def _ranked(
