@@ -5,7 +5,8 @@ decoding. Each batch is stored in one transaction. A file that cannot be decoded
 fails on a batch, its photos are retried one by one so only the culprit fails (storing likewise). When the GPU
 runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as MPS raises), the batch is halved
 (and stays halved) instead of failing. A photo moved after it was claimed is captioned at its new path; one
-deleted is marked missing, not failed.
+deleted is marked missing, not failed. Each caption is stored with the photo's pooled vision vector, taken from
+the same model call (:meth:`~photoscribe.captioning.Captioner.caption_with_vectors`), for *similar photos*.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -55,6 +57,8 @@ class RunSummary:
 
 
 Decoded = tuple[ClaimedPhoto, "Future[Image.Image]"]
+Captioned = tuple[ClaimedPhoto, str, "np.ndarray | None"]  # photo, caption, pooled vision vector
+Failed = tuple[ClaimedPhoto, str]  # photo, reason
 
 
 def _release_accelerator_memory() -> None:
@@ -164,7 +168,7 @@ class CaptionWorker:
                         images.append((moved, self._decode(moved.path)))
                     except Exception as again:
                         failed.append((moved, _decode_failure(moved, again)))
-        captioned: list[tuple[ClaimedPhoto, str]] = []
+        captioned: list[Captioned] = []
         for prompt in dict.fromkeys(photo.prompt for photo, _ in images):  # one call per prompt, usually one
             group = [item for item in images if item[0].prompt == prompt]
             ok, bad = self._caption(group, self._settings_for(group[0][0]))
@@ -191,15 +195,16 @@ class CaptionWorker:
 
     def _caption(
         self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings
-    ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
+    ) -> tuple[list[Captioned], list[Failed]]:
         """Caption in one call; on out-of-memory halve the batch (and later batches), on other errors go one by one."""
         if not images:
             return [], []
         if len(images) > self.batch_size:  # claimed before the batch size shrank: never try it whole
             return self._in_parts(images, settings)
         try:
-            captions = self.captioner.caption([img for _, img in images], settings)
-            return [(photo, text) for (photo, _), text in zip(images, captions)], []
+            captions, vectors = self.captioner.caption_with_vectors([img for _, img in images], settings)
+            rows = list(vectors) if vectors is not None else [None] * len(captions)
+            return [(photo, text, row) for (photo, _), text, row in zip(images, captions, rows)], []
         except Exception as exc:
             if not is_out_of_memory(exc):
                 return self._one_by_one(images, settings, exc)
@@ -212,9 +217,9 @@ class CaptionWorker:
 
     def _in_parts(
         self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings
-    ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
-        captioned: list[tuple[ClaimedPhoto, str]] = []
-        failed: list[tuple[ClaimedPhoto, str]] = []
+    ) -> tuple[list[Captioned], list[Failed]]:
+        captioned: list[Captioned] = []
+        failed: list[Failed] = []
         rest = images
         while rest:  # in parts of the batch size in force, which may shrink again on the way
             part, rest = rest[: self.batch_size], rest[self.batch_size :]
@@ -225,21 +230,21 @@ class CaptionWorker:
 
     def _one_by_one(
         self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings, exc: Exception
-    ) -> tuple[list[tuple[ClaimedPhoto, str]], list[tuple[ClaimedPhoto, str]]]:
+    ) -> tuple[list[Captioned], list[Failed]]:
         if len(images) == 1:
             log.exception("captioning %s failed", images[0][0].path, exc_info=exc)
             return [], [(images[0][0], f"captioning failed ({one_line(exc)})")]
         log.warning("captioning a batch of %d failed (%s); retrying one by one", len(images), exc)
-        captioned: list[tuple[ClaimedPhoto, str]] = []
-        failed: list[tuple[ClaimedPhoto, str]] = []
+        captioned: list[Captioned] = []
+        failed: list[Failed] = []
         for item in images:
             ok, bad = self._caption([item], settings)
             captioned += ok
             failed += bad
         return captioned, failed
 
-    def _result(self, photo: ClaimedPhoto, text: str) -> CaptionResult:
-        """The caption to store for ``photo``, with its keywords and what made it."""
+    def _result(self, photo: ClaimedPhoto, text: str, vector: np.ndarray | None) -> CaptionResult:
+        """The caption to store for ``photo``, with its keywords, its vision vector and what made it."""
         settings = self._settings_for(photo)
         return CaptionResult(
             photo_id=photo.id,
@@ -247,12 +252,11 @@ class CaptionWorker:
             keywords=keywords_from_caption(text, ignore=settings.prompt),
             model_ref=self.captioner.model_ref,
             settings=self.captioner.describe(settings),
+            image_vector=vector,
         )
 
-    def _store(
-        self, captioned: list[tuple[ClaimedPhoto, str]], failed: list[tuple[ClaimedPhoto, str]]
-    ) -> list[tuple[ClaimedPhoto, CaptionResult]]:
-        results = [(photo, self._result(photo, text)) for photo, text in captioned]
+    def _store(self, captioned: list[Captioned], failed: list[Failed]) -> list[tuple[ClaimedPhoto, CaptionResult]]:
+        results = [(photo, self._result(photo, text, vector)) for photo, text, vector in captioned]
         try:
             self._save([result for _, result in results], [(photo.id, reason) for photo, reason in failed])
             return results

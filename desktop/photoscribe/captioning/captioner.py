@@ -3,6 +3,11 @@
 Decoding is deterministic (no sampling), so a photo always gets the same caption; unless the user sets a
 maximum length or a beam count, generation follows the model's own generation config, exactly as the model
 card's example does.
+
+:meth:`Captioner.caption_with_vectors` also keeps each photo's pooled vision vector (for *similar photos*): the
+vision encoder runs once inside ``generate`` anyway, and a forward hook that only reads its output takes the
+pooled vector (the class token after the post-layernorm, ``pooler_output``) from that same pass, so there is no
+extra model pass and the captions are exactly those of :meth:`Captioner.caption`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -106,6 +112,28 @@ class Captioner:
             output = self.model.generate(**inputs, **kwargs)
         return [text.strip() for text in self.processor.batch_decode(output, skip_special_tokens=True)]
 
+    def caption_with_vectors(
+        self, images: Sequence[Image.Image], settings: CaptionSettings = CaptionSettings()
+    ) -> tuple[list[str], np.ndarray | None]:
+        """:meth:`caption` plus each image's pooled vision vector: an ``(n, width)`` float32 array, L2-normalised,
+        in the same order (``None`` if the encoder's output could not be read, e.g. another transformers).
+
+        The vectors come from the vision encoder's pass inside ``generate`` (a read-only forward hook).
+        """
+        pooled: list[torch.Tensor] = []
+
+        def keep_pooled(_module: torch.nn.Module, _inputs: object, output: object) -> None:
+            vector = getattr(output, "pooler_output", None)
+            if isinstance(vector, torch.Tensor):
+                pooled.append(vector.detach().to(device="cpu", dtype=torch.float32))
+
+        handle = self.model.vision_model.register_forward_hook(keep_pooled)
+        try:
+            captions = self.caption(images, settings)
+        finally:
+            handle.remove()
+        return captions, _normalised_rows(pooled, len(captions))
+
     def _default_length(self) -> dict[str, int]:
         """The length limit generation uses when the user sets none.
 
@@ -154,6 +182,18 @@ def _split_precision(model: torch.nn.Module, vision: torch.dtype, text: torch.dt
         return output
 
     model.vision_model.register_forward_hook(to_text_dtype)
+
+
+def _normalised_rows(pooled: list[torch.Tensor], count: int) -> np.ndarray | None:
+    """The pooled vectors of one encoder pass over ``count`` images, L2-normalised; ``None`` if there was not
+    exactly one such pass (the vectors could not be matched to the images)."""
+    if not count:
+        return np.zeros((0, 0), dtype=np.float32)
+    if len(pooled) != 1 or pooled[0].shape[0] != count:
+        log.warning("the vision encoder's pooled output was not seen once for %d images; no vectors kept", count)
+        return None
+    vectors = torch.nn.functional.normalize(pooled[0], dim=-1)
+    return vectors.numpy().astype(np.float32, copy=False)
 
 
 def _size_field(size: object, name: str) -> int | None:
