@@ -54,3 +54,12 @@ def test_unknown_keys_are_ignored_with_a_warning(caplog: pytest.LogCaptureFixtur
     config_path().write_text('batch_size = 2\ncolour_scheme = "dark"\n', encoding="utf-8")
     assert load_settings().batch_size == 2
     assert "colour_scheme" in caplog.text
+
+
+def test_the_text_model_comes_from_the_file_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().text_model == "sentence-transformers/all-MiniLM-L6-v2"
+    save_settings(Settings(text_model="/models/minilm"))
+    assert load_settings().text_model == "/models/minilm"
+    monkeypatch.setenv("PHOTOSCRIBE_TEXT_MODEL", "/from/env")
+    assert load_settings().text_model == "/from/env"
+    assert Settings().updated(text_model="").text_model == ""  # turns search by meaning off

@@ -1,7 +1,8 @@
 """User settings: a dataclass stored as TOML in the platform's config folder.
 
 Precedence, lowest first: built-in defaults, the settings file, environment variables
-(``PHOTOSCRIBE_LIBRARY``, ``PHOTOSCRIBE_MODEL``), then whatever the caller (CLI options, the GUI) sets.
+(``PHOTOSCRIBE_LIBRARY``, ``PHOTOSCRIBE_MODEL``, ``PHOTOSCRIBE_TEXT_MODEL``), then whatever the caller (CLI options,
+the GUI) sets.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from photoscribe import APP_NAME, DEFAULT_MODEL
+from photoscribe import APP_NAME, DEFAULT_MODEL, DEFAULT_TEXT_MODEL
 from photoscribe.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -69,6 +70,7 @@ class Settings:
     sidecar_naming: str = "full"  # full: IMG_1.CR2.xmp (digiKam, darktable) | stem: IMG_1.xmp (Lightroom)
     keep_mtime: bool = False  # keep a photo's modification time when writing metadata into it
     metadata_backup: bool = False  # keep a copy of each photo before writing into it
+    text_model: str = DEFAULT_TEXT_MODEL  # search by meaning: a sentence-transformers id or folder; "" turns it off
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a value PhotoScribe cannot use."""
@@ -97,7 +99,11 @@ class Settings:
         return new
 
 
-ENV_OVERRIDES = {"PHOTOSCRIBE_LIBRARY": "library", "PHOTOSCRIBE_MODEL": "model"}
+ENV_OVERRIDES = {
+    "PHOTOSCRIBE_LIBRARY": "library",
+    "PHOTOSCRIBE_MODEL": "model",
+    "PHOTOSCRIBE_TEXT_MODEL": "text_model",
+}
 
 
 def load_settings(path: Path | None = None) -> Settings:

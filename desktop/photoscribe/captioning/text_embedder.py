@@ -1,0 +1,144 @@
+"""The text model for search by meaning: sentence-transformers' all-MiniLM-L6-v2 by default.
+
+Its files are found like BLIP's (:mod:`photoscribe.captioning.model_files`): a local folder, the Hugging Face
+cache, or a download with a progress bar. Every failure to get or load them is one :class:`TextModelUnavailable`
+sentence saying what to do; search then answers by words only, never with an error.
+
+sentence-transformers (and with it torch) is imported only when a model is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from huggingface_hub import snapshot_download
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HFValidationError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from photoscribe import DEFAULT_TEXT_MODEL
+from photoscribe.captioning.model_files import looks_like_path
+from photoscribe.errors import PhotoScribeError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = ["DEFAULT_TEXT_MODEL", "TextEmbedder", "TextModelUnavailable"]
+
+log = logging.getLogger(__name__)
+
+#: The files a sentence-transformers model needs (its ONNX and OpenVINO twins are skipped); ``*`` also matches
+#: sub-folders, so ``1_Pooling/config.json`` is included.
+TEXT_MODEL_FILE_PATTERNS = ["*.json", "*.txt", "*.safetensors", "*.model"]
+#: Texts per model call when embedding many captions.
+BATCH_SIZE = 64
+
+HINT = (
+    "Connect to the internet once so PhotoScribe can download it (about 90 MB), or point --text-model "
+    "(or PHOTOSCRIBE_TEXT_MODEL) at a local folder holding a sentence-transformers model."
+)
+
+
+class TextModelUnavailable(PhotoScribeError):
+    """The text model could not be found, downloaded or loaded: search by meaning is off, words still work."""
+
+
+class TextEmbedder:
+    """A loaded text model: turns captions and queries into L2-normalised float32 vectors."""
+
+    def __init__(self, ref: str, model: SentenceTransformer) -> None:
+        self.ref = ref  # as configured: stored with each vector as "the model that made it"
+        self._model = model
+        named = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = named()
+        self.dim = int(dim) if dim else int(self.encode(["x"]).shape[1])
+
+    @classmethod
+    def load(
+        cls, ref: str, *, allow_download: bool = True, progress: type | None = None, device: str = "cpu"
+    ) -> TextEmbedder:
+        """Load ``ref`` (a Hub id or a folder), downloading it first when ``allow_download`` and not cached.
+
+        ``progress`` is a tqdm-compatible class that shows the download; ``device`` is where the model runs
+        (the CPU by default: a query takes milliseconds there, and the GPU stays free for captioning).
+        """
+        folder = text_model_folder(ref, allow_download=allow_download, progress=progress)
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            shown = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()  # hide the "Loading weights" bar; the download bar came before
+            try:
+                model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+            finally:
+                if shown:
+                    hf_logging.enable_progress_bar()
+        except ImportError as exc:
+            raise TextModelUnavailable(
+                f"sentence-transformers is not installed ({exc}); reinstall PhotoScribe"
+            ) from exc
+        except Exception as exc:  # a broken or foreign folder: any library error becomes one sentence
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TextModelUnavailable(
+                f"text model {ref!r} could not be loaded from {folder} ({first}); {HINT}"
+            ) from exc
+        log.info("text model %s loaded on %s", ref, device)
+        return cls(ref, model)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 vectors, L2-normalised (a dot product is the cosine)."""
+        if not texts:
+            return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
+        vectors: Any = self._model.encode(
+            list(texts),
+            batch_size=BATCH_SIZE,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def text_model_folder(ref: str, *, allow_download: bool = True, progress: type | None = None) -> Path:
+    """A local folder holding ``ref``'s files: the folder itself, the Hugging Face cache, or a download."""
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            raise TextModelUnavailable(f"folder {ref} does not hold a sentence-transformers text model. {HINT}")
+        return path
+    if looks_like_path(ref) or path.exists():
+        raise TextModelUnavailable(f"text model folder {ref} does not exist or is not a folder. {HINT}")
+    try:
+        return Path(snapshot_download(ref, allow_patterns=TEXT_MODEL_FILE_PATTERNS, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError):
+        if not allow_download:
+            raise TextModelUnavailable(f"text model {ref!r} has not been downloaded yet. {HINT}") from None
+        log.info("text model %s is not in the local cache; downloading it", ref)
+    except HFValidationError as exc:
+        raise TextModelUnavailable(f"{ref!r} is neither a text model folder nor a valid model id. {HINT}") from exc
+    return _download(ref, progress)
+
+
+def _download(ref: str, progress: type | None) -> Path:
+    try:
+        return Path(snapshot_download(ref, allow_patterns=TEXT_MODEL_FILE_PATTERNS, tqdm_class=progress))
+    except LocalEntryNotFoundError as exc:
+        raise TextModelUnavailable(
+            f"text model {ref!r} is not downloaded and this computer is offline (or HF_HUB_OFFLINE is set). {HINT}"
+        ) from exc
+    except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
+        raise TextModelUnavailable(
+            f"text model {ref!r} was not found on the Hugging Face Hub and is not a local folder; check the name "
+            f"(the default is {DEFAULT_TEXT_MODEL}) or point --text-model at a local folder."
+        ) from exc
+    except OSError as exc:
+        raise TextModelUnavailable(f"cannot download text model {ref!r}: {exc}. {HINT}") from exc

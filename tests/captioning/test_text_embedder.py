@@ -1,0 +1,62 @@
+"""The text model for search by meaning: the real all-MiniLM-L6-v2 from the test package, and its failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from photoscribe.captioning.text_embedder import TextEmbedder, TextModelUnavailable
+
+
+@pytest.fixture(scope="module")
+def embedder(text_model_dir: Path) -> TextEmbedder:
+    return TextEmbedder.load(str(text_model_dir))
+
+
+def test_vectors_are_normalised_float32_rows_and_close_for_close_meanings(embedder: TextEmbedder) -> None:
+    texts = [
+        "puppy",
+        "a dog running on the beach",
+        "a bowl of fruit on a kitchen table",
+        "kitten on a couch",
+        "a cat on a sofa",
+    ]
+    vectors = embedder.encode(texts)
+    assert (vectors.shape, vectors.dtype, embedder.dim) == ((5, 384), np.float32, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosine = vectors @ vectors.T
+    assert cosine[0, 1] > cosine[0, 2] + 0.1 and cosine[3, 4] > 0.6
+    assert np.allclose(embedder.encode(texts[:1])[0], vectors[0], atol=1e-5)  # batching changes nothing
+    assert embedder.encode([]).shape == (0, 384)
+
+
+def test_the_ref_is_kept_as_configured(embedder: TextEmbedder, text_model_dir: Path) -> None:
+    assert embedder.ref == str(text_model_dir)
+
+
+def test_a_model_that_is_not_downloaded_is_unavailable_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(TextModelUnavailable, match="has not been downloaded yet") as refused:
+        TextEmbedder.load("sentence-transformers/all-MiniLM-L6-v2", allow_download=False)
+    assert "--text-model" in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(TextModelUnavailable, match="offline"):  # HF_HUB_OFFLINE=1 in the tests
+        TextEmbedder.load("sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_a_folder_that_is_not_a_text_model_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(TextModelUnavailable, match="does not exist"):
+        TextEmbedder.load(str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TextModelUnavailable, match="does not hold a sentence-transformers"):
+        TextEmbedder.load(str(tmp_path / "empty"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{ not json", encoding="utf-8")
+    with pytest.raises(TextModelUnavailable, match="could not be loaded"):
+        TextEmbedder.load(str(broken))
