@@ -1,9 +1,10 @@
-"""The ``photoscribe`` command: caption, search, status, export and set-caption, headless.
+"""The ``photoscribe`` command: caption, search, similar, status, export and set-caption, headless.
 
-Every command takes the same options (library, model, device, precision, batch size, prompt). Every error prints
-one line and exits 2 (an unexpected one says to run with -v, which shows its traceback); a completed run exits 0
-even when some photos were unreadable. A closed pipe (``search ... | head``) ends the output quietly, and file
-names that are not valid UTF-8 are shown with replacement characters.
+Every command takes the same options (library, model, text model, device, precision, batch size, prompt). Every
+error prints one line and exits 2 (an unexpected one says to run with -v, which shows its traceback); a completed
+run exits 0 even when some photos were unreadable. A closed pipe (``search ... | head``) ends the output quietly,
+and file names that are not valid UTF-8 are shown with replacement characters. Only the commands that caption or
+embed import torch and transformers (``search --exact``, ``status``, ``export`` and ``--help`` stay light).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from photoscribe.cli_library import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     cmd_export,
-    cmd_search,
     cmd_set_caption,
     cmd_status,
     export_row,
     shown,
 )
+from photoscribe.cli_search import cmd_search, cmd_similar
 from photoscribe.config import DEVICES, METADATA_MODES, PRECISIONS, Settings, load_settings
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 
@@ -112,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--model", metavar="ID_OR_DIR", help="Hugging Face model id or local folder (env PHOTOSCRIBE_MODEL)"
     )
+    group.add_argument(
+        "--text-model",
+        metavar="ID_OR_DIR",
+        help="text model for search by meaning, a sentence-transformers id or folder; '' turns it off "
+        "(env PHOTOSCRIBE_TEXT_MODEL)",
+    )
     group.add_argument("--device", choices=DEVICES, help="where the model runs (default auto)")
     group.add_argument("--precision", choices=PRECISIONS, help="number format of the model (default auto)")
     group.add_argument(
@@ -128,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photoscribe",
         parents=[common],
-        description="Caption your photos with BLIP, keep the captions in a local library, find photos by words. "
+        description="Caption your photos with BLIP, keep the captions in a local library, find photos by words "
+        "and by meaning. "
         "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -160,11 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: every captioned photo)")
     cmd.set_defaults(handler=cmd_write_metadata)
 
-    cmd = commands.add_parser("search", parents=[common], help="find photos by words in captions, keywords and names")
+    cmd = commands.add_parser(
+        "search", parents=[common], help="find photos by words in captions, keywords and names, then by meaning"
+    )
     cmd.add_argument("query", nargs="*", help='words, prefixes (bea*), "exact phrases", -excluded')
+    cmd.add_argument("--exact", action="store_true", help="match words only (no text model is loaded)")
     cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd.add_argument("--limit", type=int, metavar="N", help="show at most N photos")
     cmd.set_defaults(handler=cmd_search)
+
+    cmd = commands.add_parser("similar", parents=[common], help="find the photos that look most like a photo")
+    cmd.add_argument("photo", metavar="PHOTO", help="a photo in the library (captioned)")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
+    cmd.add_argument("--limit", type=int, metavar="N", help="show at most N photos (default 20)")
+    cmd.set_defaults(handler=cmd_similar)
 
     cmd = commands.add_parser("status", parents=[common], help="library figures, model and device")
     cmd.add_argument("--json", action="store_true", help="print JSON")
@@ -201,6 +218,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     names = (
         "library",
         "model",
+        "text_model",
         "device",
         "precision",
         "batch_size",
@@ -214,12 +232,14 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _setup_logging(verbosity: int) -> None:
+    """Python logging at the asked level; transformers' own warnings silenced unless -v, without importing it:
+    it reads ``TRANSFORMERS_VERBOSITY`` when a command that captions or embeds imports it."""
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if verbosity == 0:
-        try:
+        if "transformers" in sys.modules:  # already imported (the app, tests calling main in-process)
             from transformers.utils import logging as hf_logging
 
             hf_logging.set_verbosity_error()
-        except ImportError:  # pragma: no cover
-            pass
+        else:
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -1,4 +1,7 @@
-"""The ``caption``, ``watch`` and ``write-metadata`` commands: the ones that caption photos or write into them."""
+"""The ``caption``, ``watch`` and ``write-metadata`` commands: the ones that caption photos or write into them.
+
+``caption`` also prepares search by meaning after captioning: the text model embeds the captions it made.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoscribe.cli_library import EXIT_ERROR, EXIT_OK, left_out_line, pairs_line, shown
+from photoscribe.cli_search import prepare_after_caption
 from photoscribe.config import Settings
 from photoscribe.errors import PhotoScribeError
 from photoscribe.library import Library, PhotoRecord, Registration
@@ -48,6 +52,7 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{elsewhere} other photo{'s are' if elsewhere != 1 else ' is'} waiting in the library's queue.")
         if settings.write_metadata != "off":
             _write_pending_metadata(settings, library, summary.captioned_ids if summary else [], within)
+        prepare_after_caption(library, settings)
     return EXIT_OK
 
 

@@ -1,4 +1,7 @@
-"""The commands that read the library (``search``, ``status``, ``export``) and ``set-caption``; printing helpers."""
+"""The commands that read the library (``status``, ``export``) and ``set-caption``; printing helpers.
+
+None of them imports torch or transformers (``search`` and ``similar`` live in ``cli_search.py``).
+"""
 
 from __future__ import annotations
 
@@ -47,42 +50,12 @@ def shown(path: object) -> str:
     return os.fsencode(text).decode("utf-8", "replace") if isinstance(text, str) else str(text)
 
 
-def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the photos matching the query, best first."""
-    with Library(settings.library) as library:
-        hits = library.search(" ".join(args.query), limit=args.limit)
-    if args.json:
-        rows = [
-            {
-                "path": shown(h.photo.path),
-                "caption": h.photo.caption,
-                "keywords": list(h.photo.keywords),
-                "score": round(h.score, 4),
-            }
-            for h in hits
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    for hit in hits:
-        print(f"{shown(hit.photo.path)}\n    {hit.photo.caption or '(not captioned yet)'}")
-    print(f"{len(hits)} photo{'s' if len(hits) != 1 else ''} found.", file=sys.stderr)
-    return EXIT_OK
-
-
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """Print library figures plus the model and device that captioning would use."""
-    from photoscribe.captioning import choose_hardware
-    from photoscribe.errors import ConfigError
-
+    """Print library figures, the model and device that captioning would use, and how ready search by meaning is."""
     with Library(settings.library) as library:
         stats = library.stats()
-    try:
-        hardware = choose_hardware(settings.device, settings.precision)
-        device, precision = hardware.device.type, hardware.precision
-        batch_size: object = settings.batch_size or hardware.batch_size
-    except ConfigError:  # status only reads: a device that is absent is shown as such
-        device, precision = f"{settings.device} (not available)", settings.precision
-        batch_size = settings.batch_size or "automatic"
+        ready = library.text_vector_progress(settings.text_model) if settings.text_model else None
+    device, precision, batch_size = _hardware(settings)
     figures = {
         "library": str(library.path),
         "photos": stats.photos,
@@ -96,6 +69,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         "device": device,
         "precision": precision,
         "batch_size": batch_size,
+        "text_model": settings.text_model or "off",
+        "search_by_meaning": f"{ready[0]} of {ready[1]} photos ready" if ready else "off (words only)",
     }
     if args.json:
         figures["left_out"] = [{"kind": k, "extension": e, "count": n} for k, e, n in stats.left_out]
@@ -109,6 +84,24 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         if stats.left_out:
             print(left_out_line(stats.left_out))
     return EXIT_OK
+
+
+def _hardware(settings: Settings) -> tuple[str, str, object]:
+    """(device, precision, batch size) as captioning would use them. Resolving ``auto`` needs torch, which takes
+    seconds to import: that happens only where torch is loaded already (the app); else the configured values."""
+    if "torch" not in sys.modules:
+        later = " (decided when captioning)"
+        device = settings.device + (later if settings.device == "auto" else "")
+        precision = settings.precision + (later if settings.precision == "auto" else "")
+        return device, precision, settings.batch_size or "automatic"
+    from photoscribe.captioning import choose_hardware
+    from photoscribe.errors import ConfigError
+
+    try:
+        hardware = choose_hardware(settings.device, settings.precision)
+    except ConfigError:  # status only reads: a device that is absent is shown as such
+        return f"{settings.device} (not available)", settings.precision, settings.batch_size or "automatic"
+    return hardware.device.type, hardware.precision, settings.batch_size or hardware.batch_size
 
 
 def pairs_line(paired: int) -> str:
