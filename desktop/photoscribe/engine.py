@@ -8,6 +8,9 @@ The caption thread never dies: an unexpected error is logged with its traceback 
 :class:`EngineError` (state ``error``), the photo that caused it (when known) fails with the reason, and the
 thread tries again after a pause (1, 2, 4 ... 60 s; a wake-up or stop cuts it short). A model that cannot be
 loaded is one fatal error, reported once, until :meth:`Engine.resume` or :meth:`Engine.apply_settings`.
+
+A second thread (:attr:`Engine.embeddings`, :mod:`photoscribe.engine_embeddings`) keeps the text vectors of search
+by meaning current: woken after each caption batch, each registration and each edit the app saves.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
 from photoscribe.config import Settings
+from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
 from photoscribe.engine_parts import Busy, ProgressMeter, download_progress
@@ -30,6 +34,7 @@ from photoscribe.events import (
     Event,
     PhotoCaptioned,
     PhotoFailed,
+    PhotosChanged,
     QueueEmpty,
     StateChanged,
 )
@@ -56,6 +61,7 @@ class Engine:
         library: Library | None = None,
         captioner_factory: Callable[[], Captioner] | None = None,
         poll_seconds: float = POLL_SECONDS,
+        text_loader: Loader | None = None,
     ) -> None:
         self.settings = settings
         self.library = library or Library(settings.library)
@@ -65,6 +71,7 @@ class Engine:
         self._batch_cap: int | None = None  # a smaller batch size found after running out of memory
         self._model_error: str | None = None  # set until resume() or apply_settings() asks to try again
         self._listeners: list[Listener] = []
+        self.embeddings = EmbeddingKeeper(self, text_loader)  # the text model and the thread keeping vectors current
         self._folders = FolderKeeper(self, settings.settle_seconds, poll_seconds)
         self._watcher = self._folders.watcher
         self._metadata = MetadataSync(self)
@@ -85,6 +92,8 @@ class Engine:
         return lambda: self._listeners.remove(listener)
 
     def _emit(self, event: Event) -> None:
+        if isinstance(event, PhotosChanged):
+            self.embeddings.wake()  # registered files may bring their own captions
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -110,12 +119,14 @@ class Engine:
         self._watcher.start()
         self._thread = threading.Thread(target=self._run, name="caption-engine", daemon=True)
         self._thread.start()
+        self.embeddings.start()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop watching, let the batch in hand finish (or go back to the queue), and wait for the thread."""
         self._stopping.set()
         self._wake.set()
         self._watcher.stop()
+        self.embeddings.stop(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
         self._metadata.close()
@@ -131,6 +142,7 @@ class Engine:
         self._model_error = None
         self._paused.clear()
         self._wake.set()
+        self.embeddings.retry()
 
     def apply_settings(self, settings: Settings) -> None:
         """Use ``settings`` from the next batch on: another model, device or precision is loaded in place of the
@@ -142,6 +154,7 @@ class Engine:
         self._model_error = None
         self._settings_changed.set()
         self._wake.set()
+        self.embeddings.retry()  # another text model re-embeds; a failed one is tried again
 
     def cancel(self) -> None:
         """Empty the queue: waiting photos are set aside (queued again when asked or when they change)."""
@@ -274,6 +287,7 @@ class Engine:
         self._metadata.write_due()  # edits queued meanwhile go in between batches
         done = len(outcome.captioned) + len(outcome.failed)
         self._emit(self._progress.advance(done, self.library.stats().pending))
+        self.embeddings.wake()
         self._notify()
 
     def _go_idle(self) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from photoscribe.events import Event, ModelDownload, Progress
+from photoscribe.events import ModelDownload, Progress
 
 if TYPE_CHECKING:
     from photoscribe.engine import Engine
@@ -42,14 +42,15 @@ class ProgressMeter:
         return Progress(done=self.done, total=self.done + pending, photos_per_second=rate)
 
 
-def download_progress(emit: Callable[[Event], None]) -> type:
-    """A tqdm class for ``snapshot_download`` that also reports each step as a :class:`ModelDownload` event."""
+def download_progress(emit: Callable[[Any], None], event: Callable[[int, int], Any] = ModelDownload) -> type:
+    """A tqdm class for ``snapshot_download`` that also reports each step as an event: ``event(done, total)``, a
+    :class:`ModelDownload` (the captioning model) unless told otherwise."""
     from tqdm.auto import tqdm
 
     class EngineDownloadProgress(tqdm):  # type: ignore[misc,valid-type]
         def update(self, n: float | None = 1) -> bool | None:
             shown = super().update(n)
-            emit(ModelDownload(int(self.n), int(self.total or 0)))
+            emit(event(int(self.n), int(self.total or 0)))
             return shown
 
     return EngineDownloadProgress

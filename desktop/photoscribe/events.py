@@ -6,6 +6,7 @@ them to its own thread (the Qt bridge in ``gui/`` does) and never touch widgets 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 
@@ -81,6 +82,33 @@ class ModelDownload:
     total: int
 
 
+class SearchState(str, enum.Enum):
+    """Values of :class:`SearchStatus.state`: how far search by meaning is."""
+
+    LOADING = "loading"  # the text model is being loaded (or downloaded, first use)
+    EMBEDDING = "embedding"  # photos' text vectors are being made: ``done`` of ``total``
+    READY = "ready"  # every photo with text has a current vector: search by meaning and by words
+    EXACT_ONLY = "exact only"  # no text model: search matches words only, ``detail`` says why
+
+
+@dataclass(frozen=True)
+class SearchStatus:
+    """Search by meaning moved on (see :class:`SearchState`); ``detail`` is the model or the reason."""
+
+    state: SearchState
+    detail: str = ""
+    done: int = 0
+    total: int = 0
+
+
 Event = (
-    StateChanged | PhotoCaptioned | PhotoFailed | Progress | QueueEmpty | EngineError | ModelDownload | PhotosChanged
+    StateChanged
+    | PhotoCaptioned
+    | PhotoFailed
+    | Progress
+    | QueueEmpty
+    | EngineError
+    | ModelDownload
+    | PhotosChanged
+    | SearchStatus
 )
