@@ -21,6 +21,7 @@ from photoscribe.events import (
     PhotosChanged,
     Progress,
     QueueEmpty,
+    SearchStatus,
     StateChanged,
 )
 
@@ -40,6 +41,7 @@ class EngineBridge(QObject):
     queue_empty = Signal()
     photos_changed = Signal()  # photos added, moved or missing
     drained = Signal(int)  # how many events the last tick delivered
+    search_status = Signal(object)  # a SearchStatus: search by meaning loading, embedding, ready or words only
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -82,3 +84,5 @@ class EngineBridge(QObject):
             self.queue_empty.emit()
         elif isinstance(event, PhotosChanged):
             self.photos_changed.emit()
+        elif isinstance(event, SearchStatus):
+            self.search_status.emit(event)

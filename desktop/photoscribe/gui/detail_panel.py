@@ -34,6 +34,7 @@ class DetailPanel(QWidget):
     caption_edited = Signal(str, str)  # path, new caption ("" = back to the model's)
     keywords_edited = Signal(str, list)  # path, keywords ([] = back to the model's)
     recaption_requested = Signal(str, object)  # path, one-off prompt (None: the settings' prompt)
+    similar_requested = Signal(str)  # path: show the photos that look like it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +59,8 @@ class DetailPanel(QWidget):
         self.recaption_prompt.setToolTip('Re-caption once, continuing a text such as "a photography of"')
         self.open_file = QPushButton("Open")
         self.show_folder = QPushButton("Show in folder")
+        self.find_similar = QPushButton("Find similar")
+        self.find_similar.setToolTip("Show the photos that look most like this one (also finds near-duplicates)")
         self._layout()
         self._connect()
         self.show_record(None)
@@ -67,7 +70,7 @@ class DetailPanel(QWidget):
         buttons.addWidget(self.save_caption)
         buttons.addWidget(self.use_model)
         actions = QHBoxLayout()
-        for button in (self.recaption, self.recaption_prompt, self.open_file, self.show_folder):
+        for button in (self.recaption, self.recaption_prompt, self.find_similar, self.open_file, self.show_folder):
             actions.addWidget(button)
         form = QFormLayout()
         form.addRow("Keywords", self.keywords)
@@ -86,6 +89,7 @@ class DetailPanel(QWidget):
         self.recaption_prompt.clicked.connect(self._ask_prompt)
         self.open_file.clicked.connect(lambda: self.record and _open(Path(self.record.path)))
         self.show_folder.clicked.connect(lambda: self.record and _open(Path(self.record.path).parent))
+        self.find_similar.clicked.connect(lambda: self.record and self.similar_requested.emit(self.record.path))
 
     def show_record(self, record: PhotoRecord | None, thumbnail: QImage | None = None) -> None:
         """Show ``record`` (``None`` clears the panel). For the photo already shown, text typed in the caption box
@@ -100,6 +104,7 @@ class DetailPanel(QWidget):
             self.use_model,
             self.recaption,
             self.recaption_prompt,
+            self.find_similar,
             self.open_file,
             self.show_folder,
         ):

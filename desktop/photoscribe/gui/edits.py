@@ -86,6 +86,7 @@ class Edits(QObject):
     def _save(self, path: str, store: Callable[[], PhotoRecord]) -> None:
         def work() -> None:
             record = store()
+            self.engine.embeddings.wake()  # the photo's text changed: its vector for search by meaning too
             if self.engine.settings.write_metadata != "off":
                 try:
                     self.engine.write_metadata_for([record.id])

@@ -34,6 +34,7 @@ from photoscribe.gui.edits import Edits
 from photoscribe.gui.folders_panel import FoldersPanel
 from photoscribe.gui.photo_delegate import CELL, PhotoDelegate
 from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
+from photoscribe.gui.search import SearchController
 from photoscribe.gui.settings_dialog import SettingsDialog
 from photoscribe.gui.status_area import CaptioningStatus
 from photoscribe.gui.thumbnails import ThumbnailCache
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.state, self.pause_button = self.status_area.state, self.status_area.pause_button
         self._build_grid()
         self._build_docks()
+        self.searcher = SearchController(self)  # hybrid search, Find similar, the search status line
         self._build_menu()
         self._connect_engine()
         self.refresh_folders()
@@ -199,7 +201,9 @@ class MainWindow(QMainWindow):
     def requery(self) -> None:
         """Run the search and filters and show the result (new photos slide in at the top)."""
         status = STATUS_FILTERS[self.status_filter.currentText()]
-        ids = self.library.photo_ids(self.search.text(), status=status, folder=self._folder)
+        ids = self.searcher.photo_ids(self.search.text(), status, self._folder)
+        if ids is None:  # the query's meaning is being worked out: searched again when it is
+            return
         if ids != self.model.ids():
             current = self.grid.currentIndex().data(RECORD_ROLE) if self.grid.currentIndex().isValid() else None
             self.model.show_ids(ids)
@@ -325,6 +329,7 @@ class MainWindow(QMainWindow):
             self._unsubscribe()
             self.edits.shutdown()  # every edit is saved (and written into its photo) before the window goes
             self.thumbnails.shutdown()  # thumbnails still queued are dropped, not decoded
+            self.searcher.shutdown()
             self.engine.stop()
         super().closeEvent(event)
 

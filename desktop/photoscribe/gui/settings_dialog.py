@@ -1,4 +1,5 @@
-"""The settings dialog: model, device, precision, batch size, prompt, length, settle time, metadata writing."""
+"""The settings dialog: model, device, precision, batch size, prompt, length, settle time, metadata writing, and
+the text model of search by meaning."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ class SettingsDialog(QDialog):
             "off: captions stay in the library; sidecar: XMP files next to the photos; "
             "embed: into the photos (verified, originals kept on any doubt; needs exiftool)"
         )
+        self.text_model = QLineEdit(settings.text_model)
+        self.text_model.setPlaceholderText("empty: search matches words only")
+        self.text_model.setToolTip(
+            "Search by meaning: a sentence-transformers model id or a local folder (downloaded on first use); "
+            "another model embeds every photo again"
+        )
         form = QFormLayout(self)
         form.addRow("Model", self.model)
         form.addRow("Device", self.device)
@@ -51,6 +58,7 @@ class SettingsDialog(QDialog):
         form.addRow("Max caption length", self.max_length)
         form.addRow("Wait for new files to settle", self.settle)
         form.addRow("Write captions into photos", self.metadata)
+        form.addRow("Text model (search by meaning)", self.text_model)
         form.addRow(QLabel("Changes apply from the next batch; a new model is loaded then."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -69,6 +77,7 @@ class SettingsDialog(QDialog):
             max_length=self.max_length.value() or None,
             settle_seconds=self.settle.value(),
             write_metadata=self.metadata.currentText(),
+            text_model=self.text_model.text().strip(),
         )
         edited.validate()
         return edited
