@@ -80,10 +80,12 @@ def embed_pending(
     """Embed every photo whose text vector is missing, stale or another model's; returns how many were embedded.
 
     ``on_progress(current, total)`` is called after each batch (``current`` vectors of ``total`` photos with
-    text); ``should_stop()`` ends the loop between batches. A read-only library embeds nothing.
+    text, counted from the figures at the start: counting them again per batch costs a scan of the library);
+    ``should_stop()`` ends the loop between batches. A read-only library embeds nothing.
     """
     if library.read_only:
         return 0
+    start, total = library.text_vector_progress(embedder.ref) if on_progress is not None else (0, 0)
     done = 0
     while not (should_stop and should_stop()):
         todo = library.text_vector_todo(embedder.ref, batch)
@@ -93,7 +95,7 @@ def embed_pending(
         library.store_text_vectors(embedder.ref, [(pid, text, vec) for (pid, text), vec in zip(todo, vectors)])
         done += len(todo)
         if on_progress is not None:
-            on_progress(*library.text_vector_progress(embedder.ref))
+            on_progress(min(start + done, total), total)
         if len(todo) < batch:
             break
     return done
