@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
 
     def _connect_engine(self) -> None:
         self.edits.saved.connect(self._saved)
+        self.undo.indexChanged.connect(self._edit_applied)  # an edit (or its undo) shows before it is saved
         self.edits.not_written.connect(lambda path, why: self.statusBar().showMessage(f"{path}: {why}", 15_000))
         self.thumbnails.ready.connect(self._thumbnail_ready)
         self.bridge.photo_changed.connect(self._changed_paths.add)
@@ -280,6 +281,10 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, APP_NAME, f"Could not save: {error}")
         self._changed_paths.add(path)
         self._apply_changes(from_engine=False)
+
+    def _edit_applied(self, _index: int) -> None:
+        if self.details.record is not None and not self._closed:
+            self._show_details(self.library.photo(self.details.record.path))  # (with the edits still queued)
 
     def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
