@@ -32,6 +32,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("PHOTOSCRIBE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("PHOTOSCRIBE_LIBRARY", raising=False)
     monkeypatch.delenv("PHOTOSCRIBE_MODEL", raising=False)
+    monkeypatch.delenv("PHOTOSCRIBE_TEXT_MODEL", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -148,7 +148,15 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_event(event: object) -> None:
-    from photoscribe.events import EngineError, PhotoCaptioned, PhotoFailed, QueueEmpty, StateChanged
+    from photoscribe.events import (
+        EngineError,
+        PhotoCaptioned,
+        PhotoFailed,
+        QueueEmpty,
+        SearchState,
+        SearchStatus,
+        StateChanged,
+    )
 
     if isinstance(event, PhotoCaptioned):
         print(f"captioned: {shown(event.path)}: {event.caption}", flush=True)
@@ -160,6 +168,8 @@ def _print_event(event: object) -> None:
         print("All caught up; watching for new photos.", file=sys.stderr, flush=True)
     elif isinstance(event, StateChanged) and event.detail:
         print(f"{event.state}: {event.detail}", file=sys.stderr, flush=True)
+    elif isinstance(event, SearchStatus) and event.state == SearchState.EXACT_ONLY:
+        print(f"photoscribe: searching words only: {event.detail}", file=sys.stderr, flush=True)
 
 
 def cmd_write_metadata(args: argparse.Namespace, settings: Settings) -> int:
