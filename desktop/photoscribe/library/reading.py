@@ -152,11 +152,18 @@ def _hits(session: Session, ranked: Iterable[tuple[int, float, MatchKind]], limi
     are read in chunks, only as far as needed."""
     hits: list[SearchHit] = []
     ranked = iter(ranked)
+    size = 500 if limit is None else min(500, limit + 16)  # a few more than asked: some may be hidden
     while limit is None or len(hits) < limit:
-        chunk = list(islice(ranked, 500))
+        chunk = list(islice(ranked, size))
         if not chunk:
             break
-        query = select(Photo).where(Photo.id.in_([pid for pid, _, _ in chunk]), Photo.status.not_in(HIDDEN))
+        if limit is not None:  # which are shown (cheap), then records for only as many as still wanted
+            shown = set(session.scalars(select(Photo.id).where(Photo.id.in_([c[0] for c in chunk]), _SHOWN)))
+            chunk = [c for c in chunk if c[0] in shown][: limit - len(hits)]
+        query = select(Photo).where(Photo.id.in_([pid for pid, _, _ in chunk]), _SHOWN)
         found = {r.id: r for r in records(session, list(session.scalars(with_details(query))))}
         hits += [SearchHit(found[pid], score, match) for pid, score, match in chunk if pid in found]
     return hits[:limit] if limit is not None else hits
+
+
+_SHOWN = Photo.status.not_in(HIDDEN)
