@@ -39,6 +39,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             if embedder is not None:
                 prepare_search(library, embedder)
         outcome = meaning.search(library, text, embedder=embedder, limit=args.limit, exact=args.exact)
+    if reason is None and outcome.exact_only == meaning.UNKNOWN_WORDS:
+        reason = outcome.exact_only
     if reason is not None:
         print(f"photoscribe: searching words only: {reason}", file=sys.stderr)
     _print_hits(outcome.hits, args.json)

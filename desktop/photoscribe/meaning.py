@@ -28,6 +28,7 @@ EMBED_BATCH = 256
 ASKED_EXACT = "words only, as asked"
 NO_TEXT_MODEL = "no text model is loaded"
 NO_WORDS = "a quoted phrase or only exclusions ask for exact words"
+UNKNOWN_WORDS = "the text model knows none of its words"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def search(
     meant = meaning_text(text)
     if reason is None and meant is None:
         reason = NO_WORDS
+    if reason is None and meant is not None and not _knows_a_word(embedder, meant):
+        reason = UNKNOWN_WORDS
     if reason is not None or embedder is None or meant is None:
         return SearchOutcome(library.search(text, limit), reason)
     vector = embedder.encode([meant])[0]
@@ -63,10 +66,15 @@ def search(
 def photo_ids(library: Library, text: str, *, embedder: TextEmbedder | None, **filters: object) -> list[int]:
     """The grid's ids for ``text`` ranked as :func:`search` ranks them (``filters``: ``status``, ``folder``)."""
     meant = meaning_text(text)
-    if embedder is None or meant is None:
+    if embedder is None or meant is None or not _knows_a_word(embedder, meant):
         return library.photo_ids(text, **filters)  # type: ignore[arg-type]
     vector = embedder.encode([meant])[0]
     return library.photo_ids(text, query_vector=vector, model_ref=embedder.ref, **filters)  # type: ignore[arg-type]
+
+
+def _knows_a_word(embedder: object, text: str) -> bool:
+    knows = getattr(embedder, "knows_a_word", None)
+    return knows is None or bool(knows(text))
 
 
 def embed_pending(

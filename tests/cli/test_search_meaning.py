@@ -174,3 +174,17 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     import os
 
     return {**os.environ, **extra}
+
+
+@pytest.mark.parametrize("nonsense", ["xqzv blorf", "asdfgh", "qwerty uiop"])
+def test_a_query_of_words_the_model_never_saw_finds_nothing(
+    cli: CliRunner, described: dict[str, Path], text_model_dir: Path, nonsense: str
+) -> None:
+    """ "xqzv blorf" is 0.30 from "a photo of a blue wall" (word pieces land near any short caption), above the
+    cut-off: a query with no word the text model knows is answered by its words only, and says so."""
+    cli("set-caption", str(described["blue"]), "a photo of a blue wall")
+    assert search(cli, text_model_dir, "blue")[0] != []  # embedded, and found by its words
+    code, out, err = cli("search", nonsense, "--json", "--text-model", str(text_model_dir))
+    assert code == 0 and json.loads(out) == []
+    assert "words only" in err and "knows none of its words" in err
+    assert [h["match"] for h in search(cli, text_model_dir, "puppy")[0]] == ["meaning"]  # a known word still means

@@ -10,6 +10,7 @@ sentence-transformers (and with it torch) is imported only when a model is loade
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +94,27 @@ class TextEmbedder:
             ) from exc
         log.info("text model %s loaded on %s", ref, device)
         return cls(ref, model)
+
+    def knows_a_word(self, text: str) -> bool:
+        """True when ``text`` holds a word (three letters or more) that is a whole word of the model's vocabulary.
+
+        A query made only of words the model has never seen ("xqzv blorf", a typo, a rare name) is split into
+        word pieces whose vectors land near any short caption; such a query is answered by its words only.
+        Tokenizers without a readable vocabulary know every word.
+        """
+        vocabulary = self._vocabulary()
+        if vocabulary is None:
+            return True
+        words = re.findall(r"[^\W\d_]{3,}", text.casefold())
+        return any(w in vocabulary or f"\u2581{w}" in vocabulary or f"\u0120{w}" in vocabulary for w in words)
+
+    def _vocabulary(self) -> frozenset[str] | None:
+        if not hasattr(self, "_words"):
+            try:
+                self._words: frozenset[str] | None = frozenset(self._model.tokenizer.get_vocab())
+            except Exception:  # a tokenizer without a vocabulary to read
+                self._words = None
+        return self._words
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), dim)`` float32 vectors, L2-normalised (a dot product is the cosine)."""

@@ -86,7 +86,7 @@ class SearchController(QObject):
                 self._encode(key)
                 return None
             known = self._vectors[key]  # (None: the model went away meanwhile)
-        found = _Known(*known) if known is not None else None
+        found = _Known(*known, embedder) if known is not None else None
         return meaning.photo_ids(self.library, text, embedder=found, status=status, folder=folder)
 
     def _encode(self, key: tuple[str, str]) -> None:
@@ -174,8 +174,13 @@ class SearchController(QObject):
 class _Known:
     """A query vector made ahead (off the GUI thread), as :func:`photoscribe.meaning.photo_ids` asks for one."""
 
-    def __init__(self, vector: np.ndarray, ref: str) -> None:
+    def __init__(self, vector: np.ndarray, ref: str, embedder: object = None) -> None:
         self.vector, self.ref, self.dim = vector, ref, int(vector.shape[-1])
+        self.embedder = embedder
+
+    def knows_a_word(self, text: str) -> bool:
+        knows = getattr(self.embedder, "knows_a_word", None)
+        return knows is None or bool(knows(text))
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.vector[None, :]
