@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     from photoscribe import meaning
     from photoscribe.captioning.text_embedder import TextEmbedder
+    from photoscribe.engine_parts import settle_loaded_objects
 
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(args.keep) if args.keep else Path(scratch) / "bench.sqlite3"
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             if library.stats().photos < args.photos:
                 figures["build_s"] = build(library, args.photos)
             embedder = TextEmbedder.load(args.text_model, device=args.device)
+            settle_loaded_objects()  # as the app's engine does after loading a model
             figures["embed_s"] = timed(lambda: meaning.embed_pending(library, embedder))[0]
             done, total = library.text_vector_progress(embedder.ref)
             assert done == total >= args.photos, (done, total)

@@ -26,7 +26,7 @@ from photoscribe.config import Settings
 from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
-from photoscribe.engine_parts import Busy, ProgressMeter, download_progress
+from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, settle_loaded_objects
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 from photoscribe.events import (
     EngineError,
@@ -328,7 +328,9 @@ class Engine:
 
     def _load_captioner(self) -> Captioner:
         hardware = choose_hardware(self.settings.device, self.settings.precision)
-        return Captioner.load(self.settings.model, hardware, progress=download_progress(self._emit))
+        captioner = Captioner.load(self.settings.model, hardware, progress=download_progress(self._emit))
+        settle_loaded_objects()
+        return captioner
 
     # -- helpers ----------------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from photoscribe.engine_parts import download_progress
+from photoscribe.engine_parts import download_progress, settle_loaded_objects
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 from photoscribe.events import SearchState, SearchStatus
 from photoscribe.retry import Backoff
@@ -189,6 +189,7 @@ class EmbeddingKeeper:
             self._say(SearchState.EXACT_ONLY, reason)
             return
         log.info("text model %s loaded (%d dimensions)", ref, embedder.dim)
+        settle_loaded_objects()
         self._embedder, self._exact_only = embedder, None
 
     def _encode(self, embedder: TextEmbedder, texts: Sequence[str]) -> np.ndarray:

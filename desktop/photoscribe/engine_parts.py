@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -54,3 +55,12 @@ def download_progress(emit: Callable[[Any], None], event: Callable[[int, int], A
             return shown
 
     return EngineDownloadProgress
+
+
+def settle_loaded_objects() -> None:
+    """Take what is loaded now (PyTorch, transformers, the models: millions of objects that live as long as the
+    process) out of the garbage collector's full passes. Without it, every full collection walks them all and
+    pauses every thread for about a quarter of a second: the app's search and timers stalled that long every
+    few dozen queries. Called after a model has loaded."""
+    gc.collect()
+    gc.freeze()
