@@ -19,15 +19,16 @@ from tests.tiny_blip import COLOURS  # noqa: E402
 
 @pytest.fixture
 def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
-    """Opens a started window on the test's library; keyword arguments override :class:`Settings` fields."""
+    """Opens a started window on the test's library; keyword arguments override :class:`Settings` fields
+    (``text_loader``: the engine's text-model loader)."""
     windows: list[MainWindow] = []
 
-    def open_(**overrides: object) -> MainWindow:
+    def open_(text_loader: Callable[..., object] | None = None, **overrides: object) -> MainWindow:
         options: dict[str, object] = dict(
             library=str(tmp_path / "library.sqlite3"), model=str(tiny_model_dir), precision="fp32", settle_seconds=0.3
         )
         settings = Settings(**{**options, **overrides})  # type: ignore[arg-type]
-        window = MainWindow(Engine(settings, poll_seconds=0.2))
+        window = MainWindow(Engine(settings, poll_seconds=0.2, text_loader=text_loader))  # type: ignore[arg-type]
         qtbot.addWidget(window)
         window.show()
         window.engine.start()

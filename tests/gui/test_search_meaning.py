@@ -3,14 +3,13 @@ saying how far it is or why search matches words only, and *Find similar*."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
 from photoscribe.config import Settings
-from photoscribe.engine import Engine
 from photoscribe.events import SearchState, SearchStatus
 from photoscribe.gui.main_window import MainWindow
 from photoscribe.gui.search import status_text
@@ -27,37 +26,14 @@ def minilm(text_model_dir: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def open_meaning_window(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, tiny_model_dir: Path, text_model_dir: Path, minilm
-) -> Iterator[Callable[..., MainWindow]]:
+def open_meaning_window(open_window, text_model_dir: Path, minilm) -> Callable[..., MainWindow]:  # type: ignore[no-untyped-def]
     """A started window whose engine's text model is the session's MiniLM (``text_model`` may name another)."""
     from photoscribe.engine_embeddings import load_text_model
-
-    windows: list[MainWindow] = []
 
     def loader(ref: str, progress: type):  # type: ignore[no-untyped-def]
         return minilm if ref == str(text_model_dir) else load_text_model(ref, progress)
 
-    def open_(**overrides: object) -> MainWindow:
-        options: dict[str, object] = dict(
-            library=str(tmp_path / "library.sqlite3"),
-            model=str(tiny_model_dir),
-            precision="fp32",
-            settle_seconds=0.3,
-            text_model=str(text_model_dir),
-        )
-        settings = Settings(**{**options, **overrides})  # type: ignore[arg-type]
-        window = MainWindow(Engine(settings, poll_seconds=0.2, text_loader=loader))
-        qtbot.addWidget(window)
-        window.show()
-        window.engine.start()
-        windows.append(window)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
-        window.engine.library.close()
+    return lambda **overrides: open_window(text_loader=loader, **{"text_model": str(text_model_dir), **overrides})
 
 
 def shown_paths(window: MainWindow) -> list[str]:

@@ -6,6 +6,7 @@ Failures become one :class:`ModelLoadError` sentence that says what to do, never
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import snapshot_download
@@ -17,7 +18,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from photoscribe.errors import ModelLoadError
+from photoscribe.errors import ModelLoadError, PhotoScribeError
 
 log = logging.getLogger(__name__)
 
@@ -40,38 +41,63 @@ def looks_like_path(model_ref: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ModelKind:
+    """What is being found: how to name it to the user, which files to fetch, what to raise and advise."""
+
+    noun: str  # "model", "text model"
+    patterns: tuple[str, ...]
+    error: type[PhotoScribeError]
+    hint: str
+    option: str  # the command-line option that names it
+    default: str
+
+
+BLIP = ModelKind(
+    "model",
+    tuple(MODEL_FILE_PATTERNS),
+    ModelLoadError,
+    OFFLINE_HINT,
+    "--model",
+    "Salesforce/blip-image-captioning-base",
+)
+
+
 def model_folder(model_ref: str, progress: type | None = None) -> Path:
-    """A local folder holding ``model_ref``'s files, downloading them first when needed.
+    """A local folder holding BLIP ``model_ref``'s files, downloading them first when needed.
 
     ``progress`` is a tqdm-compatible class that shows the download (the terminal's tqdm by default).
     """
-    path = Path(model_ref).expanduser()
+    return find_model(model_ref, BLIP, progress=progress)
+
+
+def find_model(ref: str, kind: ModelKind, *, allow_download: bool = True, progress: type | None = None) -> Path:
+    """A local folder holding ``ref``'s files: the folder itself, the Hugging Face cache, or a download (unless
+    ``allow_download`` is false). Every failure is one ``kind.error`` sentence that says what to do."""
+    path = Path(ref).expanduser()
     if path.is_dir():
         return path
-    if looks_like_path(model_ref) or path.exists():
-        raise ModelLoadError(f"model folder {model_ref} does not exist or is not a folder. {OFFLINE_HINT}")
+    if looks_like_path(ref) or path.exists():
+        raise kind.error(f"{kind.noun} folder {ref} does not exist or is not a folder. {kind.hint}")
     try:
-        return Path(snapshot_download(model_ref, allow_patterns=MODEL_FILE_PATTERNS, local_files_only=True))
+        return Path(snapshot_download(ref, allow_patterns=list(kind.patterns), local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError):
-        log.info("model %s is not in the local cache; downloading it", model_ref)
+        if not allow_download:
+            raise kind.error(f"{kind.noun} {ref!r} has not been downloaded yet. {kind.hint}") from None
+        log.info("%s %s is not in the local cache; downloading it", kind.noun, ref)
     except HFValidationError as exc:
-        raise ModelLoadError(f"{model_ref!r} is neither a model folder nor a valid model id. {OFFLINE_HINT}") from exc
-    return _download(model_ref, progress)
-
-
-def _download(model_ref: str, progress: type | None) -> Path:
+        raise kind.error(f"{ref!r} is neither a {kind.noun} folder nor a valid model id. {kind.hint}") from exc
     try:
-        folder = snapshot_download(model_ref, allow_patterns=MODEL_FILE_PATTERNS, tqdm_class=progress)
+        return Path(snapshot_download(ref, allow_patterns=list(kind.patterns), tqdm_class=progress))
     except LocalEntryNotFoundError as exc:
-        raise ModelLoadError(
-            f"cannot download model {model_ref!r}: this computer is offline (or HF_HUB_OFFLINE is set) and the "
-            f"model is not in the local cache. {OFFLINE_HINT}"
+        raise kind.error(
+            f"cannot download {kind.noun} {ref!r}: this computer is offline (or HF_HUB_OFFLINE is set) and the "
+            f"{kind.noun} is not in the local cache. {kind.hint}"
         ) from exc
     except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
-        raise ModelLoadError(
-            f"model {model_ref!r} was not found on the Hugging Face Hub and is not a local folder; check the "
-            "name (the default is Salesforce/blip-image-captioning-base) or point --model at a local folder."
+        raise kind.error(
+            f"{kind.noun} {ref!r} was not found on the Hugging Face Hub and is not a local folder; check the "
+            f"name (the default is {kind.default}) or point {kind.option} at a local folder."
         ) from exc
     except OSError as exc:
-        raise ModelLoadError(f"cannot download model {model_ref!r}: {exc}. {OFFLINE_HINT}") from exc
-    return Path(folder)
+        raise kind.error(f"cannot download {kind.noun} {ref!r}: {exc}. {kind.hint}") from exc

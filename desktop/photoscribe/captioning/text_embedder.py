@@ -16,17 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from huggingface_hub import snapshot_download
-from huggingface_hub.errors import (
-    GatedRepoError,
-    HFValidationError,
-    LocalEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
 
 from photoscribe import DEFAULT_TEXT_MODEL
-from photoscribe.captioning.model_files import looks_like_path
+from photoscribe.captioning.model_files import ModelKind, find_model
 from photoscribe.errors import PhotoScribeError
 
 if TYPE_CHECKING:
@@ -50,6 +42,11 @@ HINT = (
 
 class TextModelUnavailable(PhotoScribeError):
     """The text model could not be found, downloaded or loaded: search by meaning is off, words still work."""
+
+
+TEXT_MODEL = ModelKind(
+    "text model", tuple(TEXT_MODEL_FILE_PATTERNS), TextModelUnavailable, HINT, "--text-model", DEFAULT_TEXT_MODEL
+)
 
 
 class TextEmbedder:
@@ -133,34 +130,6 @@ class TextEmbedder:
 def text_model_folder(ref: str, *, allow_download: bool = True, progress: type | None = None) -> Path:
     """A local folder holding ``ref``'s files: the folder itself, the Hugging Face cache, or a download."""
     path = Path(ref).expanduser()
-    if path.is_dir():
-        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-            raise TextModelUnavailable(f"folder {ref} does not hold a sentence-transformers text model. {HINT}")
-        return path
-    if looks_like_path(ref) or path.exists():
-        raise TextModelUnavailable(f"text model folder {ref} does not exist or is not a folder. {HINT}")
-    try:
-        return Path(snapshot_download(ref, allow_patterns=TEXT_MODEL_FILE_PATTERNS, local_files_only=True))
-    except (LocalEntryNotFoundError, FileNotFoundError):
-        if not allow_download:
-            raise TextModelUnavailable(f"text model {ref!r} has not been downloaded yet. {HINT}") from None
-        log.info("text model %s is not in the local cache; downloading it", ref)
-    except HFValidationError as exc:
-        raise TextModelUnavailable(f"{ref!r} is neither a text model folder nor a valid model id. {HINT}") from exc
-    return _download(ref, progress)
-
-
-def _download(ref: str, progress: type | None) -> Path:
-    try:
-        return Path(snapshot_download(ref, allow_patterns=TEXT_MODEL_FILE_PATTERNS, tqdm_class=progress))
-    except LocalEntryNotFoundError as exc:
-        raise TextModelUnavailable(
-            f"text model {ref!r} is not downloaded and this computer is offline (or HF_HUB_OFFLINE is set). {HINT}"
-        ) from exc
-    except (RepositoryNotFoundError, GatedRepoError, RevisionNotFoundError) as exc:
-        raise TextModelUnavailable(
-            f"text model {ref!r} was not found on the Hugging Face Hub and is not a local folder; check the name "
-            f"(the default is {DEFAULT_TEXT_MODEL}) or point --text-model at a local folder."
-        ) from exc
-    except OSError as exc:
-        raise TextModelUnavailable(f"cannot download text model {ref!r}: {exc}. {HINT}") from exc
+    if path.is_dir() and not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise TextModelUnavailable(f"folder {ref} does not hold a sentence-transformers text model. {HINT}")
+    return find_model(ref, TEXT_MODEL, allow_download=allow_download, progress=progress)
