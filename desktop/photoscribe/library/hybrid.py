@@ -46,11 +46,7 @@ def rank(
     ids, cosine = index.scores(model_ref, query_vector)
     exact_ids = np.fromiter((photo_id for photo_id, _ in exact), dtype=np.int64, count=len(exact))
     # Where each exact hit sits in ``ids`` (-1: no vector yet), without a Python loop over 100,000 photos.
-    at = np.full(len(exact_ids), -1, dtype=np.int64)
-    if len(ids):
-        sorter = np.argsort(ids, kind="stable")
-        at = sorter[np.searchsorted(ids, exact_ids, sorter=sorter).clip(0, len(ids) - 1)]
-        at[ids[at] != exact_ids] = -1
+    at = _positions(ids, exact_ids)
     near = cosine >= CUTOFF
     candidates = near.copy()
     candidates[at[at >= 0]] = True
@@ -65,10 +61,12 @@ def rank(
     by_fusion = np.argsort(-fused, kind="stable")  # stable: equal scores keep bm25's order
     fused_exact = list(zip(exact_ids[by_fusion].tolist(), fused[by_fusion].tolist(), repeat(MatchKind.EXACT)))
 
-    words = np.isin(ids, exact_ids)
+    words = np.zeros(len(ids), dtype=bool)
+    words[at[at >= 0]] = True
     excluded = fts.matching_any(session, query.excluded)
     if excluded:
-        words |= np.isin(ids, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
+        left_out = _positions(ids, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
+        words[left_out[left_out >= 0]] = True
     only = order[near[order] & ~words[order]]
     meaning_only = zip(ids[only].tolist(), _rrf(meaning_position[only]).tolist(), repeat(MatchKind.MEANING))
     return fused_exact + list(meaning_only)
@@ -85,6 +83,19 @@ def nearest(index: VectorIndex, model_ref: str, photo_id: int) -> tuple[np.ndarr
     order = np.argsort(-cosine, kind="stable")
     order = order[np.isfinite(cosine[order])]
     return ids[order], cosine[order]
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of ``wanted`` sits in ``ids`` (-1: not there), without a Python loop over 100,000 photos (the
+    index's ids are usually in ascending order already, which spares the sort)."""
+    at = np.full(len(wanted), -1, dtype=np.int64)
+    if len(ids) and len(wanted):
+        ascending = bool(np.all(ids[1:] > ids[:-1]))
+        sorter = None if ascending else np.argsort(ids, kind="stable")
+        slots = np.searchsorted(ids, wanted, sorter=sorter).clip(0, len(ids) - 1)
+        at = slots if sorter is None else sorter[slots]
+        at[ids[at] != wanted] = -1
+    return at
 
 
 def _rrf(position: np.ndarray) -> np.ndarray:
