@@ -71,12 +71,18 @@ def current(engine: Engine, ref: str, count: int) -> Callable[[], bool]:
     return lambda: engine.library.text_vector_progress(ref) == (count, count)
 
 
-def test_captions_are_embedded_as_they_are_made_with_progress(meaning_engine, watched: Path, minilm) -> None:  # type: ignore[no-untyped-def]
+def started_and_embedded(meaning_engine, watched: Path, minilm):  # type: ignore[no-untyped-def]
+    """A shoot of 8 colour photos in ``watched``, captioned and embedded by a started engine."""
     photos = colour_shoot(watched)
     engine, events = meaning_engine()
     engine.add_folder(watched)
     engine.start()
     wait_for(current(engine, minilm.ref, 8), timeout=EMBED_WAIT, what="every caption embedded")
+    return engine, events, photos
+
+
+def test_captions_are_embedded_as_they_are_made_with_progress(meaning_engine, watched: Path, minilm) -> None:  # type: ignore[no-untyped-def]
+    engine, events, photos = started_and_embedded(meaning_engine, watched, minilm)
     wait_for(lambda: any(s.state == SearchState.READY for s in events.of(SearchStatus)), what="search ready")
     statuses = events.of(SearchStatus)
     assert statuses[0] == SearchStatus(SearchState.LOADING, minilm.ref)
@@ -92,11 +98,7 @@ def test_captions_are_embedded_as_they_are_made_with_progress(meaning_engine, wa
 
 
 def test_an_edit_is_embedded_and_found_by_meaning(meaning_engine, watched: Path, minilm) -> None:  # type: ignore[no-untyped-def]
-    photos = colour_shoot(watched)
-    engine, _ = meaning_engine()
-    engine.add_folder(watched)
-    engine.start()
-    wait_for(current(engine, minilm.ref, 8), timeout=EMBED_WAIT, what="every caption embedded")
+    engine, _, photos = started_and_embedded(meaning_engine, watched, minilm)
     dog, cat = photos["red"][0], photos["green"][1]
     engine.library.set_user_caption(dog, "a dog running on the beach")
     engine.library.set_user_caption(cat, "a cat sleeping on a sofa")
