@@ -35,7 +35,7 @@ def badge(record: PhotoRecord) -> str:
 
 def companion(record: PhotoRecord) -> str | None:
     """The RAW half's path when ``record`` is the shown JPEG/HEIF of a RAW+JPEG pair."""
-    return getattr(record, "companion_path", None)  # (absent in libraries without pairs)
+    return record.companion_path
 
 
 def pair_label(record: PhotoRecord) -> str:

@@ -20,6 +20,7 @@ from photoscribe.errors import UnreadableImageError
 from photoscribe.imaging import read_facts
 from photoscribe.library import FileDetails, KnownFile, Library, PhotoFacts, Registration, display_path, normalise
 from photoscribe.library.fingerprint import content_fingerprint
+from photoscribe.library.pairs import stem_of
 from photoscribe.metadata import read_file_metadata
 
 log = logging.getLogger(__name__)
@@ -120,4 +121,4 @@ def _chunks(paths: Iterator[Path], size: int) -> Iterator[list[Path]]:
 
 
 def _same_name(a: Path, b: Path) -> bool:
-    return a.parent == b.parent and a.stem.casefold() == b.stem.casefold()
+    return stem_of(str(a)) == stem_of(str(b))

@@ -32,17 +32,10 @@ RRF_K = 60
 Ranked = tuple[int, float, MatchKind]  # (photo id, score, how it matched), best first
 
 
-def rank(
-    session: Session, query: Query, index: VectorIndex | None, query_vector: np.ndarray | None, model_ref: str | None
-) -> list[Ranked]:
+def rank(session: Session, query: Query, index: VectorIndex, query_vector: np.ndarray, model_ref: str) -> list[Ranked]:
     """Photos matching ``query`` best first: exact hits (score ``1 + fused``) then meaning-only hits (``fused``).
-
-    Without a query vector, a text model or vectors, or when the query is for words only: the exact hits with
-    their bm25 scores, as a words-only search.
-    """
+    (A query for words only never comes here: see ``reading._ranked``.)"""
     exact = fts.matching_ids(session, query)
-    if index is None or query_vector is None or model_ref is None or not query.by_meaning:
-        return [(photo_id, score, MatchKind.EXACT) for photo_id, score in exact]
     ids, cosine = index.scores(model_ref, query_vector)
     exact_ids = np.fromiter((photo_id for photo_id, _ in exact), dtype=np.int64, count=len(exact))
     # Where each exact hit sits in ``ids`` (-1: no vector yet), without a Python loop over 100,000 photos.

@@ -33,9 +33,9 @@ class Queue:
         self.db, self.owner, self.lease_seconds = db, owner, lease_seconds
         self.keeper = LeaseKeeper(db, owner, lease_seconds)
 
-    def mine(self):  # type: ignore[no-untyped-def]
-        """A filter keeping the photos this owner holds."""
-        return and_(Photo.status == PhotoStatus.RUNNING, Photo.lease_owner == str(self.owner))
+    def mine(self, *statuses: PhotoStatus):  # type: ignore[no-untyped-def]
+        """A filter keeping the photos this owner holds (leased: RUNNING, unless other ``statuses`` are given)."""
+        return and_(Photo.status.in_(statuses or (PhotoStatus.RUNNING,)), Photo.lease_owner == str(self.owner))
 
     def claim_batch(self, limit: int, paths: Sequence[Path | str] | None = None) -> list[ClaimedPhoto]:
         """Atomically lease up to ``limit`` pending photos (under ``paths`` if given), oldest first."""
@@ -79,9 +79,7 @@ class Queue:
         """
         ids = [r.photo_id for r in captions] + [photo_id for photo_id, _ in failures]
         stored: list[int] = []
-        held_or_paired = and_(
-            Photo.status.in_([PhotoStatus.RUNNING, PhotoStatus.PAIRED]), Photo.lease_owner == str(self.owner)
-        )
+        held_or_paired = self.mine(PhotoStatus.RUNNING, PhotoStatus.PAIRED)  # a RAW that paired while leased
         with self.db.writing() as session:
             query = with_details(select(Photo).where(Photo.id.in_(ids), held_or_paired))
             held = {photo.id: photo for photo in session.scalars(query)}

@@ -33,7 +33,7 @@ def open_writer(settings: Settings, mode: str | None = None) -> MetadataWriter:
 
 def halves(record: PhotoRecord) -> list[Path]:
     """The files a record's caption goes into: the photo, and for a RAW+JPEG pair its RAW half too."""
-    companion = getattr(record, "companion_path", None)  # (libraries without pairs: absent)
+    companion = record.companion_path
     return [Path(record.path), *([Path(companion)] if companion else [])]
 
 

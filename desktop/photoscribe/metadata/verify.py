@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from photoscribe.formats import JPEG_EXTENSIONS
 from photoscribe.metadata import lists
 from photoscribe.metadata.reader import iptc_keyword, split_keywords
 
@@ -52,7 +53,7 @@ WITHOUT_IPTC = Fields(
     windows_keywords=True,
 )
 IN_SIDECAR = Fields(("XMP-dc:Description",), ("XMP-dc:Subject",), windows_keywords=False)
-IPTC_FORMATS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".dng"})
+IPTC_FORMATS = JPEG_EXTENSIONS | {".tif", ".tiff", ".dng"}
 
 
 def fields_in(photo: PurePath) -> Fields:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from photoscribe.formats import is_raw_name
+from photoscribe.formats import HEIF_EXTENSIONS, JPEG_EXTENSIONS, RASTER_EXTENSIONS, is_raw_name
 from photoscribe.metadata import builtin, safety, verify
 from photoscribe.metadata.exiftool import ExifTool, ExifToolError
 from photoscribe.metadata.reader import IPTC_KEYWORD_BYTES, sidecar_for
@@ -37,8 +37,8 @@ from photoscribe.metadata.verify import CAPTION_TAGS, IN_SIDECAR, KEYWORD_LISTS,
 
 log = logging.getLogger(__name__)
 
-BUILTIN_EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif"}
-EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".hif", ".avif"}
+BUILTIN_EMBEDDABLE = JPEG_EXTENSIONS
+EMBEDDABLE = JPEG_EXTENSIONS | HEIF_EXTENSIONS | (RASTER_EXTENSIONS - {".bmp", ".gif"})  # exiftool writes these
 #: The only RAW format written into, and only by exiftool with its proof; every other RAW file gets a sidecar.
 RAW_EMBEDDABLE = {".dng"}
 EMPTY_SIDECAR = (
