@@ -21,7 +21,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from photoscribe.errors import UnreadableImageError
-from photoscribe.formats import MAX_PIXELS, PHOTO_EXTENSIONS, FileKind, content_kind, is_photo_name
+from photoscribe.formats import MAX_PIXELS, PHOTO_EXTENSIONS, FileKind, content_kind, is_photo_name, is_raw_name
 from photoscribe.raw_decode import DecodeRoute, decode_raw, raw_facts
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def load_with_route(
     path: Path | str, edge: int = MODEL_EDGE, full_size: bool = False
 ) -> tuple[Image.Image, DecodeRoute]:
     """:func:`load_for_model`, and which decoder gave the picture."""
-    if _kind(path) is FileKind.RAW:
+    if is_raw_name(path) and _kind(path) is FileKind.RAW:  # only a RAW name can hold a RAW file
         return decode_raw(path, edge * DRAFT_FACTOR, full_size)
     with _open(path) as img:
         try:
@@ -100,7 +100,7 @@ def decodes(path: Path | str) -> bool:
 
 def read_facts(path: Path | str) -> ImageFacts:
     """Upright width and height, EXIF capture time and camera of ``path``, reading only the header."""
-    if _kind(path) is FileKind.RAW:
+    if is_raw_name(path) and _kind(path) is FileKind.RAW:  # only a RAW name can hold a RAW file
         return _raw_facts(path)
     with _open(path) as img:
         width, height = img.size

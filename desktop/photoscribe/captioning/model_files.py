@@ -18,6 +18,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
+from photoscribe import DEFAULT_MODEL
 from photoscribe.errors import ModelLoadError, PhotoScribeError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ BLIP = ModelKind(
     ModelLoadError,
     OFFLINE_HINT,
     "--model",
-    "Salesforce/blip-image-captioning-base",
+    DEFAULT_MODEL,
 )
 
 
