@@ -46,8 +46,9 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
         pending = library.stats(within=within).pending
         summary = _caption_pending(library, settings, pending, within) if pending else None
         _print_caption_summary(found, summary)
-        _print_formats(library.stats(within=within).paired, left_out)
-        elsewhere = library.stats().pending - library.stats(within=within).pending
+        after = library.stats(within=within)
+        _print_formats(after.paired, left_out)
+        elsewhere = library.stats().pending - after.pending
         if elsewhere > 0:
             print(f"{elsewhere} other photo{'s are' if elsewhere != 1 else ' is'} waiting in the library's queue.")
         if settings.write_metadata != "off":
