@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoscribe.config import default_library_path
-from photoscribe.library import edits, left_out, own_writes, reading, registration
+from photoscribe.library import counts, edits, left_out, own_writes, reading, registration
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
 from photoscribe.library.paths import normalise
@@ -92,6 +92,9 @@ class Library:
 
     def folders(self) -> list[FolderRecord]:
         return edits.folders(self.db)
+
+    def folder_counts(self) -> dict[Path, int]:
+        return counts.folder_counts(self.db)
 
     def set_left_out(self, folder_id: int, counts: Mapping[tuple[str, str], int]) -> None:
         left_out.set_left_out(self.db, folder_id, counts)
@@ -243,6 +246,7 @@ class Library:
 for _name, _function in (
     *((n, getattr(edits, n)) for n in ("add_folder", "set_folder_options", "remove_folder", "folders")),
     *((n, getattr(edits, n)) for n in ("set_user_caption", "set_user_keywords")),
+    ("folder_counts", counts.folder_counts),
     ("set_left_out", left_out.set_left_out),
     *((n, getattr(own_writes, n)) for n in ("expect_own_write", "note_own_write")),
     *((n, getattr(registration, n)) for n in ("known_files", "register")),
