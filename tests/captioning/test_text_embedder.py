@@ -32,8 +32,12 @@ def test_vectors_are_normalised_float32_rows_and_close_for_close_meanings(embedd
     assert embedder.encode([]).shape == (0, 384)
 
 
-def test_the_ref_is_kept_as_configured(embedder: TextEmbedder, text_model_dir: Path) -> None:
-    assert embedder.ref == str(text_model_dir)
+def test_the_ref_is_kept_as_configured_and_a_folder_by_its_absolute_path(
+    embedder: TextEmbedder, text_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert embedder.ref == str(text_model_dir.resolve())
+    monkeypatch.chdir(text_model_dir.parent)  # the same folder named relatively: the same model, nothing re-embedded
+    assert TextEmbedder.load(text_model_dir.name, precision="fp32").ref == str(text_model_dir.resolve())
 
 
 def test_a_model_that_is_not_downloaded_is_unavailable_in_one_sentence(
@@ -60,3 +64,27 @@ def test_a_folder_that_is_not_a_text_model_is_unavailable(tmp_path: Path) -> Non
     (broken / "config.json").write_text("{ not json", encoding="utf-8")
     with pytest.raises(TextModelUnavailable, match="could not be loaded"):
         TextEmbedder.load(str(broken))
+
+
+def test_auto_precision_is_bf16_exactly_where_the_cpu_computes_it_and_agrees_with_fp32(
+    embedder: TextEmbedder, text_model_dir: Path
+) -> None:
+    import torch
+
+    from photoscribe.captioning.hardware import cpu_has_native_bf16
+    from photoscribe.captioning.text_embedder import text_precision
+
+    wanted = "bf16" if cpu_has_native_bf16() else "fp32"
+    weights = {p.dtype for p in embedder._model.parameters()}
+    assert (embedder.precision, weights) == (wanted, {torch.bfloat16 if wanted == "bf16" else torch.float32})
+    assert text_precision("cuda") == "fp32" and text_precision("cpu", "fp32") == "fp32"
+    with pytest.raises(TextModelUnavailable, match="unknown text model precision"):
+        text_precision("cpu", "int4")
+    texts = ["puppy", "a dog running on the beach", "kitten on a couch", "a cat sleeping on a sofa", "xqzv blorf"]
+    full = TextEmbedder.load(str(text_model_dir), precision="fp32")
+    half = TextEmbedder.load(str(text_model_dir), precision="bf16")
+    assert {p.dtype for p in half._model.parameters()} == {torch.bfloat16}
+    ours, theirs = half.encode(texts), full.encode(texts)
+    assert ours.dtype == np.float32 and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert float((ours * theirs).sum(axis=1).min()) > 0.999  # the same vectors, to search's resolution
+    assert np.abs(ours @ ours.T - theirs @ theirs.T).max() < 0.01  # and the same similarities between texts

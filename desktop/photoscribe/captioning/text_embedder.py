@@ -52,8 +52,9 @@ TEXT_MODEL = ModelKind(
 class TextEmbedder:
     """A loaded text model: turns captions and queries into L2-normalised float32 vectors."""
 
-    def __init__(self, ref: str, model: SentenceTransformer) -> None:
+    def __init__(self, ref: str, model: SentenceTransformer, precision: str = "fp32") -> None:
         self.ref = ref  # as configured: stored with each vector as "the model that made it"
+        self.precision = precision  # what the weights run in: "bf16" or "fp32"
         self._model = model
         named = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         dim = named()
@@ -61,22 +62,32 @@ class TextEmbedder:
 
     @classmethod
     def load(
-        cls, ref: str, *, allow_download: bool = True, progress: type | None = None, device: str = "cpu"
+        cls,
+        ref: str,
+        *,
+        allow_download: bool = True,
+        progress: type | None = None,
+        device: str = "cpu",
+        precision: str = "auto",
     ) -> TextEmbedder:
         """Load ``ref`` (a Hub id or a folder), downloading it first when ``allow_download`` and not cached.
 
         ``progress`` is a tqdm-compatible class that shows the download; ``device`` is where the model runs
-        (the CPU by default: a query takes milliseconds there, and the GPU stays free for captioning).
+        (the CPU by default: a query takes milliseconds there, and the GPU stays free for captioning);
+        ``precision`` is ``fp32``, ``bf16`` or ``auto`` (see :func:`text_precision`).
         """
         folder = text_model_folder(ref, allow_download=allow_download, progress=progress)
+        chosen = text_precision(device, precision)
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             shown = hf_logging.is_progress_bar_enabled()
             hf_logging.disable_progress_bar()  # hide the "Loading weights" bar; the download bar came before
+            dtype = {"model_kwargs": {"dtype": torch.bfloat16}} if chosen == "bf16" else {}
             try:
-                model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+                model = SentenceTransformer(str(folder), device=device, local_files_only=True, **dtype)
             finally:
                 if shown:
                     hf_logging.enable_progress_bar()
@@ -89,8 +100,9 @@ class TextEmbedder:
             raise TextModelUnavailable(
                 f"text model {ref!r} could not be loaded from {folder} ({first}); {HINT}"
             ) from exc
-        log.info("text model %s loaded on %s", ref, device)
-        return cls(ref, model)
+        log.info("text model %s loaded on %s in %s", ref, device, chosen)
+        local = Path(ref).expanduser()  # a folder is named by its absolute path: the same folder reached from
+        return cls(str(local.resolve()) if local.is_dir() else ref, model, chosen)  # elsewhere is the same model
 
     def knows_a_word(self, text: str) -> bool:
         """True when ``text`` holds a word (three letters or more) that is a whole word of the model's vocabulary.
@@ -124,7 +136,22 @@ class TextEmbedder:
             normalize_embeddings=True,
             show_progress_bar=False,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        flat = np.ascontiguousarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(flat, axis=1, keepdims=True)  # again in float32: bf16's own norm is ~0.4% off
+        return flat / np.where(norms > 0, norms, 1.0)
+
+
+def text_precision(device: str, requested: str = "auto") -> str:
+    """What the text model's weights run in: ``auto`` is bf16 on a CPU that computes bf16 natively (AMX or
+    AVX512-BF16: a query encodes in about 6 ms instead of 10, 100,000 captions twice as fast, and every vector
+    stays within a cosine of 0.9999 of fp32's, see tests/captioning/test_text_embedder.py), fp32 elsewhere."""
+    if requested in ("fp32", "bf16"):
+        return requested
+    if requested != "auto":
+        raise TextModelUnavailable(f"unknown text model precision {requested!r}; use auto, fp32 or bf16")
+    from photoscribe.captioning.hardware import cpu_has_native_bf16
+
+    return "bf16" if device == "cpu" and cpu_has_native_bf16() else "fp32"
 
 
 def text_model_folder(ref: str, *, allow_download: bool = True, progress: type | None = None) -> Path:
