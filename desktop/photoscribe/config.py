@@ -66,6 +66,7 @@ class Settings:
     num_beams: int | None = None
     settle_seconds: float = 2.0  # a new file must stay unchanged this long before it is captioned
     reconcile_minutes: float = 30.0  # watched folders are rescanned this often to catch lost events
+    poll_seconds: float = 30.0  # polled folders (network shares) are looked at this often (changed directories only)
     write_metadata: str = "off"  # off | sidecar | embed: also put captions into the photos' metadata
     sidecar_naming: str = "full"  # full: IMG_1.CR2.xmp (digiKam, darktable) | stem: IMG_1.xmp (Lightroom)
     keep_mtime: bool = False  # keep a photo's modification time when writing metadata into it
@@ -90,6 +91,8 @@ class Settings:
             raise ConfigError(f"sidecar_naming must be full or stem, not {self.sidecar_naming!r}")
         if self.settle_seconds < 0 or self.reconcile_minutes <= 0:
             raise ConfigError("settle time must be 0 or more and the rescan interval more than 0")
+        if self.poll_seconds <= 0:
+            raise ConfigError(f"poll_seconds must be more than 0, not {self.poll_seconds}")
 
     def updated(self, **changes: object) -> Settings:
         """A copy with the given fields changed; ``None`` values leave a field as it is."""

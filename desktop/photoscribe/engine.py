@@ -1,5 +1,9 @@
 """The engine: watched folders feed the library's queue; one background thread captions it.
 
+:meth:`Engine.start` returns at once: the watches are set up and the folders scanned on the scan thread
+(:mod:`photoscribe.engine_scan`), which registers photos in chunks, newest folder first, while the caption thread
+captions what is registered. :meth:`Engine.stop` may be called from any thread.
+
 Qt-free: listeners are plain callables receiving :mod:`photoscribe.events` objects on the engine's threads.
 The queue lives in the database, so stopping, crashing or being killed loses nothing: on start, photos whose
 lease expired go back to ``pending``, and every watched folder is reconciled with the disk.
@@ -27,6 +31,7 @@ from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
 from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, settle_loaded_objects
+from photoscribe.engine_scan import ScanThread
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 from photoscribe.events import (
     EngineError,
@@ -38,7 +43,6 @@ from photoscribe.events import (
     QueueEmpty,
     StateChanged,
 )
-from photoscribe.ingest.watcher import POLL_SECONDS
 from photoscribe.library import Library
 from photoscribe.library.library import normalise
 from photoscribe.retry import Backoff
@@ -60,9 +64,10 @@ class Engine:
         settings: Settings,
         library: Library | None = None,
         captioner_factory: Callable[[], Captioner] | None = None,
-        poll_seconds: float = POLL_SECONDS,
+        poll_seconds: float | None = None,
         text_loader: Loader | None = None,
     ) -> None:
+        """``poll_seconds`` overrides ``settings.poll_seconds`` (how often polled folders are looked at)."""
         self.settings = settings
         self.library = library or Library(settings.library)
         self._captioner_factory = captioner_factory or self._load_captioner
@@ -72,7 +77,9 @@ class Engine:
         self._model_error: str | None = None  # set until resume() or apply_settings() asks to try again
         self._listeners: list[Listener] = []
         self.embeddings = EmbeddingKeeper(self, text_loader)  # the text model and the thread keeping vectors current
-        self._folders = FolderKeeper(self, settings.settle_seconds, poll_seconds)
+        self._folders = FolderKeeper(self, settings.settle_seconds, poll_seconds or settings.poll_seconds)
+        self._poll_override = poll_seconds
+        self._scan = ScanThread(self)
         self._watcher = self._folders.watcher
         self._metadata = MetadataSync(self)
         self._wake, self._paused, self._stopping = threading.Event(), threading.Event(), threading.Event()
@@ -108,26 +115,26 @@ class Engine:
         return self._state
 
     def start(self) -> None:
-        """Start watching every library folder and captioning in the background."""
+        """Start watching every library folder, scanning them and captioning, all in the background: returns at
+        once (the watches are set up and the folders walked on the scan thread)."""
         if self._thread is not None:
             return
         self._set_state(EngineState.STARTING)
-        requeued = self.library.reclaim_expired()
-        if requeued:
-            log.info("%d photos claimed by an earlier run went back to the queue", requeued)
-        self._folders.watch_all()
         self._watcher.start()
         self._thread = threading.Thread(target=self._run, name="caption-engine", daemon=True)
         self._thread.start()
+        self._scan.start()
         self.embeddings.start()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Stop watching, let the batch in hand finish (or go back to the queue), and wait for the thread."""
+        """Stop scanning and watching, let the batch in hand finish (or go back to the queue), and wait for the
+        threads. Safe from any thread; the GUI calls it off its own thread."""
         self._stopping.set()
         self._wake.set()
+        self._scan.stop(timeout)
         self._watcher.stop()
         self.embeddings.stop(timeout)
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._metadata.close()
         self._set_state(EngineState.STOPPED)
@@ -151,6 +158,7 @@ class Engine:
         settings.validate()
         self.settings = settings
         self._watcher.set_settle_seconds(settings.settle_seconds)
+        self._watcher.poll_seconds = self._poll_override or settings.poll_seconds
         self._model_error = None
         self._settings_changed.set()
         self._wake.set()
@@ -205,6 +213,7 @@ class Engine:
     def _is_idle(self) -> bool:
         return (
             self._busy == 0
+            and not self._folders.catching_up
             and self._watcher.settling == 0
             and self._watcher.unrecorded == 0
             and self._metadata.queued == 0
@@ -228,7 +237,6 @@ class Engine:
     def _step(self) -> None:
         if self._cancel.is_set():
             self._cancel_queue()
-        self._folders.reconcile_if_due()  # also while paused: new folders are scanned and their photos queued
         self._metadata.write_due()
         if self._paused.is_set():
             self._set_state(EngineState.PAUSED)
@@ -291,9 +299,10 @@ class Engine:
         self._notify()
 
     def _go_idle(self) -> None:
-        if self._progress.done:
-            self._emit(QueueEmpty())
-        self._progress = ProgressMeter()
+        if not self._folders.catching_up:  # else the backlog goes on: the scan wakes this thread when it ends
+            if self._progress.done:
+                self._emit(QueueEmpty())
+            self._progress = ProgressMeter()
         self._set_state(EngineState.IDLE)
         self._wake.wait(min(IDLE_RECHECK_SECONDS, self.settings.reconcile_minutes * 60))
 

@@ -1,13 +1,14 @@
-"""Small parts of the engine: the busy counter, the progress meter and download progress."""
+"""Small parts of the engine: the busy counter, the progress meters (captioning, scanning) and download progress."""
 
 from __future__ import annotations
 
 import gc
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photoscribe.events import ModelDownload, Progress
+from photoscribe.events import ModelDownload, Progress, ScanProgress
 
 if TYPE_CHECKING:
     from photoscribe.engine import Engine
@@ -41,6 +42,33 @@ class ProgressMeter:
         elapsed = time.perf_counter() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
         return Progress(done=self.done, total=self.done + pending, photos_per_second=rate)
+
+
+class ScanStopped(Exception):
+    """The engine is stopping: the scan in hand ends between two chunks (what was written stays written)."""
+
+
+class ScanMeter:
+    """:class:`ScanProgress` of one folder's scan, sent at most every ``every`` seconds and once ``done``.
+
+    A ``quiet`` meter (a polled folder's look at what changed) says nothing when its look found no directory to
+    list: a share polled every 30 s does not flash "scanning" in the status bar when nothing changed."""
+
+    def __init__(self, emit: Callable[[Any], None], folder: Path, quiet: bool = False, every: float = 0.2) -> None:
+        self.emit, self.folder, self.quiet, self.every = emit, folder, quiet, every
+        self.seen = self.registered = 0
+        self._sent_at = float("-inf")
+
+    def update(self, seen: int, registered: int) -> None:
+        self.seen, self.registered = seen, registered
+        now = time.monotonic()
+        if now - self._sent_at >= self.every and (seen or not self.quiet):
+            self._sent_at = now
+            self.emit(ScanProgress(self.folder, seen, registered, False))
+
+    def finish(self) -> None:
+        if self.seen or not self.quiet:
+            self.emit(ScanProgress(self.folder, self.seen, self.registered, True))
 
 
 def download_progress(emit: Callable[[Any], None], event: Callable[[int, int], Any] = ModelDownload) -> type:

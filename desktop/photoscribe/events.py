@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class EngineState:
@@ -75,6 +76,18 @@ class PhotosChanged:
 
 
 @dataclass(frozen=True)
+class ScanProgress:
+    """A library folder is being scanned (on the engine's scan thread): ``files_seen`` photos found in it so far,
+    ``registered`` of them in the library so far (new, changed or found unchanged). Sent at most about five times a
+    second per folder, and once with ``done`` when that folder's scan ends (finished, stopped or failed)."""
+
+    folder: Path
+    files_seen: int
+    registered: int
+    done: bool
+
+
+@dataclass(frozen=True)
 class ModelDownload:
     """The model is being downloaded (first run): ``done`` of ``total`` files."""
 
@@ -110,5 +123,6 @@ Event = (
     | EngineError
     | ModelDownload
     | PhotosChanged
+    | ScanProgress
     | SearchStatus
 )

@@ -12,7 +12,7 @@ import logging
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
@@ -25,31 +25,45 @@ from photoscribe.metadata import read_file_metadata
 
 log = logging.getLogger(__name__)
 
-REGISTER_CHUNK = 200  # files read, then written in one transaction
+REGISTER_CHUNK = 2000  # files read, then written in one transaction
 
 
 def register_files(
-    library: Library, paths: Iterable[Path | str], folder_id: int | None = None
+    library: Library,
+    paths: Iterable[Path | str],
+    folder_id: int | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+    chunk: int = REGISTER_CHUNK,
 ) -> Counter[Registration]:
-    """Add or refresh photos; new and changed ones are queued for captioning.
+    """Add or refresh photos, ``chunk`` files per transaction; new and changed ones are queued for captioning.
 
-    Returns how many files ended up in each :class:`~photoscribe.library.Registration`.
+    ``on_chunk(files)`` is called after each chunk is written. Returns how many files ended up in each
+    :class:`~photoscribe.library.Registration`.
     """
     outcomes: Counter[Registration] = Counter()
-    for chunk in _chunks((normalise(p) for p in paths), REGISTER_CHUNK):
-        known = library.known_files(chunk)
-        facts: list[PhotoFacts] = []
-        for path in chunk:
-            fact = read_file(path, known.get(str(path)))
-            if fact is None:
-                outcomes[Registration.VANISHED] += 1
-            elif fact is UNCHANGED:
-                outcomes[Registration.UNCHANGED] += 1
-            else:
-                facts.append(fact)
-        if facts:
-            outcomes.update(library.register(facts, folder_id))
+    for chunk_paths in _chunks((normalise(p) for p in paths), chunk):
+        _register_chunk(library, chunk_paths, folder_id, outcomes)
+        if on_chunk is not None:
+            on_chunk(len(chunk_paths))
     return outcomes
+
+
+def _register_chunk(
+    library: Library, chunk: list[Path], folder_id: int | None, outcomes: Counter[Registration]
+) -> None:
+    """Read every file of ``chunk``, then write what changed in one transaction."""
+    known = library.known_files(chunk)
+    facts: list[PhotoFacts] = []
+    for path in chunk:
+        fact = read_file(path, known.get(str(path)))
+        if fact is None:
+            outcomes[Registration.VANISHED] += 1
+        elif fact is UNCHANGED:
+            outcomes[Registration.UNCHANGED] += 1
+        else:
+            facts.append(fact)
+    if facts:
+        outcomes.update(library.register(facts, folder_id))
 
 
 #: ``read_file``'s answer for a file the library knows with this size and mtime (nothing to read or write).

@@ -22,10 +22,10 @@ SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db", "icon\r"})
 
 def is_candidate(path: Path) -> bool:
     """True for a file name PhotoScribe should caption (a photo, not hidden, not a temporary file)."""
-    return _is_users_file(path.name) and is_photo_name(path)
+    return is_users_file(path.name) and is_photo_name(path)
 
 
-def _is_users_file(name: str) -> bool:
+def is_users_file(name: str) -> bool:
     """Not hidden, not a temporary file, not a file the operating system made."""
     return not (
         name.startswith(TEMPORARY_PREFIXES) or name.endswith(TEMPORARY_SUFFIXES) or name.lower() in SYSTEM_FILES
@@ -48,7 +48,7 @@ def iter_photos(root: Path, left_out: Counter[tuple[str, str]] | None = None) ->
             path = Path(folder, name)
             if is_candidate(path):
                 yield path
-            elif left_out is not None and _is_users_file(name):
+            elif left_out is not None and is_users_file(name):
                 kind = left_out_kind(path)
                 if kind is not None:
                     left_out[kind.value, path.suffix.lower()] += 1

@@ -1,11 +1,15 @@
 """Watching photo folders with watchdog and handing on finished files.
 
-One observer per folder, so each folder can use native events (inotify, FSEvents, ReadDirectoryChangesW) or
-polling (network shares, where native events do not arrive). When the system runs out of native watches the
-folder falls back to polling and the sink is told. New and changed files wait in a :class:`SettleTracker`
-until complete; deletions, moves and whole-folder changes go to the sink at once. Nothing the sink fails to
-record (a library locked by another program) is dropped: finished files go back to the tracker and every other
-report is kept, and both are tried again with a growing pause until the sink takes them.
+One observer per natively watched folder (inotify, FSEvents, ReadDirectoryChangesW). A polled folder (a network
+share, where native events do not arrive) has no observer: it is only listed here as polled, and the engine's scan
+thread looks at it every poll interval, listing only the directories whose mtime changed
+(:class:`~photoscribe.ingest.tree.FolderTree`); files it finds still changing come to this watcher's settle
+tracker. When the system runs out of native watches the folder falls back to polling and the sink is told.
+
+New and changed files wait in a :class:`SettleTracker` until complete; deletions, moves and whole-folder changes
+go to the sink at once. Nothing the sink fails to record (a library locked by another program) is dropped:
+finished files go back to the tracker and every other report is kept, and both are tried again with a growing
+pause until the sink takes them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from typing import Protocol
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
 
 from photoscribe.ingest.scanner import is_candidate, iter_photos
 from photoscribe.ingest.settle import SettleTracker
@@ -31,7 +34,7 @@ from photoscribe.retry import Backoff
 log = logging.getLogger(__name__)
 
 OUT_OF_WATCHES = {errno.ENOSPC, errno.EMFILE, errno.ENFILE}
-POLL_SECONDS = 2.0
+POLL_SECONDS = 30.0  # a network share is looked at this often (the ``poll_seconds`` setting)
 RETRY_FIRST, RETRY_MOST = 0.5, 30.0  # pause before retrying what the sink could not record: doubles up to this
 
 
@@ -62,6 +65,7 @@ class FolderWatcher:
         self.tracker = SettleTracker(settle_seconds)
         self.poll_seconds = poll_seconds
         self._observers: dict[Path, BaseObserver] = {}
+        self._polled: set[Path] = set()
         self._own_writes: dict[Path, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -82,6 +86,7 @@ class FolderWatcher:
         self._stop.set()
         with self._lock:
             observers, self._observers = list(self._observers.values()), {}
+            self._polled.clear()
         for observer in observers:
             observer.stop()
         for observer in observers:
@@ -90,36 +95,50 @@ class FolderWatcher:
             self._settler.join(timeout=5)
 
     def watch(self, folder: Path, polling: bool = False) -> str:
-        """Watch ``folder`` recursively; returns ``"native"`` or ``"polling"`` (what is in use)."""
+        """Watch ``folder`` recursively; returns ``"native"`` or ``"polling"`` (what is in use). Native watching
+        walks the whole tree to add its watches: call it off the GUI thread."""
         self.unwatch(folder)
-        mode = "polling" if polling else "native"
+        if polling:
+            return self._poll(folder)
         try:
-            observer = self._start_observer(folder, polling)
+            observer = self._start_observer(folder, False)
         except OSError as exc:
-            if polling or exc.errno not in OUT_OF_WATCHES:
+            if exc.errno not in OUT_OF_WATCHES:
                 raise
             self.sink.watch_warning(
                 f"the system ran out of file watches for {folder}; checking it every {self.poll_seconds:g} s "
                 "instead (on Linux, raise fs.inotify.max_user_watches to watch it natively)"
             )
-            observer, mode = self._start_observer(folder, True), "polling"
+            return self._poll(folder)
         with self._lock:
             self._observers[folder] = observer
-        log.info("watching %s (%s)", folder, mode)
-        return mode
+        log.info("watching %s (native)", folder)
+        return "native"
+
+    def _poll(self, folder: Path) -> str:
+        with self._lock:
+            self._polled.add(folder)
+        log.info("watching %s (polling every %g s)", folder, self.poll_seconds)
+        return "polling"
 
     def unwatch(self, folder: Path) -> None:
         """Stop watching ``folder``."""
         with self._lock:
             observer = self._observers.pop(folder, None)
+            self._polled.discard(folder)
         if observer is not None:
             observer.stop()
             observer.join(timeout=5)
 
     def watched(self) -> list[Path]:
-        """Folders being watched."""
+        """Folders being watched, natively or by polling."""
         with self._lock:
-            return list(self._observers)
+            return [*self._observers, *sorted(self._polled)]
+
+    def polled(self) -> list[Path]:
+        """Folders watched by polling (the engine's scan thread looks at them every :attr:`poll_seconds`)."""
+        with self._lock:
+            return sorted(self._polled)
 
     def set_settle_seconds(self, seconds: float) -> None:
         """Change how long new files must stay unchanged (takes effect at the next look)."""
@@ -148,7 +167,8 @@ class FolderWatcher:
     # -- internals -------------------------------------------------------------------------------------------
 
     def _start_observer(self, folder: Path, polling: bool) -> BaseObserver:
-        observer = PollingObserver(timeout=self.poll_seconds) if polling else Observer()
+        """A native observer (``polling`` is always False: polled folders have none)."""
+        observer = Observer()
         observer.schedule(_Handler(self), str(folder), recursive=True)
         observer.daemon = True
         observer.start()
