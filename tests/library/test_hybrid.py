@@ -181,3 +181,24 @@ def test_exact_hits_without_vectors_yet_still_come_first(library: Library, minil
     hits = hybrid(library, minilm, "puppy")
     assert sorted(h.photo.id for h in hits[:3]) == sorted(new) and {h.match for h in hits[:3]} == {MatchKind.EXACT}
     assert captions(hits)[3] == "a dog running on the beach" and hits[3].match is MatchKind.MEANING
+
+
+def test_a_ranking_read_page_by_page_is_the_full_ranking() -> None:
+    """Meaning-only hits are sorted in two steps (the first FIRST_SORTED, the rest when read): the same order and
+    scores as one stable sort, ties included, and every score at most the one before."""
+    from photoscribe.library.hybrid import FIRST_SORTED, Ranking, _rrf
+
+    rng = np.random.default_rng(3)
+    count = FIRST_SORTED * 3
+    cosine = np.round(rng.uniform(0.25, 0.9, count), 2).astype(np.float32)  # many equal similarities
+    ids = rng.permutation(count * 2)[:count].astype(np.int64)
+    exact = (np.array([7_000_001, 7_000_002]), np.array([1.5, 1.2]))
+    ranking = Ranking(exact, (ids, cosine), np.sort(-cosine))
+    read = list(ranking)
+    order = np.argsort(-cosine, kind="stable")
+    assert [r[0] for r in read] == ranking.ids() == [7_000_001, 7_000_002, *ids[order].tolist()]
+    assert [r[2] for r in read] == [MatchKind.EXACT] * 2 + [MatchKind.MEANING] * count
+    scores = [r[1] for r in read[2:]]
+    assert scores == sorted(scores, reverse=True) and scores[0] == _rrf(np.array([0]))[0]
+    first_below = int(np.argmax(cosine[order] < cosine[order][0]))  # equal similarities share their rank
+    assert scores[first_below] == _rrf(np.array([first_below]))[0]

@@ -4,13 +4,15 @@
   text vector has a cosine similarity of at least :data:`CUTOFF` to the query's vector.
 - Both rankings are fused by reciprocal rank fusion (``1 / (RRF_K + rank)`` summed over the rankings a photo is
   in); every exact hit ranks before every meaning-only hit, so fusion orders the exact hits among themselves
-  (a photo both words and meaning find first) and the meaning-only hits after them.
+  (a photo both words and meaning find first) and the meaning-only hits after them. A photo's meaning rank is
+  the number of candidates closer to the query, so photos with the same text share it (and keep bm25's order).
 - ``-exclude`` terms leave photos out of both; a query with a quoted phrase, or of only exclusions, is answered
   by words only (see ``query.Query.by_meaning``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import repeat
 
 import numpy as np
@@ -30,39 +32,79 @@ CUTOFF = 0.25
 RRF_K = 60
 
 Ranked = tuple[int, float, MatchKind]  # (photo id, score, how it matched), best first
+#: Meaning-only hits put in order first; the rest are sorted only when a caller reads past them (a page of
+#: search results never needs the order of 40,000 loosely related photos).
+FIRST_SORTED = 512
 
 
-def rank(session: Session, query: Query, index: VectorIndex, query_vector: np.ndarray, model_ref: str) -> list[Ranked]:
-    """Photos matching ``query`` best first: exact hits (score ``1 + fused``) then meaning-only hits (``fused``).
-    (A query for words only never comes here: see ``reading._ranked``.)"""
-    exact = fts.matching_ids(session, query)
+class Ranking:
+    """Photos best first: the exact hits (score ``1 + fused``), then the meaning-only hits (``fused``). Iterating
+    turns them into :data:`Ranked` tuples only as far as the caller reads; :meth:`ids` gives every id at once."""
+
+    def __init__(
+        self,
+        exact: tuple[np.ndarray, np.ndarray],
+        meaning_only: tuple[np.ndarray, np.ndarray],
+        ahead: np.ndarray,
+    ) -> None:
+        self.exact_ids, self.exact_scores = exact  # ids and fused scores, best first
+        self._only_ids, self._only_cosine = meaning_only  # ids and similarities, in the index's order
+        self._ahead = ahead  # every candidate's negated similarity, sorted: a hit's meaning rank is its place here
+
+    def __iter__(self) -> Iterator[Ranked]:
+        yield from zip(self.exact_ids.tolist(), self.exact_scores.tolist(), repeat(MatchKind.EXACT))
+        ahead = len(self._only_ids) > FIRST_SORTED
+        first = self._order(FIRST_SORTED) if ahead else self._order(None)
+        yield from self._meaning(first)
+        if ahead:
+            yield from self._meaning(self._order(None)[FIRST_SORTED:])
+
+    def ids(self) -> list[int]:
+        """Every photo id, best first."""
+        return self.exact_ids.tolist() + self._only_ids[self._order(None)].tolist()
+
+    def _order(self, count: int | None) -> np.ndarray:
+        """Positions of the ``count`` most similar meaning-only hits (all: ``None``), most similar first; equal
+        similarities keep the index's order."""
+        cosine = self._only_cosine
+        if count is None or count >= len(cosine):
+            return np.argsort(-cosine, kind="stable")
+        last = cosine[np.argpartition(-cosine, count - 1)[count - 1]]  # the count-th highest similarity
+        closer = np.flatnonzero(cosine > last)  # and of those equal to it, the first ones (a stable sort's choice)
+        top = np.concatenate([closer, np.flatnonzero(cosine == last)[: count - len(closer)]])
+        return top[np.lexsort((top, -cosine[top]))]
+
+    def _meaning(self, order: np.ndarray) -> Iterator[Ranked]:
+        scores = _rrf(np.searchsorted(self._ahead, -self._only_cosine[order], side="left"))
+        return zip(self._only_ids[order].tolist(), scores.tolist(), repeat(MatchKind.MEANING))
+
+
+def rank(session: Session, query: Query, index: VectorIndex, query_vector: np.ndarray, model_ref: str) -> Ranking:
+    """Photos matching ``query`` best first (see :class:`Ranking`). (A query for words only never comes here: see
+    ``reading._ranked``.)"""
+    exact_ids = fts.matching_id_array(session, query)
     ids, cosine = index.scores(model_ref, query_vector)
-    exact_ids = np.fromiter((photo_id for photo_id, _ in exact), dtype=np.int64, count=len(exact))
     # Where each exact hit sits in ``ids`` (-1: no vector yet), without a Python loop over 100,000 photos.
     at = _positions(ids, exact_ids)
+    has_vector = at >= 0
     near = cosine >= CUTOFF
-    candidates = near.copy()
-    candidates[at[at >= 0]] = True
-    order = np.flatnonzero(candidates)
-    order = order[np.argsort(-cosine[order], kind="stable")]
-    meaning_position = np.full(len(ids), -1, dtype=np.int64)
-    meaning_position[order] = np.arange(len(order))
-
+    # An exact hit's meaning rank: how many candidates (near photos and exact hits with a vector) are closer.
+    exact_cosine = cosine[at[has_vector]]
+    below = exact_cosine < CUTOFF
+    ahead = np.sort(np.concatenate([-cosine[near], -exact_cosine[below]]))
     fused = 1.0 + _rrf(np.arange(len(exact_ids)))
-    has_meaning = at >= 0
-    fused[has_meaning] += _rrf(meaning_position[at[has_meaning]])
+    fused[has_vector] += _rrf(np.searchsorted(ahead, -exact_cosine, side="left"))
     by_fusion = np.argsort(-fused, kind="stable")  # stable: equal scores keep bm25's order
-    fused_exact = list(zip(exact_ids[by_fusion].tolist(), fused[by_fusion].tolist(), repeat(MatchKind.EXACT)))
 
     words = np.zeros(len(ids), dtype=bool)
-    words[at[at >= 0]] = True
+    words[at[has_vector]] = True
     excluded = fts.matching_any(session, query.excluded)
     if excluded:
         left_out = _positions(ids, np.fromiter(excluded, dtype=np.int64, count=len(excluded)))
         words[left_out[left_out >= 0]] = True
-    only = order[near[order] & ~words[order]]
-    meaning_only = zip(ids[only].tolist(), _rrf(meaning_position[only]).tolist(), repeat(MatchKind.MEANING))
-    return fused_exact + list(meaning_only)
+    only = np.flatnonzero(near & ~words)
+    # Meaning-only hits come after every exact hit, in the order of their similarity among all candidates.
+    return Ranking((exact_ids[by_fusion], fused[by_fusion]), (ids[only], cosine[only]), ahead)
 
 
 def nearest(index: VectorIndex, model_ref: str, photo_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -67,7 +67,11 @@ def photo_ids(
     with db.reading() as session:
         ranked = None
         if not query.is_empty:
-            ranked = [hit[0] for hit in _ranked(session, query, index, query_vector, model_ref)]
+            found = _ranked(session, query, index, query_vector, model_ref)
+            ranked = found.ids() if hasattr(found, "ids") else [hit[0] for hit in found]
+        if ranked is not None and status is None and folder is None:  # only the few hidden ones to leave out
+            hidden = set(session.scalars(select(Photo.id).where(Photo.status.in_(HIDDEN))))
+            return [pid for pid in ranked if pid not in hidden]
         rows = select(Photo.id).where(Photo.status.not_in(HIDDEN))
         if status == "edited":
             rows = rows.join(Caption).where(Caption.user_caption.is_not(None))
@@ -139,7 +143,8 @@ def _ranked(
     index: VectorIndex | None,
     query_vector: np.ndarray | None,
     model_ref: str | None,
-) -> list[tuple[int, float, MatchKind]]:
+) -> Iterable[tuple[int, float, MatchKind]]:
+    """Exact hits as a list, or a hybrid :class:`~photoscribe.library.hybrid.Ranking` (read as far as needed)."""
     if query_vector is None or index is None or model_ref is None or not query.by_meaning:
         return [(photo_id, score, MatchKind.EXACT) for photo_id, score in fts.matching_ids(session, query)]
     from photoscribe.library.hybrid import rank

@@ -6,10 +6,16 @@ the keywords in force. The Porter stemmer makes "dogs" find "dog"; bm25 ranks be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from photoscribe.library.query import Query, Term
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FTS_TABLE = "photo_search"
 COLUMNS = ("filename", "model_caption", "user_caption", "keywords")
@@ -50,40 +56,50 @@ def remove_photo(session: Session, photo_id: int) -> None:
 
 def matching_ids(session: Session, query: Query, limit: int | None = None) -> list[tuple[int, float]]:
     """Photo ids matching ``query`` with their scores (higher is better), best first."""
+    return [(int(photo_id), float(score)) for photo_id, score in _matching(session, query, limit)]
+
+
+def matching_id_array(session: Session, query: Query) -> np.ndarray:
+    """The ids of :func:`matching_ids`, best first, as an int64 array (for hybrid search's arithmetic)."""
+    import numpy as np  # (not at the top: words-only searches never need numpy)
+
+    rows = _matching(session, query, None)
+    return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+
+
+def _matching(session: Session, query: Query, limit: int | None) -> Sequence[Sequence[Any]]:
+    """(id, score) rows best first. Read through the driver: 12,000 matches come back in half the time the ORM's
+    result rows take (bm25 itself costs about 1 µs a match)."""
     included = _any_of(query.included, "AND")
     excluded = _any_of(query.excluded, "OR")
     limit_sql = "" if limit is None else f" LIMIT {int(limit)}"
     if included:
         expression = f"({included}) NOT ({excluded})" if excluded else included
         weights = ", ".join(str(w) for w in WEIGHTS)
-        rows = session.execute(
-            text(
-                f"SELECT rowid, -bm25({FTS_TABLE}, {weights}) AS score FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH :q ORDER BY score DESC, rowid{limit_sql}"
-            ),
-            {"q": expression},
+        sql = (
+            f"SELECT rowid, -bm25({FTS_TABLE}, {weights}) AS score FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH ? ORDER BY score DESC, rowid{limit_sql}"
         )
-    elif excluded:
-        rows = session.execute(
-            text(
-                f"SELECT id, 0.0 FROM photos WHERE id NOT IN "
-                f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q) ORDER BY id{limit_sql}"
-            ),
-            {"q": excluded},
+        return _fetch(session, sql, (expression,))
+    if excluded:
+        sql = (
+            f"SELECT id, 0.0 FROM photos WHERE id NOT IN "
+            f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) ORDER BY id{limit_sql}"
         )
-    else:
-        rows = session.execute(text(f"SELECT id, 0.0 FROM photos ORDER BY id{limit_sql}"))
-    return [(int(r[0]), float(r[1])) for r in rows]
+        return _fetch(session, sql, (excluded,))
+    return _fetch(session, f"SELECT id, 0.0 FROM photos ORDER BY id{limit_sql}", ())
 
 
 def matching_any(session: Session, terms: tuple[Term, ...]) -> set[int]:
     """Ids of the photos matching any of ``terms`` (used to leave excluded photos out of meaning hits)."""
     if not terms:
         return set()
-    rows = session.execute(
-        text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"), {"q": _any_of(terms, "OR")}
-    )
-    return {int(r[0]) for r in rows}
+    rows = _fetch(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (_any_of(terms, "OR"),))
+    return {int(row[0]) for row in rows}
+
+
+def _fetch(session: Session, sql: str, parameters: tuple[str, ...]) -> Sequence[Sequence[Any]]:
+    return session.connection().exec_driver_sql(sql, parameters).fetchall()
 
 
 def _any_of(terms: tuple[Term, ...], operator: str) -> str:
