@@ -206,12 +206,13 @@ class Library:
 
     # -- vectors for search by meaning -----------------------------------------------------------------------
 
-    def text_vector_todo(self, model_ref: str, limit: int) -> list[tuple[int, str]]:
-        """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text): vectors missing, stale (the text
-        changed) or made by another model. Photos without text, missing ones and RAW halves of pairs are skipped."""
+    def text_vector_todo(self, model_ref: str, limit: int, after: int = 0) -> list[tuple[int, str]]:
+        """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text), by id from ``after`` on: vectors
+        missing, stale (the text changed) or made by another model. Photos without text, missing ones and RAW halves
+        of pairs are skipped."""
         from photoscribe.library import vectors
 
-        return vectors.text_vector_todo(self.db, model_ref, limit)
+        return vectors.text_vector_todo(self.db, model_ref, limit, after)
 
     def store_text_vectors(self, model_ref: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
         """Store (photo id, text embedded, vector) made by ``model_ref``; a photo whose text changed meanwhile is
