@@ -160,18 +160,15 @@ class EmbeddingKeeper:
         from photoscribe.meaning import embed_pending
 
         library, ref = self.engine.library, embedder.ref
-        done, total = library.text_vector_progress(ref)
-        if done < total and not library.read_only:
-            self._emit(SearchStatus(SearchState.EMBEDDING, ref, done, total))  # "0 of 5,000" before the first batch
-        embed_pending(
+        stop = lambda: self._stopping.is_set() or text_model_of(self.engine.settings) != ref  # noqa: E731
+        embed_pending(  # (it counts the photos only when some need a vector: a wake with nothing to do is cheap)
             library,
             _Shared(embedder, self._encode),
             on_progress=lambda done, total: self._emit(SearchStatus(SearchState.EMBEDDING, ref, done, total)),
-            should_stop=lambda: self._stopping.is_set() or text_model_of(self.engine.settings) != ref,
+            should_stop=stop,
             batch=BATCH,
         )
-        done, total = library.text_vector_progress(ref)
-        if done >= total and text_model_of(self.engine.settings) == ref:
+        if not stop():
             self._say(SearchState.READY, ref)
 
     def _load(self, ref: str) -> None:

@@ -87,21 +87,24 @@ def embed_pending(
 ) -> int:
     """Embed every photo whose text vector is missing, stale or another model's; returns how many were embedded.
 
-    ``on_progress(current, total)`` is called after each batch (``current`` vectors of ``total`` photos with
-    text, counted from the figures at the start: counting them again per batch costs a scan of the library);
-    ``should_stop()`` ends the loop between batches. A read-only library embeds nothing.
+    ``on_progress(current, total)`` is called before the first batch and after each (``current`` vectors of
+    ``total`` photos with text, counted once, when there is work: a count costs a scan of the library);
+    ``should_stop()`` ends the loop between batches. A read-only library embeds nothing. One pass goes through
+    the photos by id; a photo whose text changes meanwhile is embedded on the next pass.
     """
     if library.read_only:
         return 0
-    start, total = library.text_vector_progress(embedder.ref) if on_progress is not None else (0, 0)
-    done = 0
+    start = total = done = after = 0
     while not (should_stop and should_stop()):
-        todo = library.text_vector_todo(embedder.ref, batch)
+        todo = library.text_vector_todo(embedder.ref, batch, after)
         if not todo:
             break
+        if on_progress is not None and after == 0:
+            start, total = library.text_vector_progress(embedder.ref)
+            on_progress(start, total)
         vectors = embedder.encode([text for _, text in todo])
         library.store_text_vectors(embedder.ref, [(pid, text, vec) for (pid, text), vec in zip(todo, vectors)])
-        done += len(todo)
+        done, after = done + len(todo), todo[-1][0]
         if on_progress is not None:
             on_progress(min(start + done, total), total)
         if len(todo) < batch:

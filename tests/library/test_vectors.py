@@ -90,3 +90,26 @@ def test_vectors_in_memory_take_four_bytes_a_dimension(library: Library) -> None
     library.store_text_vectors("m", [(photo, "one", np.ones(384, dtype=np.float32))])
     library.search("x", query_vector=np.ones(384, dtype=np.float32), model_ref="m")
     assert library.vector_memory() == 384 * 4 + 8 + 1
+
+
+def test_embedding_goes_through_the_photos_once_by_id_and_counts_only_when_there_is_work(
+    library: Library, minilm: object
+) -> None:
+    from photoscribe import meaning
+    from tests.library.meaning import MODEL, encode
+
+    class Embedder:  # the real MiniLM, as meaning.embed_pending sees a text model
+        ref, dim = MODEL, 384
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return encode(minilm, texts)
+
+    ids = add_captioned(library, [f"a {c} door" for c in ("red", "green", "blue", "white", "black")])
+    assert [pid for pid, _ in library.text_vector_todo(MODEL, 10, after=ids[2])] == ids[3:]  # from there on
+    progress: list[tuple[int, int]] = []
+    assert meaning.embed_pending(library, Embedder(), on_progress=lambda *p: progress.append(p), batch=2) == 5
+    assert progress == [(0, 5), (2, 5), (4, 5), (5, 5)]  # before the first batch, then after each
+    assert library.text_vector_progress(MODEL) == (5, 5)
+    progress.clear()
+    assert meaning.embed_pending(library, Embedder(), on_progress=lambda *p: progress.append(p), batch=2) == 0
+    assert progress == []  # nothing to do: nothing counted, nothing said

@@ -10,6 +10,7 @@ sentence-transformers (and with it torch) is imported only when a model is loade
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,8 +102,8 @@ class TextEmbedder:
                 f"text model {ref!r} could not be loaded from {folder} ({first}); {HINT}"
             ) from exc
         log.info("text model %s loaded on %s in %s", ref, device, chosen)
-        local = Path(ref).expanduser()  # a folder is named by its absolute path: the same folder reached from
-        return cls(str(local.resolve()) if local.is_dir() else ref, model, chosen)  # elsewhere is the same model
+        local = Path(ref).expanduser()  # a folder is named by its absolute path (links kept: another name may be
+        return cls(os.path.abspath(local) if local.is_dir() else ref, model, chosen)  # another model on purpose)
 
     def knows_a_word(self, text: str) -> bool:
         """True when ``text`` holds a word (three letters or more) that is a whole word of the model's vocabulary.

@@ -62,10 +62,12 @@ def _current(model_ref: str):  # type: ignore[no-untyped-def]
     )
 
 
-def text_vector_todo(db: Database, model_ref: str, limit: int) -> list[tuple[int, str]]:
-    """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text): those whose vector is missing,
-    stale or made by another model. Photos without text, missing ones and RAW halves of pairs are skipped."""
-    query = select(Photo).where(Photo.status.not_in(HIDDEN), _has_text(), ~_current(model_ref))
+def text_vector_todo(db: Database, model_ref: str, limit: int, after: int = 0) -> list[tuple[int, str]]:
+    """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text), ids above ``after`` in order:
+    those whose vector is missing, stale or made by another model. Photos without text, missing ones and RAW
+    halves of pairs are skipped. (A caller going through the library passes the last id it got as ``after``, so
+    each batch starts where the last ended instead of scanning the photos already done again.)"""
+    query = select(Photo).where(Photo.id > after, Photo.status.not_in(HIDDEN), _has_text(), ~_current(model_ref))
     with db.reading() as session:
         photos = session.scalars(with_details(query.order_by(Photo.id).limit(limit)))
         found = [(photo.id, embedding_text(photo)) for photo in photos]
