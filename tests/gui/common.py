@@ -7,6 +7,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from photoscribe.gui.main_window import MainWindow
+from photoscribe.library import CaptionResult, Library, PhotoFacts
+from tests.tiny_blip import COLOURS
 
 WAIT_MS = 60_000
 
@@ -42,3 +44,28 @@ def type_caption(qtbot, window: MainWindow, text: str) -> None:  # type: ignore[
     box.selectAll()
     qtbot.keyClicks(box, text)
     assert box.toPlainText() == text
+
+
+def close_window(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Close ``window`` as the user would and wait until it has finished closing (engine stopped, edits saved)."""
+    window.close()
+    qtbot.waitUntil(lambda: window.closing_done, timeout=WAIT_MS)
+
+
+def fill_library(library: Library, count: int, first: int = 0, root: str = "/big") -> list[str]:
+    """Register ``count`` photos (files that need not exist) and caption them through the Library API, as the
+    engine would: ``a photo of a <colour> wall``; returns their paths."""
+    folder = library.add_folder(root)
+    paths = [f"{root}/{n // 1000:03d}/IMG_{n:06d}.jpg" for n in range(first, first + count)]
+    for start in range(0, count, 2000):
+        chunk = paths[start : start + 2000]
+        library.register([PhotoFacts(p, 3_000_000 + i, 1.7e9 + i, f"fp-{p}") for i, p in enumerate(chunk)], folder)
+        while claimed := library.claim_batch(500):
+            library.save_results(
+                [CaptionResult(c.id, f"a photo of a {colour_of(c.id)} wall", [colour_of(c.id), "wall"], "t") for c in claimed]
+            )
+    return paths
+
+
+def colour_of(photo_id: int) -> str:
+    return list(COLOURS)[photo_id % len(COLOURS)]

@@ -13,6 +13,7 @@ pytest.importorskip("pytestqt")
 from photoscribe.config import Settings  # noqa: E402
 from photoscribe.engine import Engine  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
+from tests.gui.common import close_window  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
 
@@ -29,7 +30,7 @@ def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callabl
         )
         settings = Settings(**{**options, **overrides})  # type: ignore[arg-type]
         window = MainWindow(Engine(settings, poll_seconds=0.2, text_loader=text_loader))  # type: ignore[arg-type]
-        qtbot.addWidget(window)
+        # (not qtbot.addWidget: qtbot would delete the window while it is still closing; closed below instead)
         window.show()
         window.engine.start()
         windows.append(window)
@@ -37,7 +38,7 @@ def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callabl
 
     yield open_
     for window in windows:
-        window.close()
+        close_window(qtbot, window)
         window.engine.library.close()
 
 

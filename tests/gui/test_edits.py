@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
-from tests.gui.common import WAIT_MS, captioned_window, row_of, select, type_caption  # noqa: E402
+from tests.gui.common import WAIT_MS, captioned_window, close_window, row_of, select, type_caption  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def test_a_caption_arriving_for_the_photo_being_edited_keeps_the_typing(qtbot, o
     assert box.toPlainText() == "Moss on the old wal" and box.textCursor().position() == cursor
     qtbot.keyClicks(box, "l")  # the user goes on typing where they were
     assert box.toPlainText() == "Moss on the old wall"
-    window.close()
+    close_window(qtbot, window)
     assert library.photo(photo).user_caption == "Moss on the old wall"
 
 
@@ -79,7 +79,7 @@ def test_closing_the_window_saves_the_typing(qtbot, open_window, colour_photos) 
     photo = colour_photos["red"][1]
     select(window, photo)
     type_caption(qtbot, window, "Last one before closing")
-    window.close()
+    close_window(qtbot, window)
     assert window.engine.library.photo(photo).user_caption == "Last one before closing"
 
 

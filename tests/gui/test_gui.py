@@ -21,7 +21,7 @@ from photoscribe.events import EngineState, Progress, StateChanged  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
 from photoscribe.gui.photo_model import STATUS_ROLE  # noqa: E402
 from photoscribe.library import PhotoStatus  # noqa: E402
-from tests.gui.common import WAIT_MS, captioned_window, captions, row_of, select  # noqa: E402
+from tests.gui.common import WAIT_MS, captioned_window, captions, close_window, row_of, select  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
 
@@ -67,7 +67,7 @@ def test_an_edited_caption_survives_recaptioning_and_a_restart(qtbot, open_windo
     qtbot.mouseClick(window.details.recaption, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: library.photo(photo).revision == 2, timeout=WAIT_MS)
     assert library.photo(photo).caption == "Our blue front door"
-    window.close()
+    close_window(qtbot, window)
 
     reopened = open_window()
     select(reopened, photo)
@@ -254,14 +254,14 @@ def test_a_huge_library_loads_only_what_is_visible(qtbot, tmp_path: Path, tiny_m
     real_records = library.records
     library.records = lambda ids: (fetched.append(len(ids)), real_records(ids))[1]  # type: ignore[method-assign]
     window.show()
-    assert window.model.rowCount() == 50_000 and window.count.text() == "50000 photos"
+    qtbot.waitUntil(lambda: window.model.rowCount() == 50_000 and window.count.text() == "50000 photos")
     qtbot.waitUntil(lambda: len(fetched) >= 1)  # the first screen was painted
     first_screen = len(fetched)
     window.grid.scrollToBottom()
     qtbot.waitUntil(lambda: len(fetched) > first_screen)  # the last screen was painted
     assert window.grid.indexAt(window.grid.viewport().rect().bottomLeft()).row() > 49_000
     assert sum(fetched) <= 6 * PAGE, f"{sum(fetched)} records read for two screens of photos"
-    window.close()
+    close_window(qtbot, window)
     library.close()
 
 
@@ -278,7 +278,7 @@ def test_the_first_model_download_shows_a_progress_dialog(qtbot, tmp_path: Path)
     window.bridge(StateChanged(EngineState.CAPTIONING, "cpu bf16"))
     qtbot.waitUntil(lambda: status.download is None)
     assert status.hardware.text() == "cpu bf16"
-    window.close()
+    close_window(qtbot, window)
     window.engine.library.close()
 
 

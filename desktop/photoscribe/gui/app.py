@@ -35,7 +35,7 @@ def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None 
         return 2
     window = MainWindow(engine)
     window.show()
-    engine.start()
+    QTimer.singleShot(0, engine.start)  # once the window is up; it returns at once (the scan has its own thread)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, window.close)
     code = app.exec()

@@ -25,6 +25,11 @@ from photoscribe.events import (
     StateChanged,
 )
 
+try:
+    from photoscribe.events import ScanProgress
+except ImportError:  # TODO(issue 12): the engine's scan thread reports ScanProgress; until then nothing to show
+    ScanProgress = None  # type: ignore[assignment,misc]
+
 EVENTS_PER_TICK = 200
 TICK_MS = 50
 
@@ -42,6 +47,7 @@ class EngineBridge(QObject):
     photos_changed = Signal()  # photos added, moved or missing
     drained = Signal(int)  # how many events the last tick delivered
     search_status = Signal(object)  # a SearchStatus: search by meaning loading, embedding, ready or words only
+    scan_progress = Signal(object)  # a ScanProgress: a folder being scanned, files seen and registered so far
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,3 +92,5 @@ class EngineBridge(QObject):
             self.photos_changed.emit()
         elif isinstance(event, SearchStatus):
             self.search_status.emit(event)
+        elif ScanProgress is not None and isinstance(event, ScanProgress):
+            self.scan_progress.emit(event)

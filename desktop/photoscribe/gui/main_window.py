@@ -1,6 +1,7 @@
 """The main window: folders on the left, the photo grid with its search bar in the middle, details on the right,
 queue progress and controls in the status bar. Nothing slow runs on the GUI thread: captioning, scanning and
-watching run in the engine, database writes and thumbnails on background threads.
+watching run in the engine, searches, folder counts, database writes and thumbnails on background threads, and
+closing stops the engine on a background thread while the window says so (the event loop keeps running).
 
 Nothing the user types is lost: text in the caption box is saved before anything could replace it (another
 photo selected, a keyword edit, a re-caption, a caption arriving from the engine, the window closing).
@@ -8,9 +9,10 @@ photo selected, a keyword edit, a re-caption, a caption arriving from the engine
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +34,7 @@ from photoscribe.gui.bridge import EngineBridge
 from photoscribe.gui.detail_panel import DetailPanel
 from photoscribe.gui.edits import Edits
 from photoscribe.gui.folders_panel import FoldersPanel
+from photoscribe.gui.grid_refresh import STATUS_FILTERS, GridRefresher
 from photoscribe.gui.photo_delegate import CELL, PhotoDelegate
 from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
 from photoscribe.gui.search import SearchController
@@ -42,11 +45,12 @@ from photoscribe.library import PhotoRecord
 
 SEARCH_DELAY_MS = 250
 REQUERY_DELAY_MS = 500
-STATUS_FILTERS = {"All": None, "Captioned": "done", "Queued": "pending", "Failed": "failed", "Edited by me": "edited"}
 
 
 class MainWindow(QMainWindow):
     """PhotoScribe's window around one running :class:`Engine`."""
+
+    finished = Signal()  # closing is done: the engine stopped, every edit saved (then the window closes)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
@@ -62,15 +66,17 @@ class MainWindow(QMainWindow):
         self.model = PhotoListModel(self.library, self.thumbnails)
         self.bridge = EngineBridge(self)
         self._unsubscribe = engine.subscribe(self.bridge)
-        self._folder: Path | None = None
+        self.folder: Path | None = None  # the folder whose photos the grid shows (None: all)
         self._changed_paths: set[str] = set()
-        self._closed = False
+        self._closed = False  # closing has begun
+        self.closing_done = False  # closing has ended: the window may go
         self.status_area = CaptioningStatus(self, engine, self.bridge)
         self.status_area.banner.settings_requested.connect(self.open_settings)
         self.state, self.pause_button = self.status_area.state, self.status_area.pause_button
         self._build_grid()
         self._build_docks()
         self.searcher = SearchController(self)  # hybrid search, Find similar, the search status line
+        self.refresher = GridRefresher(self)  # the grid's query and the folder counts, in the background
         self._build_menu()
         self._connect_engine()
         self.refresh_folders()
@@ -85,7 +91,9 @@ class MainWindow(QMainWindow):
         self.status_filter.addItems(list(STATUS_FILTERS))
         self.count = QLabel()
         self.grid = QListView()
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setViewMode(QListView.ViewMode.ListMode)  # wrapped left to right in a grid: a third of icon mode's
+        self.grid.setFlow(QListView.Flow.LeftToRight)  # layout time (7 ms for 100,000 photos), same look
+        self.grid.setWrapping(True)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
         self.grid.setGridSize(CELL)
@@ -192,29 +200,21 @@ class MainWindow(QMainWindow):
 
     def retry_failed(self) -> None:
         """Queue the failed photos again."""
-        ids = self.library.photo_ids(status="failed")
-        self.writes.run(lambda: self.engine.recaption(ids), lambda **_: self._requery_timer.start())
+        library = self.library
+        retry = lambda: self.engine.recaption(library.photo_ids(status="failed"))  # noqa: E731
+        self.writes.run(retry, lambda **_: self._requery_timer.start())
 
     def edit_caption(self, path: str, text: str) -> None:
         """Save the user's caption (undoable; "" goes back to the model's caption)."""
         self.edits.edit_caption(path, text)
 
     def requery(self) -> None:
-        """Run the search and filters and show the result (new photos slide in at the top)."""
-        status = STATUS_FILTERS[self.status_filter.currentText()]
-        ids = self.searcher.photo_ids(self.search.text(), status, self._folder)
-        if ids is None:  # the query's meaning is being worked out: searched again when it is
-            return
-        if ids != self.model.ids():
-            current = self.grid.currentIndex().data(RECORD_ROLE) if self.grid.currentIndex().isValid() else None
-            self.model.show_ids(ids)
-            self._reselect(current)
-        self.count.setText(f"{len(ids)} photo{'s' if len(ids) != 1 else ''}")
+        """Run the search and filters in the background and show the result (new photos slide in at the top)."""
+        self.refresher.requery()
 
     def refresh_folders(self) -> None:
-        """Update the folders panel with per-folder counts."""
-        folders = self.library.folders()
-        self.folders.show_folders([(f, len(self.library.photo_ids(folder=f.path))) for f in folders])
+        """Update the folders panel with per-folder counts (counted in the background)."""
+        self.refresher.refresh_folders()
 
     def open_settings(self) -> None:
         """Edit and save the settings; the engine uses them from its next batch (a new model is loaded then)."""
@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
         self.writes.run(lambda: self.engine.set_folder_paused(path, paused), self._folder_added)
 
     def _folder_selected(self, folder: Path | None) -> None:
-        self._folder = folder
+        self.folder = folder
         self.requery()
 
     def _edit_keywords(self, path: str, words: list) -> None:  # type: ignore[type-arg]
@@ -286,16 +286,24 @@ class MainWindow(QMainWindow):
         if self.details.record is not None and not self._closed:
             self._show_details(self.library.photo(self.details.record.path))  # (with the edits still queued)
 
-    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        if not self.model.changing:  # (rows moving report changes half-way: see show_selected)
+            self.show_selected()
+
+    def show_selected(self, if_other: bool = False) -> None:
+        """Show the selected photo's details (with ``if_other``, only when it is not the photo shown)."""
+        indexes = self.grid.selectionModel().selectedIndexes()
         listed = indexes[0].data(RECORD_ROLE) if indexes else None
-        record = self.library.photo(listed.path) if listed is not None else None  # fresh, not the grid's copy
         shown = self.details.record
+        if if_other and (listed and listed.path) == (shown and shown.path):
+            return
+        record = self.library.photo(listed.path) if listed is not None else None  # fresh, not the grid's copy
         if shown is not None and (record is None or record.path != shown.path):
             self._commit_caption()
         self._show_details(record)
 
-    def _reselect(self, record: PhotoRecord | None) -> None:
+    def reselect(self, record: PhotoRecord | None) -> None:
+        """Make ``record``'s photo the current one again (after the grid was reset)."""
         row = self.model.row_of(record.id) if record is not None else None
         if row is not None and self.grid.currentIndex().row() != row:
             flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
@@ -327,16 +335,41 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self._closed:
-            self._closed = True
-            self._commit_caption()
-            self.state.setText("Finishing the batch in hand…")
-            self._unsubscribe()
+        if self.closing_done:
+            super().closeEvent(event)
+            return
+        event.ignore()  # the window goes once the engine has stopped: see _finish
+        if self._closed:
+            return
+        self._closed = True
+        self._commit_caption()
+        self.state.setText("Finishing the batch in hand…")
+        for part in (self.centralWidget(), self.menuBar(), *self.findChildren(QDockWidget)):
+            part.setEnabled(False)
+        self._unsubscribe()
+        for timer in (self._search_timer, self._requery_timer, self._folders_timer):
+            timer.stop()
+        self.thumbnails.shutdown(wait=False)  # thumbnails still queued are dropped, not decoded
+        self.finished.connect(self._finished_closing)
+        threading.Thread(target=self._finish, name="closing", daemon=True).start()
+
+    def _finish(self) -> None:
+        """Stop everything (on the closing thread): the event loop keeps running, the window keeps painting."""
+        try:
             self.edits.shutdown()  # every edit is saved (and written into its photo) before the window goes
-            self.thumbnails.shutdown()  # thumbnails still queued are dropped, not decoded
             self.searcher.shutdown()
-            self.engine.stop()
-        super().closeEvent(event)
+            self.refresher.shutdown()
+            self.thumbnails.shutdown()
+            self.engine.stop()  # the batch in hand is finished (or goes back to the queue)
+        finally:
+            try:
+                self.finished.emit()
+            except RuntimeError:  # the window was deleted meanwhile: nobody is waiting
+                pass
+
+    def _finished_closing(self) -> None:
+        self.closing_done = True
+        self.close()
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: object) -> QTimer:

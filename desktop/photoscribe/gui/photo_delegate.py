@@ -4,7 +4,7 @@ shown as one photo, a "RAW+JPEG" badge on the thumbnail."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photoscribe.gui.photo_model import PAIR_ROLE, STATUS_ROLE
@@ -34,13 +34,16 @@ class PhotoDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.fillRect(rect, QColor("#2f80ed" if selected else "#26292c"))
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            scaled = pixmap.scaled(
-                THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-            x = rect.x() + (rect.width() - scaled.width()) // 2
-            painter.drawPixmap(x, rect.y() + 4 + (THUMB.height() - scaled.height()) // 2, scaled)
+        picture = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(picture, (QImage, QPixmap)) and not picture.isNull():
+            size = picture.size().scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)
+            x = rect.x() + (rect.width() - size.width()) // 2
+            target = QRect(x, rect.y() + 4 + (THUMB.height() - size.height()) // 2, size.width(), size.height())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            if isinstance(picture, QImage):
+                painter.drawImage(target, picture)  # scaled while painted: no scaled copy kept anywhere
+            else:
+                painter.drawPixmap(target, picture)
         text_rect = QRect(
             rect.x() + 6, rect.y() + THUMB.height() + 8, rect.width() - 12, rect.height() - THUMB.height() - 10
         )

@@ -9,6 +9,7 @@ are kept, so typing back and forth searches at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ def status_text(status: SearchStatus) -> tuple[str, str]:
 
 
 class SearchController(QObject):
-    """The window's search: ``photo_ids()`` for the grid, *Find similar*, and the search status line."""
+    """The window's search: ``finder()`` for the grid, *Find similar*, and the search status line."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -72,11 +73,13 @@ class SearchController(QObject):
 
     # -- the grid's photos ------------------------------------------------------------------------------------
 
-    def photo_ids(self, text: str, status: str | None, folder: Path | None) -> list[int] | None:
-        """The photos to show, best first (:func:`photoscribe.meaning.photo_ids`, as the CLI ranks them);
-        ``None`` while the query's vector is being made (the grid keeps what it shows)."""
+    def finder(self, text: str, status: str | None, folder: Path | None) -> Callable[[], list[int]] | None:
+        """What finds the photos to show, best first (:func:`photoscribe.meaning.photo_ids`, as the CLI ranks
+        them), to run off the GUI thread; ``None`` while the query's vector is being made (the grid keeps what it
+        shows and is searched again when the vector is there)."""
         if self.similar_to is not None:
-            return self._similar_ids
+            similar = list(self._similar_ids)
+            return lambda: similar
         embedder = self.engine.embeddings.embedder
         meant = meaning_text(text) if embedder is not None else None
         known = None
@@ -87,7 +90,8 @@ class SearchController(QObject):
                 return None
             known = self._vectors[key]  # (None: the model went away meanwhile)
         found = _Known(*known, embedder) if known is not None else None
-        return meaning.photo_ids(self.library, text, embedder=found, status=status, folder=folder)
+        library = self.library
+        return lambda: meaning.photo_ids(library, text, embedder=found, status=status, folder=folder)
 
     def _encode(self, key: tuple[str, str]) -> None:
         if key in self._encoding:

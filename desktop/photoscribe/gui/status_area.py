@@ -1,7 +1,10 @@
 """The captioning controls: state, progress, speed and device in the status bar, the Pause / Resume / Retry
-button, the first-run download dialog and the banner for an error that stopped captioning."""
+button, the first-run download dialog, the banner for an error that stopped captioning, and how far the scan of
+new folders is ("Scanning 41,200 files…")."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QProgressDialog, QPushButton
@@ -31,6 +34,9 @@ class CaptioningStatus(QObject):
         self.progress.setFormat("%v / %m photos")
         self.progress.hide()
         self.rate = QLabel()
+        self.scan = QLabel()  # "Scanning 41,200 files…" while folders are scanned
+        self.scan.hide()
+        self._scanning: dict[Path, object] = {}  # folder -> its latest ScanProgress, until it is done
         self.hardware = QLabel()
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self._pause_clicked)
@@ -41,12 +47,13 @@ class CaptioningStatus(QObject):
         self.stopped_by_error = False
         bar = window.statusBar()
         bar.addWidget(self.state, 1)
-        for widget in (self.progress, self.rate, self.hardware, self.pause_button):
+        for widget in (self.scan, self.progress, self.rate, self.hardware, self.pause_button):
             bar.addPermanentWidget(widget)
         bridge.progress.connect(self._show_progress)
         bridge.state_changed.connect(self._show_state)
         bridge.error.connect(self._show_error)
         bridge.download.connect(self._show_download)
+        bridge.scan_progress.connect(self.show_scan)
         bridge.queue_empty.connect(lambda: self.state.setText("All photos captioned; watching for new ones"))
 
     def set_paused(self, paused: bool) -> None:
@@ -72,6 +79,21 @@ class CaptioningStatus(QObject):
 
     def _sync_button(self) -> None:
         self.pause_button.setText("Retry" if self.stopped_by_error else "Resume" if self.paused else "Pause")
+
+    def show_scan(self, progress: object) -> None:
+        """Show how many files the folders being scanned hold so far (a ``ScanProgress``); hide when all are done."""
+        folder = progress.folder  # type: ignore[attr-defined]
+        if progress.done:  # type: ignore[attr-defined]
+            self._scanning.pop(folder, None)
+        else:
+            self._scanning[folder] = progress
+        scans = list(self._scanning.values())
+        seen = sum(p.files_seen for p in scans)  # type: ignore[attr-defined]
+        registered = sum(p.registered for p in scans)  # type: ignore[attr-defined]
+        self.scan.setText(f"Scanning {seen:,} files…" if scans else "")
+        names = "\n".join(str(p.folder) for p in scans)  # type: ignore[attr-defined]
+        self.scan.setToolTip(f"{registered:,} new photos registered so far in\n{names}" if scans else "")
+        self.scan.setVisible(bool(scans))
 
     def _show_progress(self, done: int, total: int, rate: float) -> None:
         self.progress.setVisible(total > 0)

@@ -44,3 +44,42 @@ def _outcome(future: Future[Any]) -> tuple[object, object]:
         log.error("background task failed: %s", error, exc_info=error)
         return None, error
     return future.result(), None
+
+
+class LatestTask(QObject):
+    """One background thread for work a newer request makes pointless (a search, folder counts): a request still
+    waiting when a newer one comes is dropped, and only the newest request's result reaches its callback.
+
+    :attr:`generation` counts requests; a result is delivered only while its request is the newest one.
+    """
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runner = TaskRunner(1, name, self)
+        self._waiting: Future[Any] | None = None
+        self._closed = False
+        self.generation = 0
+
+    def run(self, func: Callable[[], Any], callback: Callable[..., None]) -> int:
+        """Run ``func()`` after the request in hand; ``callback(result=..., error=...)`` on the GUI thread unless
+        a newer request came meanwhile. Returns the request's generation."""
+        self.generation += 1
+        generation = self.generation
+        if self._closed:
+            return generation
+        if self._waiting is not None:
+            self._waiting.cancel()  # not started yet: never runs
+
+        def deliver(result: object, error: object) -> None:
+            if generation == self.generation:
+                callback(result=result, error=error)
+
+        self._waiting = self._runner.run(func, deliver)
+        return generation
+
+    def shutdown(self) -> None:
+        """Drop the waiting request, wait for the one running; no result is delivered after this, and later
+        requests never run."""
+        self._closed = True
+        self.generation += 1
+        self._runner.shutdown(drop_queued=True)

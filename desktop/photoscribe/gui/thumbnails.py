@@ -1,16 +1,20 @@
-"""Thumbnails decoded off the GUI thread and cached on disk, so a 100,000-photo grid scrolls smoothly.
+"""Thumbnails decoded off the GUI thread and cached on disk, so a 100,000-photo grid scrolls smoothly in bounded
+memory.
 
 In memory only the most recently used ones are kept (:data:`MEMORY_BUDGET` bytes); the others come back from the
-disk cache when they are shown again. Every format goes through :func:`photoscribe.imaging.load_for_model` (RAW
-files through their embedded previews or a demosaic, HEIC through pillow-heif); a photo that cannot be decoded keeps
-the one-line reason, shown instead of its thumbnail.
+disk cache when they are shown again. Decoding goes through a :class:`~photoscribe.gui.decode_queue.DecodeQueue`:
+newest request first, bounded, with requests for rows scrolled away dropped (:meth:`ThumbnailCache.keep_only`).
+The disk cache stays under :data:`~photoscribe.gui.disk_cache.DISK_BUDGET` (:class:`~photoscribe.gui.disk_cache.DiskCache`).
+Every format goes through :func:`photoscribe.imaging.load_for_model` (RAW files through their embedded previews or
+a demosaic, HEIC through pillow-heif); a photo that cannot be decoded keeps the one-line reason, shown instead of
+its thumbnail.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Container
 from pathlib import Path
 
 from PIL import Image
@@ -18,42 +22,62 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from photoscribe.errors import UnreadableImageError, one_line
-from photoscribe.gui.tasks import TaskRunner
+from photoscribe.gui.decode_queue import MAX_WAITING, DecodeQueue
+from photoscribe.gui.disk_cache import DISK_BUDGET, DiskCache, remove_stale
 from photoscribe.imaging import load_for_model
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_EDGE = 256
 MEMORY_BUDGET = 160 * 1024 * 1024  # about 1,300 thumbnails of 256 × 170: many screens of a grid
+DECODERS = 2
 
 
 class ThumbnailCache(QObject):
     """Thumbnails by photo id; ``ready(photo_id)`` fires (GUI thread) when one is loaded or found unreadable."""
 
     ready = Signal(int)
+    _made = Signal(int, object, object)  # photo id, QImage or why not, error: from a decoder thread
 
-    def __init__(self, folder: Path, parent: QObject | None = None, memory_budget: int = MEMORY_BUDGET) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        parent: QObject | None = None,
+        memory_budget: int = MEMORY_BUDGET,
+        disk_budget: int = DISK_BUDGET,
+        decoders: int | None = None,
+    ) -> None:
         super().__init__(parent)
         self.folder = folder
         self.memory_budget = memory_budget
+        self.disk = DiskCache(folder, disk_budget)
         self._images: OrderedDict[int, QImage] = OrderedDict()  # least recently used first
         self._bytes = 0
         self._loading: set[int] = set()
         self._unreadable: dict[int, str] = {}  # photo id -> why it could not be decoded
-        self._runner = TaskRunner(2, "thumbnail", self)
+        self._made.connect(self._loaded)
+        self._queue = DecodeQueue(self._made.emit, DECODERS if decoders is None else decoders, MAX_WAITING)
         self._closed = False
+        self.disk.prune_later()  # what earlier runs left may be over the limit
 
     def get(self, photo_id: int, path: str, size: int, mtime_key: str) -> QImage | None:
-        """The thumbnail if it is loaded; otherwise start loading it and return ``None``."""
+        """The thumbnail if it is loaded; otherwise ask for it (newest request first) and return ``None``."""
         image = self.loaded(photo_id)
         if image is not None or photo_id in self._loading or photo_id in self._unreadable or self._closed:
             return image
         self._loading.add(photo_id)
-        cache_file = (
-            self.folder / f"{hashlib.blake2b(f'{path}|{size}|{mtime_key}'.encode(), digest_size=16).hexdigest()}.jpg"
-        )
-        self._runner.run(lambda: _make(Path(path), cache_file), lambda **r: self._loaded(photo_id, **r))
+        cache_file, stale = self.disk.file_for(photo_id, path, size, mtime_key)
+        dropped = self._queue.submit(photo_id, lambda: _make(Path(path), cache_file, stale, self.disk))
+        self._loading.difference_update(dropped)  # asked for again if painted again
         return None
+
+    def keep_only(self, photo_ids: Container[int]) -> None:
+        """Drop the waiting requests for photos not in ``photo_ids`` (their rows were scrolled away)."""
+        self._loading.difference_update(self._queue.keep_only(photo_ids))
+
+    def waiting(self) -> list[int]:
+        """Photos whose thumbnails wait to be decoded, oldest request first."""
+        return self._queue.waiting()
 
     def loaded(self, photo_id: int) -> QImage | None:
         """The thumbnail if it is already loaded (never starts loading)."""
@@ -86,13 +110,16 @@ class ThumbnailCache(QObject):
             self._bytes -= image.sizeInBytes()
         self._unreadable.pop(photo_id, None)
 
-    def shutdown(self) -> None:
-        """Stop the loader threads: the thumbnails being made are finished, those still queued are dropped."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop decoding: the thumbnails being made are finished (waited for with ``wait``), those still queued
+        are dropped."""
         self._closed = True
-        self._runner.shutdown(drop_queued=True)
+        self._queue.close(wait)
 
     def _loaded(self, photo_id: int, result: object, error: object) -> None:
         self._loading.discard(photo_id)
+        if self._closed:
+            return
         if isinstance(result, QImage):
             self.forget(photo_id)
             self._images[photo_id] = result
@@ -106,12 +133,14 @@ class ThumbnailCache(QObject):
         self.ready.emit(photo_id)
 
 
-def _make(path: Path, cache_file: Path) -> QImage | str:
-    """Load a cached thumbnail or make one (runs on a loader thread; QImage is safe off the GUI thread); for a
-    photo that cannot be decoded, the reason."""
+def _make(path: Path, cache_file: Path, stale: Path | None, disk: DiskCache) -> QImage | str:
+    """Load a cached thumbnail or make one (runs on a decoder thread; QImage is safe off the GUI thread); for a
+    photo that cannot be decoded, the reason. ``stale``: the photo's earlier thumbnail file, removed."""
+    remove_stale(stale)
     if cache_file.exists():
         image = QImage(str(cache_file))
         if not image.isNull():
+            disk.used(cache_file)
             return image
     try:
         picture = load_for_model(path, edge=THUMBNAIL_EDGE // 3 + 1)
@@ -121,6 +150,7 @@ def _make(path: Path, cache_file: Path) -> QImage | str:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         picture.save(cache_file, quality=85)
+        disk.written(cache_file)
     except OSError as exc:
         log.debug("cannot cache a thumbnail in %s: %s", cache_file, exc)
     data = picture.tobytes("raw", "RGB")
