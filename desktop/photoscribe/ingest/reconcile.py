@@ -15,6 +15,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +47,13 @@ def reconcile(
     on_progress: Callable[[ScanCount], None] | None = None,
     on_chunk: Callable[[], None] | None = None,
     chunk: int = REGISTER_CHUNK,
+    readers: Executor | None = None,
 ) -> Counter[Registration]:
     """Register every settled photo under ``folder``; mark the library's photos no longer there missing.
 
     With ``tree`` (kept between calls) and not ``full``, only the directories whose mtime changed since the last
     look are listed. ``on_progress`` hears how far the scan is as it goes, ``on_chunk`` after each chunk of
-    ``chunk`` files written. With ``folder_id`` (a library folder), the files there that are not photos are counted
+    ``chunk`` files written. ``readers`` (a process pool) read the files when there is more than a chunk of them. With ``folder_id`` (a library folder), the files there that are not photos are counted
     for ``status``; they are also added to ``left_out`` when it is given.
     """
     folder = normalise(folder)
@@ -79,7 +81,8 @@ def reconcile(
         if on_chunk is not None:
             on_chunk()
 
-    outcomes = register_files(library, wanted, folder_id, on_chunk=written, chunk=chunk)
+    pool = readers if len(wanted) > chunk else None
+    outcomes = register_files(library, wanted, folder_id, on_chunk=written, chunk=chunk, readers=pool)
     gone = _gone(library, folder, look, full, set(on_disk))
     if gone:
         outcomes[Registration.VANISHED] += library.mark_missing(gone)

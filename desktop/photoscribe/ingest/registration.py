@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 from photoscribe.errors import UnreadableImageError
 from photoscribe.imaging import read_facts
@@ -26,6 +28,16 @@ from photoscribe.metadata import read_file_metadata
 log = logging.getLogger(__name__)
 
 REGISTER_CHUNK = 2000  # files read, then written in one transaction
+READ_PART = 500  # files one reader process reads at a time
+READ_AHEAD = 2  # chunks read ahead of the one being written, with reader processes
+
+
+class ChunkReads(NamedTuple):
+    """What reading a chunk's files found: the facts to write, and how many files were gone or unchanged."""
+
+    facts: list[PhotoFacts]
+    vanished: int
+    unchanged: int
 
 
 def register_files(
@@ -34,36 +46,64 @@ def register_files(
     folder_id: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
     chunk: int = REGISTER_CHUNK,
+    readers: Executor | None = None,
 ) -> Counter[Registration]:
     """Add or refresh photos, ``chunk`` files per transaction; new and changed ones are queued for captioning.
 
-    ``on_chunk(files)`` is called after each chunk is written. Returns how many files ended up in each
+    ``on_chunk(files)`` is called after each chunk is written. With ``readers`` (a process pool), files are read
+    there, :data:`READ_AHEAD` chunks ahead of the chunk being written: reading (Pillow's header parsing, in Python)
+    and writing then share the machine's cores. Returns how many files ended up in each
     :class:`~photoscribe.library.Registration`.
     """
     outcomes: Counter[Registration] = Counter()
-    for chunk_paths in _chunks((normalise(p) for p in paths), chunk):
-        _register_chunk(library, chunk_paths, folder_id, outcomes)
+    ahead: deque[tuple[int, list[Future[ChunkReads]]]] = deque()
+
+    def write(size: int, reads: list[ChunkReads]) -> None:
+        facts = [fact for read in reads for fact in read.facts]
+        gone_or_unchanged = {
+            Registration.VANISHED: sum(read.vanished for read in reads),
+            Registration.UNCHANGED: sum(read.unchanged for read in reads),
+        }
+        outcomes.update({kind: count for kind, count in gone_or_unchanged.items() if count})
+        if facts:
+            outcomes.update(library.register(facts, folder_id))
         if on_chunk is not None:
-            on_chunk(len(chunk_paths))
+            on_chunk(size)
+
+    try:
+        for chunk_paths in _chunks((normalise(p) for p in paths), chunk):
+            known = library.known_files(chunk_paths)
+            if readers is None:
+                write(len(chunk_paths), [read_chunk(chunk_paths, known)])
+                continue
+            parts = [chunk_paths[i : i + READ_PART] for i in range(0, len(chunk_paths), READ_PART)]
+            ahead.append((len(chunk_paths), [readers.submit(read_chunk, part, known) for part in parts]))
+            if len(ahead) > READ_AHEAD:
+                size, futures = ahead.popleft()
+                write(size, [f.result() for f in futures])
+        while ahead:
+            size, futures = ahead.popleft()
+            write(size, [f.result() for f in futures])
+    finally:
+        for _, futures in ahead:  # stopped or failed: reads not started are dropped
+            for future in futures:
+                future.cancel()
     return outcomes
 
 
-def _register_chunk(
-    library: Library, chunk: list[Path], folder_id: int | None, outcomes: Counter[Registration]
-) -> None:
-    """Read every file of ``chunk``, then write what changed in one transaction."""
-    known = library.known_files(chunk)
+def read_chunk(paths: list[Path], known: Mapping[str, KnownFile]) -> ChunkReads:
+    """Read the files of a chunk (in this process or a reader process): every read happens before any write."""
     facts: list[PhotoFacts] = []
-    for path in chunk:
+    vanished = unchanged = 0
+    for path in paths:
         fact = read_file(path, known.get(str(path)))
         if fact is None:
-            outcomes[Registration.VANISHED] += 1
+            vanished += 1
         elif fact is UNCHANGED:
-            outcomes[Registration.UNCHANGED] += 1
+            unchanged += 1
         else:
             facts.append(fact)
-    if facts:
-        outcomes.update(library.register(facts, folder_id))
+    return ChunkReads(facts, vanished, unchanged)
 
 
 #: ``read_file``'s answer for a file the library knows with this size and mtime (nothing to read or write).

@@ -37,8 +37,14 @@ Stem = tuple[str, str]  # (folder key, stem key)
 
 def place(photo: Photo, path: str) -> None:
     """Give ``photo`` the (normalised) ``path``: its identity key and its kind follow the name."""
+    for column, value in placement(path).items():
+        setattr(photo, column, value)
+
+
+def placement(path: str) -> dict[str, str | None]:
+    """The columns that follow a photo's (normalised) ``path``: the path, its identity key, its kind."""
     kind = kind_of_name(path)
-    photo.path, photo.path_key, photo.file_kind = path, path_key(path), kind.value if kind else None
+    return {"path": path, "path_key": path_key(path), "file_kind": kind.value if kind else None}
 
 
 def stem_of(path: str) -> Stem:
@@ -53,6 +59,9 @@ def settle(session: Session, paths: Iterable[str]) -> None:
     if not wanted:
         return
     session.flush()
+    wanted &= _stems_with_raw_rows(session, {folder for folder, _ in wanted})
+    if not wanted:
+        return
     groups: dict[Stem, list[Photo]] = {}
     for photo in _rows_for(session, sorted(wanted)):
         stem = stem_of(photo.path)
@@ -76,6 +85,23 @@ def release_companions_of(session: Session, photo_ids: Iterable[int]) -> None:
 
 def _kind(photo: Photo) -> FileKind | None:
     return FileKind(photo.file_kind) if photo.file_kind else kind_of_name(photo.path)
+
+
+def _stems_with_raw_rows(session: Session, folders: set[str]) -> set[Stem]:
+    """Stems in these folders (or below) that have a RAW row or a row in a pair: the only stems the rule can
+    change. A scan of 100,000 JPEGs with no RAW beside them reads a few index ranges, not a row per photo."""
+    found: set[Stem] = set()
+    raw_or_paired = or_(
+        Photo.file_kind == FileKind.RAW.value,
+        Photo.file_kind.is_(None),  # a row of an older library: its kind is found by its name
+        Photo.companion_id.is_not(None),
+        Photo.status == PhotoStatus.PAIRED,
+    )
+    for folder in sorted(folders):
+        low = os.fsencode(folder.rstrip(os.sep) + os.sep)
+        inside = and_(Photo.path_key >= low, Photo.path_key < low[:-1] + bytes([low[-1] + 1]))
+        found.update(stem_of(p) for p in session.scalars(select(Photo.path).where(inside, raw_or_paired)))
+    return found
 
 
 def _rows_for(session: Session, stems: list[Stem]) -> list[Photo]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from photoscribe.library import pairs, search
 from photoscribe.library import paths as path_rules
 from photoscribe.library.database import Database
+from photoscribe.library.new_photos import insert_new, is_plain
 from photoscribe.library.models import (
     VECTORS_REMOVED,
     Caption,
@@ -26,7 +27,15 @@ from photoscribe.library.models import (
 )
 from photoscribe.library.paths import key_range, normalise, path_key
 from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
-from photoscribe.library.rows import count_change, find_photo, now, photos_deleted, reindex, replace_keywords
+from photoscribe.library.rows import (
+    count_change,
+    find_photo,
+    index_new_photos,
+    now,
+    photos_deleted,
+    reindex,
+    replace_keywords,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +72,17 @@ def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = 
             rows = _Rows(_rows_for(session, {f.path for f in facts}))
             unknown = {f.fingerprint for f in facts if f.fingerprint and rows.get(f.path) is None}
             moves = _MoveSources(session, unknown)
+            plain: dict[str, PhotoFacts] = {}  # new files with nothing of their own: inserted in bulk below
             for fact in facts:
-                outcome, photo = _register(fact, rows.get(fact.path), moves, folder_gone, touched)
+                known = rows.get(fact.path)
+                if path_key(fact.path) in plain:  # the same file twice in one chunk
+                    outcomes[Registration.UNCHANGED] += 1
+                    continue
+                if known is None and is_plain(fact) and not moves.may_take(fact.fingerprint):
+                    plain[path_key(fact.path)] = fact
+                    outcomes[Registration.NEW] += 1
+                    continue
+                outcome, photo = _register(fact, known, moves, folder_gone, touched)
                 if photo is not None:
                     session.add(photo)
                     rows.add(photo)
@@ -72,11 +90,14 @@ def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = 
                     changed.append((outcome, photo, fact))
                 outcomes[outcome] += 1
         session.flush()  # one flush gives every new photo its id
+        insert_new(session, list(plain.values()), None if folder_gone else folder_id, folder_gone)
+        touched += [fact.path for fact in plain.values()]
         for outcome, photo, fact in changed:
             if outcome in (Registration.NEW, Registration.CHANGED):
                 _take_file_metadata(session, photo, fact.details)
-            if outcome in (Registration.NEW, Registration.MOVED, Registration.CHANGED):
+            if outcome in (Registration.MOVED, Registration.CHANGED):
                 reindex(session, photo)
+        index_new_photos(session, [photo for outcome, photo, _ in changed if outcome == Registration.NEW])
         _forget_image_vectors(session, [p.id for outcome, p, _ in changed if outcome == Registration.CHANGED])
         pairs.settle(session, touched)
     return outcomes
@@ -195,6 +216,10 @@ class _MoveSources:
             options = (selectinload(Photo.folder), selectinload(Photo.caption), selectinload(Photo.keywords))
             for photo in session.scalars(query.order_by(Photo.id).options(*options)):
                 self.by_fingerprint.setdefault(photo.content_hash or "", []).append(photo)
+
+    def may_take(self, fingerprint: str | None) -> bool:
+        """True when a known photo has this content: the new path may be its move (:meth:`take` decides)."""
+        return bool(self.by_fingerprint.get(fingerprint or ""))
 
     def take(self, fingerprint: str | None) -> Photo | None:
         """The first source of a move with this content (each is taken once), or ``None``."""

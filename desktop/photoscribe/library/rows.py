@@ -148,18 +148,25 @@ def _mark_text_vector_stale(session: Session, photo: Photo) -> None:
 def reindex(session: Session, photo: Photo) -> None:
     """Rewrite the photo's search row: a model caption the user replaced is no longer searchable. A text vector
     made from other text becomes stale."""
+    search.index_photo(session, photo.id, *_search_texts(photo))
+    _mark_text_vector_stale(session, photo)
+
+
+def index_new_photos(session: Session, photos: Sequence[Photo]) -> None:
+    """:func:`reindex` for photos just added (flushed, with ids): they have no text vector yet, so their search
+    rows are all that is written, in one statement for them all (see ``new_photos.index_rows``)."""
+    from photoscribe.library.new_photos import index_rows
+
+    index_rows(session, [(photo.id, *_search_texts(photo)) for photo in photos])
+
+
+def _search_texts(photo: Photo) -> tuple[str, str | None, str | None, list[str]]:
+    """What the photo's search row holds: file name, model caption (unless the user replaced it), what people
+    wrote (the user's and the file's own captions weigh the same in search), keywords in force."""
     caption = photo.caption
     people_wrote = " ".join(c for c in (caption.user_caption, caption.file_caption) if c) if caption else ""
     model = caption.model_caption if caption and caption.user_caption is None else None
-    search.index_photo(
-        session,
-        photo.id,
-        display_path(Path(photo.path).name),
-        model,
-        people_wrote or None,  # the user's and the file's own captions weigh the same in search
-        list(keywords_in_force(photo)),
-    )
-    _mark_text_vector_stale(session, photo)
+    return display_path(Path(photo.path).name), model, people_wrote or None, list(keywords_in_force(photo))
 
 
 def with_details(query):  # type: ignore[no-untyped-def]

@@ -1,0 +1,78 @@
+"""Photos new to the library, written in bulk: the common case of a first scan (100,000 files, none known).
+
+A new file with no caption or keywords of its own and no known photo of the same content (a move) needs only its
+row and its search row (its file name): both are inserted with one statement per chunk instead of an ORM object
+each. Everything else (changes, moves, files bringing their own captions) goes through the ORM path in
+``registration.py``, which applies the same rules one photo at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from photoscribe.library import search
+from photoscribe.library.models import Photo, PhotoStatus
+from photoscribe.library.pairs import placement
+from photoscribe.library.paths import display_path
+from photoscribe.library.records import PhotoFacts
+from photoscribe.library.rows import now
+
+SEARCH_ROWS_PER_DELETE = 500
+
+
+def is_plain(fact: PhotoFacts) -> bool:
+    """True when the file brings nothing of its own to store beside its row (no caption, no keywords)."""
+    details = fact.details
+    return details is None or (details.caption is None and not details.keywords)
+
+
+def insert_new(session: Session, facts: Sequence[PhotoFacts], folder_id: int | None, unwanted: bool) -> list[int]:
+    """Insert rows for these new files (queued, or cancelled when ``unwanted``: their folder was removed meanwhile)
+    with their search rows; returns their ids in the same order."""
+    if not facts:
+        return []
+    stamp = now()
+    status = PhotoStatus.CANCELLED if unwanted else PhotoStatus.PENDING
+    rows = [
+        {
+            **placement(fact.path),
+            "folder_id": folder_id,
+            "size": fact.size,
+            "mtime": fact.mtime,
+            "content_hash": fact.fingerprint,
+            "width": fact.details.width if fact.details else None,
+            "height": fact.details.height if fact.details else None,
+            "taken_at": fact.details.taken_at if fact.details else None,
+            "camera": fact.details.camera if fact.details else None,
+            "status": status,
+            "added_at": stamp,
+            "updated_at": stamp,
+            "metadata_pending": False,
+        }
+        for fact in facts
+    ]
+    ids = list(session.scalars(insert(Photo).returning(Photo.id, sort_by_parameter_order=True), rows))
+    names = [display_path(Path(fact.path).name) for fact in facts]
+    index_rows(session, [(photo_id, name, None, None, []) for photo_id, name in zip(ids, names)])
+    return ids
+
+
+def index_rows(session: Session, rows: Sequence[tuple[int, str, str | None, str | None, list[str]]]) -> None:
+    """Search rows for photos just added, in one statement: (id, file name, model caption, what people wrote,
+    keywords), as ``search.index_photo`` writes them one by one. A search row a reused id may have left goes."""
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), SEARCH_ROWS_PER_DELETE):
+        chunk = ",".join(str(int(i)) for i in ids[start : start + SEARCH_ROWS_PER_DELETE])
+        session.execute(text(f"DELETE FROM {search.FTS_TABLE} WHERE rowid IN ({chunk})"))
+    if rows:
+        columns = ", ".join(search.COLUMNS)
+        values = [
+            {"id": i, "f": name, "m": model or "", "u": people or "", "k": " ".join(words)}
+            for i, name, model, people, words in rows
+        ]
+        statement = f"INSERT INTO {search.FTS_TABLE}(rowid, {columns}) VALUES (:id, :f, :m, :u, :k)"
+        session.execute(text(statement), values)
