@@ -1,10 +1,10 @@
-"""The ``photoscribe`` command: caption, search, similar, status, export and set-caption, headless.
+"""The ``photoscribe`` command: add, caption, watch, search, similar, status, export and set-caption, headless.
 
 Every command takes the same options (library, model, text model, device, precision, batch size, prompt). Every
 error prints one line and exits 2 (an unexpected one says to run with -v, which shows its traceback); a completed
 run exits 0 even when some photos were unreadable. A closed pipe (``search ... | head``) ends the output quietly,
 and file names that are not valid UTF-8 are shown with replacement characters. Only the commands that caption or
-embed import torch and transformers (``search --exact``, ``status``, ``export`` and ``--help`` stay light).
+embed import torch and transformers (``add``, ``search --exact``, ``status``, ``export`` and ``--help`` stay light).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from photoscribe import __version__
+from photoscribe.cli_add import cmd_add
 from photoscribe.cli_caption import cmd_caption, cmd_watch, cmd_write_metadata
 from photoscribe.cli_library import (
     EXIT_ERROR,
@@ -149,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.set_defaults(handler=cmd_caption)
 
     cmd = commands.add_parser(
+        "add",
+        parents=[common],
+        help="add folders (and files) to the library and queue their photos, without captioning",
+    )
+    cmd.add_argument("paths", nargs="+", metavar="PATH", help="folders (searched recursively) and photo files")
+    cmd.add_argument("--poll", action="store_true", help="poll the given folders (network shares) instead of OS events")
+    cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    cmd.set_defaults(handler=cmd_add)
+
+    cmd = commands.add_parser(
         "watch", parents=[common], help="caption what is there, then keep watching (Ctrl-C stops)"
     )
     cmd.add_argument("paths", nargs="*", metavar="FOLDER", help="folders to add; the library's folders are watched too")
@@ -159,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         dest="settle_seconds",
         help="how long a new file must stay unchanged before it is captioned (default 2)",
+    )
+    cmd.add_argument(
+        "--poll-seconds",
+        type=float,
+        metavar="SECONDS",
+        dest="poll_seconds",
+        help="how often polled folders are looked at (default 30; only changed directories are listed)",
     )
     cmd.set_defaults(handler=cmd_watch)
 
@@ -226,6 +244,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "max_length",
         "num_beams",
         "settle_seconds",
+        "poll_seconds",
         "write_metadata",
     )
     return load_settings().updated(**{name: getattr(args, name, None) for name in names})
