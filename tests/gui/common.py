@@ -7,8 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from photoscribe.gui.main_window import MainWindow
-from photoscribe.library import CaptionResult, Library, PhotoFacts
-from tests.tiny_blip import COLOURS
+from photoscribe.library import Library, PhotoFacts
 
 WAIT_MS = 60_000
 
@@ -53,19 +52,11 @@ def close_window(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-
 
 
 def fill_library(library: Library, count: int, first: int = 0, root: str = "/big") -> list[str]:
-    """Register ``count`` photos (files that need not exist) and caption them through the Library API, as the
-    engine would: ``a photo of a <colour> wall``; returns their paths."""
+    """Register ``count`` photos (files that need not exist: their thumbnails fail at once, quietly) through the
+    Library API, 1,000 to a folder; returns their paths, in the order registered."""
     folder = library.add_folder(root)
     paths = [f"{root}/{n // 1000:03d}/IMG_{n:06d}.jpg" for n in range(first, first + count)]
-    for start in range(0, count, 2000):
-        chunk = paths[start : start + 2000]
+    for start in range(0, count, 5000):
+        chunk = paths[start : start + 5000]
         library.register([PhotoFacts(p, 3_000_000 + i, 1.7e9 + i, f"fp-{p}") for i, p in enumerate(chunk)], folder)
-        while claimed := library.claim_batch(500):
-            library.save_results(
-                [CaptionResult(c.id, f"a photo of a {colour_of(c.id)} wall", [colour_of(c.id), "wall"], "t") for c in claimed]
-            )
     return paths
-
-
-def colour_of(photo_id: int) -> str:
-    return list(COLOURS)[photo_id % len(COLOURS)]

@@ -13,7 +13,8 @@ pytest.importorskip("pytestqt")
 from photoscribe.config import Settings  # noqa: E402
 from photoscribe.engine import Engine  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
-from tests.gui.common import close_window  # noqa: E402
+from photoscribe.library import Library  # noqa: E402
+from tests.gui.common import close_window, fill_library  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
 
@@ -21,15 +22,19 @@ from tests.tiny_blip import COLOURS  # noqa: E402
 @pytest.fixture
 def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
     """Opens a started window on the test's library; keyword arguments override :class:`Settings` fields
-    (``text_loader``: the engine's text-model loader)."""
+    (``text_loader``: the engine's text-model loader; ``library_class``: a Library subclass that injects a fault)."""
     windows: list[MainWindow] = []
 
-    def open_(text_loader: Callable[..., object] | None = None, **overrides: object) -> MainWindow:
+    def open_(
+        text_loader: Callable[..., object] | None = None, library_class: type[Library] = Library, **overrides: object
+    ) -> MainWindow:
         options: dict[str, object] = dict(
             library=str(tmp_path / "library.sqlite3"), model=str(tiny_model_dir), precision="fp32", settle_seconds=0.3
         )
         settings = Settings(**{**options, **overrides})  # type: ignore[arg-type]
-        window = MainWindow(Engine(settings, poll_seconds=0.2, text_loader=text_loader))  # type: ignore[arg-type]
+        library = library_class(settings.library)
+        engine = Engine(settings, library=library, poll_seconds=0.2, text_loader=text_loader)  # type: ignore[arg-type]
+        window = MainWindow(engine)
         # (not qtbot.addWidget: qtbot would delete the window while it is still closing; closed below instead)
         window.show()
         window.engine.start()
@@ -63,3 +68,26 @@ def door_model_dir(tiny_model_dir: Path, tmp_path: Path) -> Path:
     assert text.count('"wall":') == 1
     tokenizer.write_text(text.replace('"wall":', '"door":'))
     return folder
+
+
+BIG = 20_000
+
+
+@pytest.fixture(scope="session")
+def big_library_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library file of :data:`BIG` registered photos, built once per session (copy it before changing it)."""
+    path = tmp_path_factory.mktemp("big") / "big.sqlite3"
+    library = Library(path)
+    fill_library(library, BIG)
+    library.close()
+    return path
+
+
+@pytest.fixture
+def big_library(big_library_file: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the :data:`BIG`-photo library file."""
+    copy = tmp_path / "library.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{big_library_file}{suffix}").exists():
+            shutil.copyfile(f"{big_library_file}{suffix}", f"{copy}{suffix}")
+    return copy

@@ -82,6 +82,7 @@ class GridRefresher(QObject):
         grid = self.window.grid
         if grid.verticalScrollBar().value() == 0:
             return None
+        grid.executeDelayedItemsLayout()  # (an earlier change may not be laid out yet)
         index = grid.indexAt(QPoint(CELL.width() // 2, CELL.height() // 2))
         if not index.isValid():
             return None
@@ -98,6 +99,7 @@ class GridRefresher(QObject):
     def drop_scrolled_away(self) -> None:
         """Drop thumbnails waiting for rows more than a screen away from those shown."""
         grid, model = self.window.grid, self.window.model
+        grid.executeDelayedItemsLayout()
         first = grid.indexAt(QPoint(CELL.width() // 2, CELL.height() // 2))
         if not first.isValid():
             return

@@ -21,7 +21,7 @@ from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
 from photoscribe.library import Library, PhotoRecord, PhotoStatus
 
 PAGE = 120
-RECORDS_KEPT = 40 * PAGE  # records of rows shown lately (the others are read again when shown)
+RECORDS_KEPT = 20 * PAGE  # records of rows shown lately (the others are read again when shown)
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 PAIR_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -109,6 +109,10 @@ class PhotoListModel(QStringListModel):
     def row_of(self, photo_id: int) -> int | None:
         """The row showing ``photo_id``, or ``None``."""
         return self._row_of.get(photo_id)
+
+    def records_held(self) -> int:
+        """How many records the model keeps (at most :data:`RECORDS_KEPT`)."""
+        return len(self._records)
 
     def ids(self) -> list[int]:
         """The ids shown, in order (the model's own list: do not change it)."""
