@@ -24,6 +24,7 @@ from photoscribe.errors import PhotoScribeError, library_busy, one_line
 from photoscribe.events import EngineError, PhotosChanged
 from photoscribe.ingest import FolderWatcher, reconcile, register_files
 from photoscribe.ingest.reconcile import ScanCount
+from photoscribe.ingest.registration import REGISTER_CHUNK
 from photoscribe.ingest.tree import FolderTree
 from photoscribe.library import FolderRecord, Registration
 from photoscribe.library.library import normalise
@@ -42,6 +43,7 @@ class FolderKeeper:
         self.library = engine.library
         self.watcher = FolderWatcher(self, settle_seconds, poll_seconds)
         self.scanning = False  # set by the scan thread while it scans a folder
+        self.chunk = REGISTER_CHUNK  # files per transaction (PhotosChanged after each)
         self._lock = threading.Lock()
         self._all_due_at = float("-inf")  # when every folder is next scanned in full (monotonic clock)
         self._full_due: set[Path] = set()  # folders to scan in full soon (added, resumed)
@@ -196,6 +198,7 @@ class FolderKeeper:
                 full=full,
                 on_progress=on_progress,
                 on_chunk=on_chunk,
+                chunk=self.chunk,
             )
         except ScanStopped:
             raise

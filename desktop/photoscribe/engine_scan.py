@@ -104,8 +104,8 @@ class ScanThread:
             meter.update(count.files_seen, count.registered)
 
         def chunk_written() -> None:
-            engine._emit(PhotosChanged())
             engine._wake.set()  # the caption thread starts on what is registered
+            engine._emit(PhotosChanged())
             if self._stopping.is_set():
                 raise ScanStopped
 

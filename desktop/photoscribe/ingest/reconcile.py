@@ -76,10 +76,10 @@ def reconcile(
 
     def written(count: int) -> None:
         done[0] += count
-        if on_progress is not None:
-            on_progress(ScanCount(seen[0], done[0]))
         if on_chunk is not None:
             on_chunk()
+        if on_progress is not None:
+            on_progress(ScanCount(seen[0], done[0]))
 
     pool = readers if len(wanted) > chunk else None
     outcomes = register_files(library, wanted, folder_id, on_chunk=written, chunk=chunk, readers=pool)

@@ -59,7 +59,7 @@ class FolderTree:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._folders: dict[Path, _Listing] = {}
-        self.scandirs = 0  # directories listed so far (tests and benchmarks read it)
+        self.listings: Counter[Path] = Counter()  # how many times each directory was listed (tests read it)
 
     def left_out(self) -> Counter[tuple[str, str]]:
         """Files that are not photos in the whole tree, by (``formats.LeftOut`` value, extension)."""
@@ -117,7 +117,7 @@ class FolderTree:
         left_out: Counter[tuple[str, str]] = Counter()
         listed_at = time.time_ns()
         try:
-            self.scandirs += 1
+            self.listings[folder] += 1
             with os.scandir(folder) as entries:
                 for entry in entries:
                     _sort_entry(entry, photos, subfolders, left_out)
