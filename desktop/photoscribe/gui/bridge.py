@@ -21,14 +21,10 @@ from photoscribe.events import (
     PhotosChanged,
     Progress,
     QueueEmpty,
+    ScanProgress,
     SearchStatus,
     StateChanged,
 )
-
-try:
-    from photoscribe.events import ScanProgress
-except ImportError:  # TODO(issue 12): the engine's scan thread reports ScanProgress; until then nothing to show
-    ScanProgress = None  # type: ignore[assignment,misc]
 
 EVENTS_PER_TICK = 200
 TICK_MS = 50
@@ -92,5 +88,5 @@ class EngineBridge(QObject):
             self.photos_changed.emit()
         elif isinstance(event, SearchStatus):
             self.search_status.emit(event)
-        elif ScanProgress is not None and isinstance(event, ScanProgress):
+        elif isinstance(event, ScanProgress):
             self.scan_progress.emit(event)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QProgressDialog
 
 from photoscribe import APP_NAME
 from photoscribe.engine import Engine
-from photoscribe.events import EngineState
+from photoscribe.events import EngineState, ScanProgress
 from photoscribe.gui.banner import ErrorBanner
 from photoscribe.gui.bridge import EngineBridge
 
@@ -36,7 +36,7 @@ class CaptioningStatus(QObject):
         self.rate = QLabel()
         self.scan = QLabel()  # "Scanning 41,200 files…" while folders are scanned
         self.scan.hide()
-        self._scanning: dict[Path, object] = {}  # folder -> its latest ScanProgress, until it is done
+        self._scanning: dict[Path, ScanProgress] = {}  # folder -> its latest progress, until it is done
         self.hardware = QLabel()
         self.pause_button = QPushButton("Pause")
         self.pause_button.clicked.connect(self._pause_clicked)
@@ -80,19 +80,17 @@ class CaptioningStatus(QObject):
     def _sync_button(self) -> None:
         self.pause_button.setText("Retry" if self.stopped_by_error else "Resume" if self.paused else "Pause")
 
-    def show_scan(self, progress: object) -> None:
-        """Show how many files the folders being scanned hold so far (a ``ScanProgress``); hide when all are done."""
-        folder = progress.folder  # type: ignore[attr-defined]
-        if progress.done:  # type: ignore[attr-defined]
-            self._scanning.pop(folder, None)
+    def show_scan(self, progress: ScanProgress) -> None:
+        """Show how many files the folders being scanned hold so far; hide when every scan is done."""
+        if progress.done:
+            self._scanning.pop(progress.folder, None)
         else:
-            self._scanning[folder] = progress
+            self._scanning[progress.folder] = progress
         scans = list(self._scanning.values())
-        seen = sum(p.files_seen for p in scans)  # type: ignore[attr-defined]
-        registered = sum(p.registered for p in scans)  # type: ignore[attr-defined]
+        seen, registered = sum(p.files_seen for p in scans), sum(p.registered for p in scans)
+        names = "\n".join(str(p.folder) for p in scans)
         self.scan.setText(f"Scanning {seen:,} files…" if scans else "")
-        names = "\n".join(str(p.folder) for p in scans)  # type: ignore[attr-defined]
-        self.scan.setToolTip(f"{registered:,} new photos registered so far in\n{names}" if scans else "")
+        self.scan.setToolTip(f"{registered:,} of them in the library so far; scanning\n{names}" if scans else "")
         self.scan.setVisible(bool(scans))
 
     def _show_progress(self, done: int, total: int, rate: float) -> None:
