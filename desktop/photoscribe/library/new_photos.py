@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from photoscribe.library import search
@@ -55,8 +55,14 @@ def insert_new(session: Session, facts: Sequence[PhotoFacts], folder_id: int | N
         }
         for fact in facts
     ]
-    ids = list(session.scalars(insert(Photo).returning(Photo.id, sort_by_parameter_order=True), rows))
-    names = [display_path(Path(fact.path).name) for fact in facts]
+    session.execute(insert(Photo), rows)  # one executemany (asking for the ids back costs a statement a row)
+    by_path: dict[str, int] = {}
+    paths = [fact.path for fact in facts]
+    for start in range(0, len(paths), SEARCH_ROWS_PER_DELETE):
+        query = select(Photo.path, Photo.id).where(Photo.path.in_(paths[start : start + SEARCH_ROWS_PER_DELETE]))
+        by_path.update((path, photo_id) for path, photo_id in session.execute(query))
+    ids = [by_path[path] for path in paths]
+    names = [display_path(Path(path).name) for path in paths]
     index_rows(session, [(photo_id, name, None, None, []) for photo_id, name in zip(ids, names)])
     return ids
 
