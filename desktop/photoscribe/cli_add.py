@@ -83,8 +83,8 @@ class ReaderPool(Executor):
 
 
 class ScanLine:
-    """"scanning 41,200 files…" on standard error: rewritten in place on a terminal (five times a second at most),
-    a new line once a second otherwise."""
+    """The line "scanning 41,200 files…" on standard error: rewritten in place on a terminal (five times a second
+    at most), a new line once a second otherwise."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -146,5 +146,7 @@ def _print_summary(figures: dict[str, object], paired: int, left_out: Counter[tu
     if left_out:
         print(left_out_line((kind, ext, n) for (kind, ext), n in left_out.items()))
     queued = figures["queued_in_library"]
-    print(f"{queued} photo{'s' if queued != 1 else ''} in the library wait to be captioned (open the app, or run "
-          "`photoscribe watch`).")
+    print(
+        f"{queued} photo{'s' if queued != 1 else ''} in the library wait to be captioned (open the app, or run "
+        "`photoscribe watch`)."
+    )

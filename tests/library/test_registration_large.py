@@ -23,11 +23,11 @@ def test_a_chunk_of_new_files_is_written_in_a_few_statements(library: Library, t
     assert library.register(chunk, folder_id) == {Registration.NEW: 600}
     assert len(statements) < 40, f"{len(statements)} statements for 600 new photos"
     assert library.stats().pending == 600
-    assert [Path(r.photo.path).name for r in library.search("IMG_0421")] == ["IMG_0421.jpg"]  # the file name is searchable
+    assert [Path(r.photo.path).name for r in library.search("IMG_0421")] == ["IMG_0421.jpg"]  # names are searched
     assert library.folder_counts() == {tmp_path: 600}
 
 
-def test_new_files_bringing_their_own_words_moves_and_plain_files_in_one_chunk(library: Library, tmp_path: Path) -> None:
+def test_own_words_moves_and_plain_new_files_in_one_chunk(library: Library, tmp_path: Path) -> None:
     folder_id = library.add_folder(tmp_path)
     library.register([facts(str(tmp_path / "old" / "moved.jpg"), fingerprint="same-content")], folder_id)
     library.mark_missing([tmp_path / "old" / "moved.jpg"])

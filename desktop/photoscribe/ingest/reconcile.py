@@ -53,8 +53,9 @@ def reconcile(
 
     With ``tree`` (kept between calls) and not ``full``, only the directories whose mtime changed since the last
     look are listed. ``on_progress`` hears how far the scan is as it goes, ``on_chunk`` after each chunk of
-    ``chunk`` files written. ``readers`` (a process pool) read the files when there is more than a chunk of them. With ``folder_id`` (a library folder), the files there that are not photos are counted
-    for ``status``; they are also added to ``left_out`` when it is given.
+    ``chunk`` files written. ``readers`` (a process pool) read the files when there is more than a chunk of them.
+    With ``folder_id`` (a library folder), the files there that are not photos are counted for ``status``; they are
+    also added to ``left_out`` when it is given.
     """
     folder = normalise(folder)
     tree = tree or FolderTree(folder)

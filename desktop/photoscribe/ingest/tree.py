@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photoscribe.formats import left_out_kind
-from photoscribe.ingest.scanner import is_users_file, is_candidate
+from photoscribe.ingest.scanner import is_candidate, is_users_file
 
 log = logging.getLogger(__name__)
 

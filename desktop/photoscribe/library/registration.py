@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, selectinload
 from photoscribe.library import pairs, search
 from photoscribe.library import paths as path_rules
 from photoscribe.library.database import Database
-from photoscribe.library.new_photos import insert_new, is_plain
 from photoscribe.library.models import (
     VECTORS_REMOVED,
     Caption,
@@ -25,6 +24,7 @@ from photoscribe.library.models import (
     Photo,
     PhotoStatus,
 )
+from photoscribe.library.new_photos import insert_new, is_plain
 from photoscribe.library.paths import key_range, normalise, path_key
 from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
 from photoscribe.library.rows import (
