@@ -113,8 +113,9 @@ def has_add_command(env: dict[str, str]) -> bool:
     return subprocess.run(command, env=env, capture_output=True).returncode == 0
 
 
-def measure_add(tree: Path, library: Path, env: dict[str, str]) -> tuple[float, str]:
-    """Register every photo under ``tree`` into the empty ``library``; returns seconds and how it was done."""
+def measure_add(tree: Path, library: Path, env: dict[str, str]) -> tuple[float, str, str]:
+    """Register every photo under ``tree`` into the empty ``library``; returns seconds, how it was done and the
+    command's own summary."""
     if has_add_command(env):
         start = time.perf_counter()
         done = subprocess.run(
@@ -126,14 +127,14 @@ def measure_add(tree: Path, library: Path, env: dict[str, str]) -> tuple[float, 
         spent = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"photoscribe add failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-        return spent, "`photoscribe add DIR` process"
+        return spent, "`photoscribe add DIR` process", (done.stdout.strip().splitlines() or [""])[0]
     from photoscribe.ingest import reconcile
     from photoscribe.library import Library
 
     start = time.perf_counter()
     with Library(library) as lib:
-        reconcile(lib, tree, lib.add_folder(tree))
-    return time.perf_counter() - start, "in-process reconcile (no `add` command yet)"
+        outcomes = reconcile(lib, tree, lib.add_folder(tree))
+    return time.perf_counter() - start, "in-process reconcile (no `add` command yet)", str(dict(outcomes))
 
 
 def _platform(platform: str, scratch: Path) -> str:
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "--pause-captioning", action="store_true", help="pause captioning while the grid pages (default: it runs)"
     )
     parser.add_argument("--platform", default="offscreen", help="Qt platform of the app (default offscreen)")
+    parser.add_argument("--json", metavar="FILE", help="also write every figure (the apps' own too) to FILE")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds each app process may take")
     args = parser.parse_args(argv)
     args.model = args.model or default_model()
@@ -216,11 +218,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         for name in ("PHOTOSCRIBE_LIBRARY", "PHOTOSCRIBE_MODEL", "PHOTOSCRIBE_TEXT_MODEL"):
             env.pop(name, None)
         added = Path(scratch, "added.sqlite3")
-        figures["add_s"], figures["add_how"] = measure_add(tree, added, env)
+        figures["add_s"], figures["add_how"], figures["add_said"] = measure_add(tree, added, env)
         figures["registered"] = registered(added)
         figures["open"] = run_app("open", added, tree, args.photos, args, env)
         figures["scan"] = run_app("scan", Path(scratch, "scanned.sqlite3"), tree, args.photos, args, env)
     print_table(figures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
     return figures
 
 
@@ -242,7 +246,8 @@ def print_table(f: dict) -> None:  # type: ignore[type-arg]
         ("photos (folders)", f"{f['photos']:,} ({FOLDERS}), {f['photos_mb']:.0f} MB"),
         ("generate the photos", f"{f['generate_s']:.1f} s" if f["generate_s"] is not None else "reused"),
         (f"register them: {f['add_how']}", f"{f['add_s']:.1f} s ({f['registered'] / f['add_s']:,.0f}/s)"),
-        ("photos registered", f"{f['registered']:,}"),
+        ("photos registered (the library's count)", f"{f['registered']:,}"),
+        ("  what `add` said", f["add_said"]),
         ("app launch to window shown (first paint)", f"{o['shown_s']:.2f} s"),
         ("  of which interpreter + imports", f"{o['imported_s']:.2f} s"),
         ("app launch to first rows in the grid", f"{o['first_rows_s']:.2f} s"),

@@ -8,7 +8,7 @@ watched from the inside. Prints one JSON line of figures before closing the wind
 rows; then pages the grid down one page every ``--page-ms`` until its last row (fetching more where the model
 loads rows as the view needs them), waits ``--settle`` seconds and reads the resident memory (``/proc``).
 ``scan``: once the window is shown, adds ``--photos-dir`` as the Add folder action does and waits until every
-photo is registered (read from a second connection every 0.25 s) and the first caption arrived (with a model).
+photo is registered (read from a second connection every 0.5 s) and the first caption arrived (with a model).
 Both measure how late a 10 ms timer fires on the GUI thread meanwhile.
 """
 
@@ -141,12 +141,14 @@ class Bench(QObject):
             self.first_caption_at = time.time()
         elif type(event).__name__ == "ScanProgress":
             self.scan_events += 1
+            if getattr(event, "done", False):
+                self.timeline["ScanProgress done"] = round(time.time() - self.started, 2)  # the last one
         name = type(event).__name__ + (f" {event.state}" if isinstance(event, StateChanged) else "")
         self.timeline.setdefault(name, round(time.time() - self.started, 2))  # the first of each kind
 
     def poll_registered(self) -> None:
         with Library(self.args.library) as library:
-            while not self.stop_polling.wait(0.25):
+            while not self.stop_polling.wait(0.5):
                 if library.stats().photos >= self.args.expect:
                     self.registered_at = time.time()
                     return
