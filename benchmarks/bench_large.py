@@ -232,12 +232,17 @@ def _seconds(value: float | None, otherwise: str) -> str:
     return f"{value:.1f} s" if value is not None else otherwise
 
 
+def _mb(value: float | None) -> str:
+    return f"{value:.0f} MB" if value is not None else "not known"
+
+
 def print_table(f: dict) -> None:  # type: ignore[type-arg]
     o, s = f["open"], f["scan"]
 
     def ms(pair: list[float], worst_at: float | None) -> str:
         return "{:.0f} / {:.0f} ms".format(*pair) + (f" (worst at {worst_at:.1f} s)" if worst_at is not None else "")
 
+    rss = (o["rss_before_paging_mb"], o["rss_mb"], o["peak_rss_mb"])
     paused = " (captioning paused)" if f.get("paused") else " (captioning on)"
     events = ", ".join(f"{name} {at:.1f}" for name, at in sorted(s["events"].items(), key=lambda e: e[1]))
 
@@ -255,7 +260,8 @@ def print_table(f: dict) -> None:  # type: ignore[type-arg]
         ("10 ms timer lateness until then, p99 / max", ms(o["start_lateness_ms"], o["start_worst_tick_s"])),
         ("page the grid top to bottom: pages, time", f"{o['pages']:,}, {o['paging_s']:.1f} s"),
         ("rows in the grid at the bottom", f"{o['rows']:,}"),
-        ("RSS after paging (peak)", f"{o['rss_mb']:.0f} MB ({o['peak_rss_mb']:.0f} MB)"),
+        ("RSS before paging, after (peak)", "{:.0f}, {:.0f} ({:.0f}) MB".format(*rss)),
+        ("  of which thumbnails in memory", _mb(o.get("thumbnails_mb"))),
         (f"10 ms timer lateness while paging{paused}, p99 / max", ms(o["paging_lateness_ms"], o["worst_tick_s"])),
         ("app Add folder: first rows in the grid", f"{s['first_rows_s']:.1f} s"),
         ("app Add folder: first caption", caption),

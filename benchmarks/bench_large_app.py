@@ -120,7 +120,7 @@ class Bench(QObject):
             self.first_rows_at = time.time()
         if self.args.mode == "open" and not hasattr(self, "paging_from") and self.first_rows_at and self.settled():
             f = self.figures
-            f["ready_s"] = time.time() - self.args.launched
+            f["ready_s"], f["rss_before_paging_mb"] = time.time() - self.args.launched, memory_mb()[0]
             f["start_lateness_ms"], f["start_worst_tick_s"] = p99_max(self.lateness), self.worst_tick(self.started)
             self.lateness.clear()  # from here on: paging
             self.stamps.clear()

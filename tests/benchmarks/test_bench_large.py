@@ -61,5 +61,5 @@ def test_the_benchmark_measures_every_figure_on_300_photos(
     assert scanned["registered"] == 300 and scanned["registered_s"] > 0  # type: ignore[index]
     assert scanned["first_caption_s"] > 0 and scanned["close_s"] is not None  # type: ignore[index]
     table = capsys.readouterr().out
-    assert "| 300 (100)" in table and "first caption" in table and "RSS after paging" in table
+    assert "| 300 (100)" in table and "first caption" in table and "RSS before paging, after (peak)" in table
     assert "None" not in table
