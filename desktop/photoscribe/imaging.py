@@ -103,11 +103,22 @@ def read_facts(path: Path | str) -> ImageFacts:
     if is_raw_name(path) and _kind(path) is FileKind.RAW:  # only a RAW name can hold a RAW file
         return _raw_facts(path)
     with _open(path) as img:
-        width, height = img.size
-        exif = _exif(img)
-        if exif.get(0x0112) in (5, 6, 7, 8):  # orientations that swap width and height
-            width, height = height, width
-        return ImageFacts(width=width, height=height, taken_at=_taken_at(exif), camera=_camera(exif))
+        return facts_of(img)
+
+
+def open_header(path: Path | str) -> Image.Image:
+    """``path`` opened lazily (header only, no pixels), for :func:`facts_of` and the metadata reader to share one
+    open (registration reads both); raises :class:`UnreadableImageError`. The caller closes it."""
+    return _open(path)
+
+
+def facts_of(img: Image.Image) -> ImageFacts:
+    """:func:`read_facts` of an image opened by :func:`open_header` (not a RAW file)."""
+    width, height = img.size
+    exif = _exif(img)
+    if exif.get(0x0112) in (5, 6, 7, 8):  # orientations that swap width and height
+        width, height = height, width
+    return ImageFacts(width=width, height=height, taken_at=_taken_at(exif), camera=_camera(exif))
 
 
 def upright(img: Image.Image) -> Image.Image:

@@ -16,14 +16,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from photoscribe.errors import UnreadableImageError
-from photoscribe.imaging import read_facts
+from photoscribe.formats import is_raw_name
+from photoscribe.imaging import facts_of, open_header, read_facts
 from photoscribe.library import FileDetails, KnownFile, Library, PhotoFacts, Registration, display_path, normalise
 from photoscribe.library.fingerprint import content_fingerprint
 from photoscribe.library.pairs import stem_of
 from photoscribe.metadata import read_file_metadata
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -129,25 +133,40 @@ def read_file(path: Path, known: KnownFile | None = None) -> PhotoFacts | None:
 
 
 def read_details(path: Path) -> FileDetails:
-    """Image facts and the photographer's caption and keywords (never PhotoScribe's own earlier writes)."""
+    """Image facts and the photographer's caption and keywords (never PhotoScribe's own earlier writes). The file
+    is opened once for both (a RAW file is read by its own readers)."""
     width = height = taken_at = camera = None
+    img = None
     try:
-        facts = read_facts(path)
+        if is_raw_name(path):
+            facts = read_facts(path)
+        else:
+            img = open_header(path)
+            facts = facts_of(img)
         width, height, taken_at, camera = facts.width, facts.height, facts.taken_at, facts.camera
     except UnreadableImageError:
         pass  # the worker says why when it decodes the photo
     except Exception:  # one odd file must not stop the others
         log.exception("cannot read the image facts of %s", display_path(path))
+    try:
+        return FileDetails(width, height, taken_at, camera, *_own_words(path, img))
+    finally:
+        if img is not None:
+            img.close()
+
+
+def _own_words(path: Path, img: Image.Image | None) -> tuple[str | None, tuple[str, ...]]:
+    """The photographer's caption and keywords in the file or its sidecar, PhotoScribe's own left out."""
     caption, keywords = None, []
     try:
-        found = read_file_metadata(path)
+        found = read_file_metadata(path, img)
         own_caption = getattr(found, "own_caption", None)
         own_keywords = {k.casefold() for k in getattr(found, "own_keywords", None) or ()}
         caption = None if own_caption is not None and found.caption == own_caption else found.caption
         keywords = [k for k in found.keywords if k.casefold() not in own_keywords]
     except Exception:
         log.exception("cannot read the metadata of %s", display_path(path))
-    return FileDetails(width, height, taken_at, camera, caption, tuple(keywords))
+    return caption, tuple(keywords)
 
 
 def _fingerprint(path: Path) -> str | None:

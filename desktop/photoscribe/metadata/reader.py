@@ -64,16 +64,20 @@ def sidecar_for(path: Path) -> Path | None:
     return None
 
 
-def read_file_metadata(path: Path) -> FileMetadata:
+def read_file_metadata(path: Path, img: Image.Image | None = None) -> FileMetadata:
     """Caption and keywords already in ``path``'s sidecar or embedded metadata (empty when there are none),
-    the photographer's apart from PhotoScribe's own."""
+    the photographer's apart from PhotoScribe's own. ``img``: the photo already opened (header only) by the
+    caller, who closes it (registration opens each file once for this and its image facts)."""
     found: list[FileMetadata] = []
     sidecar = sidecar_for(path)
     if sidecar is not None:
         found.append(_from_xmp(_read_bytes(sidecar)))
     try:
-        with Image.open(path) as img:
+        if img is not None:
             found += [_from_xmp(img.info.get("xmp")), _from_iptc(img), _from_exif(img)]
+        else:
+            with Image.open(path) as opened:
+                found += [_from_xmp(opened.info.get("xmp")), _from_iptc(opened), _from_exif(opened)]
     except Exception as exc:  # unreadable photos are reported by the captioner, not here
         log.debug("no metadata read from %s: %s", path, exc)
     own_caption = next((m.own_caption for m in found if m.own_caption), None)
