@@ -14,7 +14,7 @@ from photoscribe.config import Settings  # noqa: E402
 from photoscribe.engine import Engine  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
 from photoscribe.library import Library  # noqa: E402
-from tests.gui.common import close_window, fill_library  # noqa: E402
+from tests.gui.common import WAIT_MS, close_window, fill_library  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
 
@@ -39,6 +39,7 @@ def open_window(qtbot, tmp_path: Path, tiny_model_dir: Path) -> Iterator[Callabl
         window.show()
         window.engine.start()
         windows.append(window)
+        qtbot.waitUntil(lambda: window.refresher.results_shown > 0, timeout=WAIT_MS)  # the library's photos are shown
         return window
 
     yield open_

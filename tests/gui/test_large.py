@@ -69,6 +69,18 @@ class HeldLibrary(Library):
         return super().save_results(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class NotingLibrary(Library):
+    """A library that notes which threads read records."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.readers: set[str] = set()
+
+    def records(self, photo_ids: object) -> dict:  # type: ignore[type-arg]
+        self.readers.add(threading.current_thread().name)
+        return super().records(photo_ids)  # type: ignore[arg-type]
+
+
 class Ticks:
     """A 10 ms timer on the GUI thread; its gaps show how long the event loop was kept waiting."""
 
@@ -159,21 +171,23 @@ def test_new_and_vanished_photos_keep_the_selection_and_the_view(qtbot, big_libr
     library.close()
 
 
-def test_scrolling_drops_thumbnails_for_rows_scrolled_away_and_memory_stays_bounded(  # type: ignore[no-untyped-def]
+def test_scrolling_reads_in_the_background_drops_thumbnails_scrolled_away_and_stays_bounded(  # type: ignore[no-untyped-def]
     qtbot, big_library: Path, tiny_model_dir: Path, monkeypatch
 ) -> None:
     monkeypatch.setattr(thumbnails, "DECODERS", 0)  # nothing decoded: what waits is what the grid asked for
-    library = Library(big_library)
+    library = NotingLibrary(big_library)
     window = window_on(qtbot, library, tiny_model_dir)
     bar = window.grid.verticalScrollBar()
-    for step in range(1, 41):  # a fast scroll from the top to the bottom
+    for step in range(1, 41):  # a scroll from the top to the bottom, each screen painted with its thumbnails asked for
         bar.setValue(bar.maximum() * step // 40)
-        QApplication.processEvents()
+        shown = top_photo(window)[0]
+        qtbot.waitUntil(lambda: shown in window.thumbnails.waiting())
     last = window.model.rowCount() - 1
     near = set(window.model.ids()[last - 300 :])  # the last screen and a screen or two around it
     qtbot.waitUntil(lambda: set(window.thumbnails.waiting()) <= near)
     assert window.thumbnails.waiting(), "the rows shown asked for their thumbnails"
     assert window.model.records_held() <= RECORDS_KEPT
+    assert library.readers and threading.main_thread().name not in library.readers  # painting reads nothing
     close_window(qtbot, window)
     library.close()
 

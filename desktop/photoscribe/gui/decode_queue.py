@@ -1,4 +1,4 @@
-"""The thumbnail decode queue: newest request first, bounded, and cancellable.
+"""The thumbnail decode queue (also the grid's record pages): newest request first, bounded, and cancellable.
 
 Scrolling fast through 100,000 photos asks for thousands of thumbnails in a few seconds; only the rows on screen
 now matter. So the decoders take the newest request first, at most :data:`MAX_WAITING` requests wait (the oldest
@@ -27,14 +27,14 @@ class DecodeQueue:
     """Runs ``job()`` for each request on ``threads`` threads, newest first; ``deliver(key, result, error)`` is
     called on the decoding thread."""
 
-    def __init__(self, deliver: Deliver, threads: int = 2, limit: int = MAX_WAITING) -> None:
+    def __init__(self, deliver: Deliver, threads: int = 2, limit: int = MAX_WAITING, name: str = "thumbnail") -> None:
         self.limit = limit
         self._deliver = deliver
         self._waiting: OrderedDict[int, Job] = OrderedDict()  # oldest request first
         self._changed = threading.Condition()
         self._closed = False
         self._threads = [
-            threading.Thread(target=self._work, name=f"thumbnail-{n}", daemon=True) for n in range(threads)
+            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True) for n in range(threads)
         ]
         for thread in self._threads:
             thread.start()

@@ -37,6 +37,7 @@ class GridRefresher(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.results_shown = 0  # how many query results the grid has shown
         self._query = LatestTask("grid-query", self)
         self._counts = LatestTask("folder-counts", self)
         self._visible_check = QTimer(self)
@@ -75,6 +76,7 @@ class GridRefresher(QObject):
         window.show_selected(if_other=True)  # (its photo went away, or the reset cleared the selection)
         count = len(result.ids)
         window.count.setText(f"{count} photo{'s' if count != 1 else ''}")
+        self.results_shown += 1
         self.shown.emit(result)
 
     def _top_photo(self) -> tuple[int, int] | None:

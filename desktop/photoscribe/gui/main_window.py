@@ -350,6 +350,7 @@ class MainWindow(QMainWindow):
         for timer in (self._search_timer, self._requery_timer, self._folders_timer):
             timer.stop()
         self.thumbnails.shutdown(wait=False)  # thumbnails still queued are dropped, not decoded
+        self.model.shutdown(wait=False)
         self.finished.connect(self._finished_closing)
         threading.Thread(target=self._finish, name="closing", daemon=True).start()
 
@@ -360,6 +361,7 @@ class MainWindow(QMainWindow):
             self.searcher.shutdown()
             self.refresher.shutdown()
             self.thumbnails.shutdown()
+            self.model.shutdown()
             self.engine.stop()  # the batch in hand is finished (or goes back to the queue)
         finally:
             try:

@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from photoscribe.gui.photo_model import PAIR_ROLE, STATUS_ROLE
+from photoscribe.gui.photo_model import LOADING_ROLE, PAIR_ROLE, STATUS_ROLE
 
 CELL = QSize(220, 210)
 THUMB = QSize(204, 150)
@@ -34,6 +34,11 @@ class PhotoDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.fillRect(rect, QColor("#2f80ed" if selected else "#26292c"))
+        if index.data(LOADING_ROLE):  # its record is being read: the cell is painted again when it is in
+            painter.setPen(QColor("#6b7075"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "…")
+            painter.restore()
+            return
         picture = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(picture, (QImage, QPixmap)) and not picture.isNull():
             size = picture.size().scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)

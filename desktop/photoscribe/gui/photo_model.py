@@ -15,6 +15,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel,
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
 from photoscribe.gui.id_diff import IdChange, plan
+from photoscribe.gui.record_pages import RecordPages
 
 from photoscribe.formats import FileKind, kind_of_name
 from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
@@ -25,6 +26,7 @@ RECORDS_KEPT = 20 * PAGE  # records of rows shown lately (the others are read ag
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 PAIR_ROLE = Qt.ItemDataRole.UserRole + 3
+LOADING_ROLE = Qt.ItemDataRole.UserRole + 4  # True while the row's record is read in the background
 
 BADGES = {
     PhotoStatus.PENDING: "queued",
@@ -68,6 +70,8 @@ class PhotoListModel(QStringListModel):
         self.changing = False  # rows are being inserted or removed: what the view reports meanwhile is half-way
         self._row_of: dict[int, int] = {}
         self._records: OrderedDict[int, PhotoRecord] = OrderedDict()  # least recently shown first
+        self._pages = RecordPages(library, self)  # pages of records for the rows painted, read in the background
+        self._pages.loaded.connect(self._records_loaded)
         self._placeholder = _placeholder("loading…")
         self._no_preview = _placeholder("no preview")
         thumbnails.ready.connect(self._thumbnail_ready)
@@ -126,13 +130,40 @@ class PhotoListModel(QStringListModel):
         record = self._records.get(photo_id)
         if record is None:
             start = max(0, row - PAGE // 4)
-            self._records.update(self.library.records(self._ids[start : start + PAGE]))
-            while len(self._records) > RECORDS_KEPT:
-                self._records.popitem(last=False)
+            self._keep(self.library.records(self._ids[start : start + PAGE]))
             record = self._records.get(photo_id)
         if record is not None:
             self._records.move_to_end(photo_id)
         return record
+
+    def painted_record(self, row: int) -> PhotoRecord | None:
+        """The record at ``row`` if it is at hand; else ``None`` while its page is read in the background (the
+        rows are repainted when it arrives)."""
+        if not 0 <= row < len(self._ids):
+            return None
+        record = self._records.get(self._ids[row])
+        if record is None:
+            start = max(0, row - PAGE // 4)
+            self._pages.request([i for i in self._ids[start : start + PAGE] if i not in self._records])
+            return None
+        self._records.move_to_end(record.id)
+        return record
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop reading records (any thread with ``wait``)."""
+        self._pages.shutdown(wait)
+
+    def _keep(self, records: dict[int, PhotoRecord]) -> None:
+        """Keep these records, dropping those shown least recently beyond :data:`RECORDS_KEPT`."""
+        self._records.update(records)
+        while len(self._records) > RECORDS_KEPT:
+            self._records.popitem(last=False)
+
+    def _records_loaded(self, records: dict[int, PhotoRecord]) -> None:
+        self._keep(records)
+        rows = [self._row_of[photo_id] for photo_id in records if photo_id in self._row_of]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
     def refresh(self, paths: set[str]) -> None:
         """Reload the given photos (they were captioned or edited) and repaint their rows."""
@@ -153,6 +184,8 @@ class PhotoListModel(QStringListModel):
         return Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role == LOADING_ROLE:  # asked first by the delegate: nothing is read on the GUI thread for painting
+            return index.isValid() and self.painted_record(index.row()) is None
         record = self.record(index.row()) if index.isValid() else None
         if record is None:
             return None
