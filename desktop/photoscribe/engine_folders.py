@@ -181,6 +181,7 @@ class FolderKeeper:
         full: bool,
         on_progress: Callable[[ScanCount], None],
         on_chunk: Callable[[], None],
+        should_stop: Callable[[], bool] | None = None,
     ) -> Counter[Registration]:
         """Scan one folder; one removed meanwhile is left alone, another folder's error is reported (and the folder
         is scanned in full again at the next periodic scan). A locked library and a stop are raised."""
@@ -199,6 +200,7 @@ class FolderKeeper:
                 on_progress=on_progress,
                 on_chunk=on_chunk,
                 chunk=self.chunk,
+                should_stop=should_stop,
             )
         except ScanStopped:
             raise

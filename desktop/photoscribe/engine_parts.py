@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from photoscribe.events import ModelDownload, Progress, ScanProgress
+from photoscribe.ingest.registration import Stopped
 
 if TYPE_CHECKING:
     from photoscribe.engine import Engine
@@ -44,8 +45,8 @@ class ProgressMeter:
         return Progress(done=self.done, total=self.done + pending, photos_per_second=rate)
 
 
-class ScanStopped(Exception):
-    """The engine is stopping: the scan in hand ends between two chunks (what was written stays written)."""
+#: The engine is stopping: the scan in hand ends between two files (what was written stays written).
+ScanStopped = Stopped
 
 
 class ScanMeter:

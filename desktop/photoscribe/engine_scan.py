@@ -6,7 +6,7 @@ add its inotify watches), then scans every folder in full, newest folder first, 
 after each chunk the listeners hear :class:`PhotosChanged` (the grid fills as the scan goes) and the caption thread
 is woken (it captions what is registered while the scan goes on). :class:`ScanProgress` says how far each folder's
 scan is. Afterwards it sleeps until a folder is added or resumed, a polled folder is due (``poll_seconds``), or
-the periodic full scan is (``reconcile_minutes``). A stop ends the scan in hand between two chunks.
+the periodic full scan is (``reconcile_minutes``). A stop ends the scan in hand between two files.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class ScanThread:
             folders.scanning = True
         try:
             with engine._working():
-                outcomes = folders.scan(folder, full, progress, chunk_written)
+                outcomes = folders.scan(folder, full, progress, chunk_written, self._stopping.is_set)
         finally:
             meter.finish()
             with engine._changed:

@@ -48,12 +48,14 @@ def reconcile(
     on_chunk: Callable[[], None] | None = None,
     chunk: int = REGISTER_CHUNK,
     readers: Executor | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Counter[Registration]:
     """Register every settled photo under ``folder``; mark the library's photos no longer there missing.
 
     With ``tree`` (kept between calls) and not ``full``, only the directories whose mtime changed since the last
     look are listed. ``on_progress`` hears how far the scan is as it goes, ``on_chunk`` after each chunk of
     ``chunk`` files written. ``readers`` (a process pool) read the files when there is more than a chunk of them.
+    ``should_stop`` ends the registration between two files (see ``register_files``).
     With ``folder_id`` (a library folder), the files there that are not photos are counted for ``status``; they are
     also added to ``left_out`` when it is given.
     """
@@ -83,7 +85,9 @@ def reconcile(
             on_progress(ScanCount(seen[0], done[0]))
 
     pool = readers if len(wanted) > chunk else None
-    outcomes = register_files(library, wanted, folder_id, on_chunk=written, chunk=chunk, readers=pool)
+    outcomes = register_files(
+        library, wanted, folder_id, on_chunk=written, chunk=chunk, readers=pool, should_stop=should_stop
+    )
     gone = _gone(library, folder, look, full, set(on_disk))
     if gone:
         outcomes[Registration.VANISHED] += library.mark_missing(gone)

@@ -36,6 +36,11 @@ READ_PART = 500  # files one reader process reads at a time
 READ_AHEAD = 2  # chunks read ahead of the one being written, with reader processes
 
 
+class Stopped(Exception):
+    """The caller asked to stop (``should_stop``, or a callback raised it): what was written stays written, the
+    chunk being read is dropped."""
+
+
 class ChunkReads(NamedTuple):
     """What reading a chunk's files found: the facts to write, and how many files were gone or unchanged."""
 
@@ -51,8 +56,12 @@ def register_files(
     on_chunk: Callable[[int], None] | None = None,
     chunk: int = REGISTER_CHUNK,
     readers: Executor | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Counter[Registration]:
     """Add or refresh photos, ``chunk`` files per transaction; new and changed ones are queued for captioning.
+
+    ``should_stop`` is asked before each file is read here (not in reader processes): when it says so,
+    :class:`Stopped` is raised, so a stop never waits for a whole chunk of files on a slow share.
 
     ``on_chunk(files)`` is called after each chunk is written. With ``readers`` (a process pool), files are read
     there, :data:`READ_AHEAD` chunks ahead of the chunk being written: reading (Pillow's header parsing, in Python)
@@ -78,7 +87,7 @@ def register_files(
         for chunk_paths in _chunks((normalise(p) for p in paths), chunk):
             known = library.known_files(chunk_paths)
             if readers is None:
-                write(len(chunk_paths), [read_chunk(chunk_paths, known)])
+                write(len(chunk_paths), [read_chunk(chunk_paths, known, should_stop)])
                 continue
             parts = [chunk_paths[i : i + READ_PART] for i in range(0, len(chunk_paths), READ_PART)]
             ahead.append((len(chunk_paths), [readers.submit(read_chunk, part, known) for part in parts]))
@@ -95,11 +104,15 @@ def register_files(
     return outcomes
 
 
-def read_chunk(paths: list[Path], known: Mapping[str, KnownFile]) -> ChunkReads:
+def read_chunk(
+    paths: list[Path], known: Mapping[str, KnownFile], should_stop: Callable[[], bool] | None = None
+) -> ChunkReads:
     """Read the files of a chunk (in this process or a reader process): every read happens before any write."""
     facts: list[PhotoFacts] = []
     vanished = unchanged = 0
     for path in paths:
+        if should_stop is not None and should_stop():
+            raise Stopped
         fact = read_file(path, known.get(str(path)))
         if fact is None:
             vanished += 1
