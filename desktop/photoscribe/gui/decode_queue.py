@@ -33,9 +33,7 @@ class DecodeQueue:
         self._waiting: OrderedDict[int, Job] = OrderedDict()  # oldest request first
         self._changed = threading.Condition()
         self._closed = False
-        self._threads = [
-            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True) for n in range(threads)
-        ]
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True) for n in range(threads)]
         for thread in self._threads:
             thread.start()
 

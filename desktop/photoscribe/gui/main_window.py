@@ -9,18 +9,16 @@ photo selected, a keyword edit, a re-caption, a caption arriving from the engine
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -31,11 +29,13 @@ from photoscribe import APP_NAME
 from photoscribe.config import data_dir, save_settings
 from photoscribe.engine import Engine
 from photoscribe.gui.bridge import EngineBridge
+from photoscribe.gui.closing import Closing
 from photoscribe.gui.detail_panel import DetailPanel
 from photoscribe.gui.edits import Edits
 from photoscribe.gui.folders_panel import FoldersPanel
 from photoscribe.gui.grid_refresh import STATUS_FILTERS, GridRefresher
-from photoscribe.gui.photo_delegate import CELL, PhotoDelegate
+from photoscribe.gui.grid_view import make_grid, single_shot
+from photoscribe.gui.menus import build_menus
 from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
 from photoscribe.gui.search import SearchController
 from photoscribe.gui.settings_dialog import SettingsDialog
@@ -49,8 +49,6 @@ REQUERY_DELAY_MS = 500
 
 class MainWindow(QMainWindow):
     """PhotoScribe's window around one running :class:`Engine`."""
-
-    finished = Signal()  # closing is done: the engine stopped, every edit saved (then the window closes)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
@@ -77,7 +75,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.searcher = SearchController(self)  # hybrid search, Find similar, the search status line
         self.refresher = GridRefresher(self)  # the grid's query and the folder counts, in the background
-        self._build_menu()
+        self.clear_queue = build_menus(self)
         self._connect_engine()
         self.refresh_folders()
         self.requery()
@@ -90,20 +88,7 @@ class MainWindow(QMainWindow):
         self.status_filter = QComboBox()
         self.status_filter.addItems(list(STATUS_FILTERS))
         self.count = QLabel()
-        self.grid = QListView()
-        self.grid.setViewMode(QListView.ViewMode.ListMode)  # wrapped left to right in a grid: a third of icon mode's
-        self.grid.setFlow(QListView.Flow.LeftToRight)  # layout time (7 ms for 100,000 photos), same look
-        self.grid.setWrapping(True)
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setUniformItemSizes(True)
-        self.grid.setGridSize(CELL)
-        self.grid.setIconSize(QSize(204, 150))
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setSelectionMode(QListView.SelectionMode.SingleSelection)
-        self.grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-        self.grid.setItemDelegate(PhotoDelegate(self.grid))
-        self.grid.setModel(self.model)
-        self.grid.setStyleSheet("QListView { background: #1e2023; }")
+        self.grid = make_grid(self.model)
         top = QWidget()
         bar = QVBoxLayout(top)
         bar.setContentsMargins(6, 6, 6, 0)
@@ -117,9 +102,9 @@ class MainWindow(QMainWindow):
         bar.addWidget(row)
         bar.addWidget(self.grid, 1)
         self.setCentralWidget(top)
-        self._search_timer = _single_shot(self, SEARCH_DELAY_MS, self.requery)
-        self._requery_timer = _single_shot(self, REQUERY_DELAY_MS, self.requery)
-        self._folders_timer = _single_shot(self, REQUERY_DELAY_MS, self.refresh_folders)
+        self._search_timer = single_shot(self, SEARCH_DELAY_MS, self.requery)
+        self._requery_timer = single_shot(self, REQUERY_DELAY_MS, self.requery)
+        self._folders_timer = single_shot(self, REQUERY_DELAY_MS, self.refresh_folders)
         self.search.textChanged.connect(self._search_timer.start)
         self.status_filter.currentTextChanged.connect(self.requery)
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -143,32 +128,6 @@ class MainWindow(QMainWindow):
         self.details.caption_edited.connect(self.edit_caption)
         self.details.keywords_edited.connect(self._edit_keywords)
         self.details.recaption_requested.connect(self._recaption)
-
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        add = QAction("&Add folder…", self, shortcut=QKeySequence.StandardKey.Open)
-        add.triggered.connect(lambda: self.folders._pick(False))
-        settings = QAction("&Settings…", self, shortcut=QKeySequence.StandardKey.Preferences)
-        settings.triggered.connect(self.open_settings)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        menu.addActions([add, settings, quit_action])
-        edit = self.menuBar().addMenu("&Edit")
-        undo = self.undo.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        edit.addActions([undo, redo])
-        captioning = self.menuBar().addMenu("&Captioning")
-        self.clear_queue = QAction("&Clear the queue", self)
-        self.clear_queue.setToolTip("Set aside every photo waiting to be captioned (they come back when they change)")
-        self.clear_queue.triggered.connect(self.cancel_queue)
-        recaption_failed = QAction("&Retry failed photos", self)
-        recaption_failed.triggered.connect(self.retry_failed)
-        captioning.addActions([self.clear_queue, recaption_failed])
-        find = QAction("Find", self, shortcut=QKeySequence.StandardKey.Find)
-        find.triggered.connect(self.search.setFocus)
-        self.addAction(find)
 
     def _connect_engine(self) -> None:
         self.edits.saved.connect(self._saved)
@@ -338,7 +297,7 @@ class MainWindow(QMainWindow):
         if self.closing_done:
             super().closeEvent(event)
             return
-        event.ignore()  # the window goes once the engine has stopped: see _finish
+        event.ignore()  # the window goes once the engine has stopped (see closing.py)
         if self._closed:
             return
         self._closed = True
@@ -351,32 +310,12 @@ class MainWindow(QMainWindow):
             timer.stop()
         self.thumbnails.shutdown(wait=False)  # thumbnails still queued are dropped, not decoded
         self.model.shutdown(wait=False)
-        self.finished.connect(self._finished_closing)
-        threading.Thread(target=self._finish, name="closing", daemon=True).start()
-
-    def _finish(self) -> None:
-        """Stop everything (on the closing thread): the event loop keeps running, the window keeps painting."""
-        try:
-            self.edits.shutdown()  # every edit is saved (and written into its photo) before the window goes
-            self.searcher.shutdown()
-            self.refresher.shutdown()
-            self.thumbnails.shutdown()
-            self.model.shutdown()
-            self.engine.stop()  # the batch in hand is finished (or goes back to the queue)
-        finally:
-            try:
-                self.finished.emit()
-            except RuntimeError:  # the window was deleted meanwhile: nobody is waiting
-                pass
+        stops = [self.edits.shutdown, self.searcher.shutdown, self.refresher.shutdown, self.thumbnails.shutdown]
+        # every edit is saved (and written into its photo), then the batch in hand finishes (or goes back)
+        self._closing = Closing([*stops, self.model.shutdown, self.engine.stop], self)
+        self._closing.finished.connect(self._finished_closing)
+        self._closing.start()
 
     def _finished_closing(self) -> None:
         self.closing_done = True
         self.close()
-
-
-def _single_shot(parent: QWidget, delay_ms: int, slot: object) -> QTimer:
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(delay_ms)
-    timer.timeout.connect(slot)
-    return timer

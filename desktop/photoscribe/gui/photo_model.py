@@ -14,10 +14,9 @@ from collections import OrderedDict
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
+from photoscribe.formats import FileKind, kind_of_name
 from photoscribe.gui.id_diff import IdChange, plan
 from photoscribe.gui.record_pages import RecordPages
-
-from photoscribe.formats import FileKind, kind_of_name
 from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
 from photoscribe.library import Library, PhotoRecord, PhotoStatus
 

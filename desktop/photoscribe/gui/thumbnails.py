@@ -4,7 +4,7 @@ memory.
 In memory only the most recently used ones are kept (:data:`MEMORY_BUDGET` bytes); the others come back from the
 disk cache when they are shown again. Decoding goes through a :class:`~photoscribe.gui.decode_queue.DecodeQueue`:
 newest request first, bounded, with requests for rows scrolled away dropped (:meth:`ThumbnailCache.keep_only`).
-The disk cache stays under :data:`~photoscribe.gui.disk_cache.DISK_BUDGET` (:class:`~photoscribe.gui.disk_cache.DiskCache`).
+The disk cache stays under :data:`~photoscribe.gui.disk_cache.DISK_BUDGET` (see :mod:`photoscribe.gui.disk_cache`).
 Every format goes through :func:`photoscribe.imaging.load_for_model` (RAW files through their embedded previews or
 a demosaic, HEIC through pillow-heif); a photo that cannot be decoded keeps the one-line reason, shown instead of
 its thumbnail.
