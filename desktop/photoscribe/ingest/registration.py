@@ -89,8 +89,10 @@ def register_files(
             if readers is None:
                 write(len(chunk_paths), [read_chunk(chunk_paths, known, should_stop)])
                 continue
-            parts = [chunk_paths[i : i + READ_PART] for i in range(0, len(chunk_paths), READ_PART)]
-            ahead.append((len(chunk_paths), [readers.submit(read_chunk, part, known) for part in parts]))
+            todo = [path for path in chunk_paths if not _unchanged(path, known.get(str(path)))]
+            parts = [todo[i : i + READ_PART] for i in range(0, len(todo), READ_PART)]
+            unchanged = _done(ChunkReads([], 0, len(chunk_paths) - len(todo)))  # a rescan sends nothing to read
+            ahead.append((len(chunk_paths), [unchanged, *(readers.submit(read_chunk, part, known) for part in parts)]))
             if len(ahead) > READ_AHEAD:
                 size, futures = ahead.popleft()
                 write(size, [f.result() for f in futures])
@@ -125,6 +127,23 @@ def read_chunk(
 
 #: ``read_file``'s answer for a file the library knows with this size and mtime (nothing to read or write).
 UNCHANGED = PhotoFacts(path="", size=-1, mtime=-1.0, fingerprint=None)
+
+
+def _unchanged(path: Path, known: KnownFile | None) -> bool:
+    """True when the library knows ``path`` with its current size and mtime (nothing to read: one ``stat``)."""
+    if known is None or known.missing:
+        return False
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and (known.size, known.mtime) == (info.st_size, info.st_mtime)
+
+
+def _done(reads: ChunkReads) -> Future[ChunkReads]:
+    future: Future[ChunkReads] = Future()
+    future.set_result(reads)
+    return future
 
 
 def read_file(path: Path, known: KnownFile | None = None) -> PhotoFacts | None:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photoscribe.formats import left_out_kind
-from photoscribe.ingest.scanner import is_candidate, is_users_file
+from photoscribe.formats import is_photo_name, left_out_kind
+from photoscribe.ingest.scanner import is_users_file
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _sort_entry(
     if is_folder:
         if not name.startswith(".") and not entry.is_symlink():
             subfolders.append(name)
-    elif is_candidate(Path(name)):
+    elif is_users_file(name) and is_photo_name(name):  # is_candidate, without making a Path
         photos.append(name)
     elif is_users_file(name):
         kind = left_out_kind(name)

@@ -43,16 +43,29 @@ QUERY_CHUNK = 500  # paths per IN (...) list
 
 
 def known_files(db: Database, paths: Sequence[Path | str]) -> dict[str, KnownFile]:
-    """What the library holds about each of ``paths`` (by normalised path; unknown ones are left out). A read."""
+    """What the library holds about each of ``paths`` (by normalised path; unknown ones are left out). A read of
+    the few columns it needs (no photo objects: a rescan of 100,000 unchanged files asks for all of them)."""
     wanted = [str(normalise(p)) for p in paths]
+    keys = sorted({path_key(p) for p in wanted})
+    columns = (Photo.path, Photo.path_key, Photo.size, Photo.mtime, Photo.status, Photo.content_hash)
+    by_path: dict[str, KnownFile] = {}
+    by_key: dict[str, KnownFile] = {}
     with db.reading() as session:
-        rows = _Rows(_rows_for(session, set(wanted)))
+        for start in range(0, len(keys), QUERY_CHUNK):
+            query = select(*columns, Photo.own_write_fingerprint).where(
+                Photo.path_key.in_(keys[start : start + QUERY_CHUNK])
+            )
+            for path, key, size, mtime, status, fingerprint, own_write in session.execute(query):
+                known = KnownFile(size, mtime, status == PhotoStatus.MISSING, fingerprint, own_write)
+                by_path[path] = known
+                by_key.setdefault(key, known)
     found: dict[str, KnownFile] = {}
     for path in wanted:
-        photo = rows.get(path)
-        if photo is not None:
-            missing = photo.status == PhotoStatus.MISSING
-            found[path] = KnownFile(photo.size, photo.mtime, missing, photo.content_hash, photo.own_write_fingerprint)
+        known = by_path.get(path)
+        if known is None and path_rules.CASE_INSENSITIVE:
+            known = by_key.get(path_key(path))
+        if known is not None:
+            found[path] = known
     return found
 
 
