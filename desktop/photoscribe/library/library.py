@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoscribe.config import default_library_path
-from photoscribe.library import counts, edits, left_out, own_writes, reading, registration
+from photoscribe.library import counts, edits, known, left_out, own_writes, reading, registration
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
 from photoscribe.library.paths import normalise
@@ -108,7 +108,7 @@ class Library:
     # -- registering files (read by photoscribe.ingest.registration) ------------------------------------------
 
     def known_files(self, paths: Sequence[Path | str]) -> dict[str, KnownFile]:
-        return registration.known_files(self.db, paths)
+        return known.known_files(self.db, paths)
 
     def register(self, facts: Sequence[PhotoFacts], folder_id: int | None = None) -> Counter[Registration]:
         return registration.register(self.db, facts, folder_id)
@@ -250,7 +250,8 @@ for _name, _function in (
     ("folder_counts", counts.folder_counts),
     ("set_left_out", left_out.set_left_out),
     *((n, getattr(own_writes, n)) for n in ("expect_own_write", "note_own_write")),
-    *((n, getattr(registration, n)) for n in ("known_files", "register")),
+    ("known_files", known.known_files),
+    ("register", registration.register),
     *((n, getattr(registration, n)) for n in ("mark_missing", "move_photo", "paths_under")),
     *((n, getattr(Queue, n)) for n in ("claim_batch", "release", "save_results", "reclaim_expired", "requeue")),
     *((n, getattr(Queue, n)) for n in ("cancel_pending", "metadata_pending_ids", "clear_metadata_pending", "stats")),

@@ -26,7 +26,7 @@ from photoscribe.library.models import (
 )
 from photoscribe.library.new_photos import insert_new, is_plain
 from photoscribe.library.paths import key_range, normalise, path_key
-from photoscribe.library.records import FileDetails, KnownFile, PhotoFacts, Registration
+from photoscribe.library.records import FileDetails, PhotoFacts, Registration
 from photoscribe.library.rows import (
     count_change,
     find_photo,
@@ -40,33 +40,6 @@ from photoscribe.library.rows import (
 log = logging.getLogger(__name__)
 
 QUERY_CHUNK = 500  # paths per IN (...) list
-
-
-def known_files(db: Database, paths: Sequence[Path | str]) -> dict[str, KnownFile]:
-    """What the library holds about each of ``paths`` (by normalised path; unknown ones are left out). A read of
-    the few columns it needs (no photo objects: a rescan of 100,000 unchanged files asks for all of them)."""
-    wanted = [str(normalise(p)) for p in paths]
-    keys = sorted({path_key(p) for p in wanted})
-    columns = (Photo.path, Photo.path_key, Photo.size, Photo.mtime, Photo.status, Photo.content_hash)
-    by_path: dict[str, KnownFile] = {}
-    by_key: dict[str, KnownFile] = {}
-    with db.reading() as session:
-        for start in range(0, len(keys), QUERY_CHUNK):
-            query = select(*columns, Photo.own_write_fingerprint).where(
-                Photo.path_key.in_(keys[start : start + QUERY_CHUNK])
-            )
-            for path, key, size, mtime, status, fingerprint, own_write in session.execute(query):
-                known = KnownFile(size, mtime, status == PhotoStatus.MISSING, fingerprint, own_write)
-                by_path[path] = known
-                by_key.setdefault(key, known)
-    found: dict[str, KnownFile] = {}
-    for path in wanted:
-        known = by_path.get(path)
-        if known is None and path_rules.CASE_INSENSITIVE:
-            known = by_key.get(path_key(path))
-        if known is not None:
-            found[path] = known
-    return found
 
 
 def register(db: Database, facts: Sequence[PhotoFacts], folder_id: int | None = None) -> Counter[Registration]:
