@@ -1,5 +1,8 @@
 """Allow ``python -m photoscribe``."""
 
+import multiprocessing
+
 from photoscribe.cli import main
 
+multiprocessing.freeze_support()  # the installed (PyInstaller) app: `photoscribe add` starts reader processes
 raise SystemExit(main())
