@@ -185,6 +185,8 @@ class FolderKeeper:
     ) -> Counter[Registration]:
         """Scan one folder; one removed meanwhile is left alone, another folder's error is reported (and the folder
         is scanned in full again at the next periodic scan). A locked library and a stop are raised."""
+        if not folder.path.is_dir():  # an unplugged drive or an unmounted share: its photos are not "deleted"
+            return Counter()
         settle = self.engine.settings.settle_seconds
         tree = self._tree(folder.path) if full or folder.path in self.watcher.polled() else None
         outcomes: Counter[Registration] = Counter()

@@ -63,8 +63,8 @@ class ScanThread:
                 self._scan_due()
             except ScanStopped:
                 return
-            except Exception as exc:  # a locked library: every folder is scanned again after a pause
-                self._wake.wait(self._trouble(exc))
+            except Exception as exc:  # a locked library: the folders not scanned are scanned after a pause
+                self._stopping.wait(self._trouble(exc))  # (not cut short by the wake-up the retry itself asks for)
                 continue
             self._backoff.reset()
             self._wake.wait(folders.seconds_to_next())

@@ -54,3 +54,21 @@ def test_the_poll_interval_is_a_setting(tmp_path: Path) -> None:
     finally:
         engine.library.close()
     assert Settings().poll_seconds == 30.0
+
+
+def test_an_unmounted_share_is_not_taken_for_deleted_photos(make_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.events import ScanProgress
+
+    share = tmp_path / "share"
+    photo = save_colour(share / "2020" / "a.jpg", "red")
+    engine, _ = make_engine()
+    engine.add_folder(share, polling=True)
+    engine.start()
+    wait_for(lambda: engine.library.stats().captioned == 1)
+    engine.stop()
+    share.rename(tmp_path / "elsewhere")  # the share is not mounted when the app starts again
+
+    engine2, events = make_engine()
+    engine2.start()
+    wait_for(lambda: any(e.done and e.folder == share for e in events.of(ScanProgress)), what="the scan")
+    assert engine2.library.photo(photo).status == PhotoStatus.DONE  # not missing: the share is away, not emptied
