@@ -270,6 +270,8 @@ def print_table(f: dict) -> None:  # type: ignore[type-arg]
         ("  the scan's events (s from Add folder)", events),
         ("app close (engine stop) after the scan", _seconds(s.get("close_s"), "did not close")),
     ]
+    problems = "; ".join(filter(None, (o.get("problem"), s.get("problem"))))
+    rows += [("problems", problems)] if problems else []
     width = max(len(name) for name, _ in rows)
     print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
     for name, value in rows:

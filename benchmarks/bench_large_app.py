@@ -39,6 +39,7 @@ from photoscribe.library import Library  # noqa: E402
 
 IMPORTED = time.time()
 TICK_MS = 10
+STUCK_S = 60.0  # at the bottom of the grid this long without all the rows: the run ends with the problem said
 
 
 def memory_mb() -> tuple[float, float]:
@@ -157,9 +158,12 @@ class Bench(QObject):
         bar, root = self.grid.verticalScrollBar(), QModelIndex()
         if bar.value() < bar.maximum():
             bar.setValue(bar.value() + bar.pageStep())
-            self.pages += 1
+            self.pages, self.moved_at = self.pages + 1, time.time()
         elif self.model.canFetchMore(root):
             self.model.fetchMore(root)
+            self.moved_at = time.time()
+        elif self.model.rowCount() < self.args.expect and time.time() - getattr(self, "moved_at", 0) > STUCK_S:
+            self.finish(f"the grid stopped at {self.model.rowCount():,} rows")
         elif self.model.rowCount() >= self.args.expect:
             self.pager.stop()
             self.figures["paging_s"] = time.time() - self.paging_from
@@ -167,7 +171,7 @@ class Bench(QObject):
             QTimer.singleShot(int(self.args.settle * 1000), self.finish)
 
     def worst_tick(self, since: float) -> float | None:
-        """When the latest tick came, in seconds from ``since`` (it ended the stall)."""
+        """When the tick that came latest fired, in seconds from ``since`` (it ended the longest stall)."""
         if not self.lateness:
             return None
         return round(self.stamps[self.lateness.index(max(self.lateness))] - since, 2)
