@@ -125,3 +125,27 @@ def test_a_recaptioned_photos_old_thumbnail_file_is_removed(qtbot, tmp_path: Pat
     after = {p.name for p in (tmp_path / "cache").iterdir()}
     assert len(after) == 2 and len(after - before) == 1  # the new one replaced the old one
     cache.shutdown()
+
+
+def test_recaptioning_in_the_app_leaves_one_thumbnail_file_per_photo(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.gui.disk_cache import file_name
+    from photoscribe.gui.photo_model import thumbnail_key
+    from tests.gui.common import WAIT_MS, captioned_window, select
+
+    window = captioned_window(qtbot, open_window, colour_photos["red"][0].parent)
+    folder, library = window.thumbnails.folder, window.engine.library
+
+    def files() -> set[str]:
+        return {file.name for file in folder.iterdir()}
+
+    def current() -> set[str]:  # the file names of the photos' thumbnails as they are now
+        return {file_name(r.path, r.size, thumbnail_key(r)) for r in library.photos()}
+
+    qtbot.waitUntil(lambda: files() == current(), timeout=WAIT_MS)  # (made again once captioned: old ones gone)
+    before = files()
+    photo = colour_photos["blue"][0]
+    select(window, photo)
+    window._recaption(str(photo))
+    qtbot.waitUntil(lambda: library.photo(photo).revision == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: files() == current() != before, timeout=WAIT_MS)
+    assert len(files()) == 8 and len(before - files()) == 1

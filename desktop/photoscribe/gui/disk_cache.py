@@ -41,7 +41,7 @@ class DiskCache:
     def file_for(self, photo_id: int, path: str, size: int, key: str) -> tuple[Path, Path | None]:
         """The thumbnail file of this version of the photo, and the photo's earlier thumbnail file to remove (its
         name changed: the photo was captioned again), if any."""
-        name = hashlib.blake2b(f"{path}|{size}|{key}".encode(), digest_size=16).hexdigest() + SUFFIX
+        name = file_name(path, size, key)
         with self._lock:
             before = self._names.pop(photo_id, None)
             self._names[photo_id] = name
@@ -110,6 +110,11 @@ class DiskCache:
                 return sum(e.stat().st_size for e in entries if e.name.endswith(SUFFIX) and e.is_file())
         except FileNotFoundError:
             return 0
+
+
+def file_name(path: str, size: int, key: str) -> str:
+    """The thumbnail file name of a photo at ``path`` of ``size`` bytes, ``key`` naming its version."""
+    return hashlib.blake2b(f"{path}|{size}|{key}".encode(), digest_size=16).hexdigest() + SUFFIX
 
 
 def remove_stale(file: Path | None) -> None:
