@@ -36,7 +36,9 @@ class DiskCache:
         self._lock = threading.Lock()
         self._names: OrderedDict[int, str] = OrderedDict()  # photo id -> its thumbnail's file name
         self._bytes: int | None = None  # the folder's size as last counted plus what was written since
+        self._added = 0  # bytes written since the count in hand began
         self._pruning: threading.Thread | None = None
+        self._running = False  # a prune is counting (set and cleared under the lock)
 
     def file_for(self, photo_id: int, path: str, size: int, key: str) -> tuple[Path, Path | None]:
         """The thumbnail file of this version of the photo, and the photo's earlier thumbnail file to remove (its
@@ -63,22 +65,47 @@ class DiskCache:
         except OSError:
             return
         with self._lock:
+            self._added += added  # (a prune counting now sees it before it stops)
             if self._bytes is not None:
                 self._bytes += added
             over = self._bytes is None or self._bytes > self.budget
         if over:
             self.prune_later()
 
-    def prune_later(self) -> threading.Thread:
-        """Prune on a background thread (unless a prune is running); returns that thread."""
+    def prune_later(self) -> threading.Thread | None:
+        """Prune on a background thread unless a prune is counting (it counts what was written meanwhile)."""
         with self._lock:
-            if self._pruning is None or not self._pruning.is_alive():
-                self._pruning = threading.Thread(target=self.prune, name="thumbnail-prune", daemon=True)
-                self._pruning.start()
-            return self._pruning
+            if self._running:
+                return self._pruning
+            self._running = True
+            self._pruning = threading.Thread(target=self._prune_in_background, name="thumbnail-prune", daemon=True)
+        self._pruning.start()
+        return self._pruning
+
+    def _prune_in_background(self) -> None:
+        try:
+            self.prune()
+        finally:
+            with self._lock:
+                self._running = False
 
     def prune(self) -> int:
-        """Remove the least recently used thumbnails until the folder is within its limit; returns how many."""
+        """Remove the least recently used thumbnails until the folder is within its limit; returns how many.
+        (Thumbnails written while it counts are counted too: it goes round again if they put it over.)"""
+        removed = 0
+        while True:
+            with self._lock:
+                self._added = 0
+            gone, total = self._prune_once()
+            removed += gone
+            with self._lock:
+                self._bytes = total + self._added
+                if self._bytes <= self.budget or not (gone or self._added):  # (nothing removable: stop)
+                    if threading.current_thread() is self._pruning:
+                        self._running = False  # (in the same hold of the lock: no write goes unseen)
+                    return removed
+
+    def _prune_once(self) -> tuple[int, int]:
         files = []
         try:
             with os.scandir(self.folder) as entries:
@@ -99,9 +126,7 @@ class DiskCache:
                     total -= size
                     removed += 1
             log.info("thumbnail cache pruned: %d files removed, %d bytes left", removed, total)
-        with self._lock:
-            self._bytes = total
-        return removed
+        return removed, total
 
     def size(self) -> int:
         """Bytes of thumbnails in the folder (counted now)."""
