@@ -72,3 +72,11 @@ def test_an_unmounted_share_is_not_taken_for_deleted_photos(make_engine, tmp_pat
     engine2.start()
     wait_for(lambda: any(e.done and e.folder == share for e in events.of(ScanProgress)), what="the scan")
     assert engine2.library.photo(photo).status == PhotoStatus.DONE  # not missing: the share is away, not emptied
+
+
+def test_watch_takes_the_poll_interval_from_the_command_line() -> None:
+    from photoscribe.cli import _settings_from, build_parser
+
+    args = build_parser().parse_args(["watch", "/mnt/share", "--poll", "--poll-seconds", "5"])
+    assert _settings_from(args).poll_seconds == 5.0
+    assert _settings_from(build_parser().parse_args(["watch"])).poll_seconds == 30.0
