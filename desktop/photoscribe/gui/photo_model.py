@@ -158,14 +158,15 @@ class PhotoListModel(QStringListModel):
         while len(self._records) > RECORDS_KEPT:
             self._records.popitem(last=False)
 
-    def _records_loaded(self, records: dict[int, PhotoRecord]) -> None:
-        self._keep(records)
-        rows = [self._row_of[photo_id] for photo_id in records if photo_id in self._row_of]
+    def _records_loaded(self, records: dict[int, PhotoRecord], stale: list[int]) -> None:
+        self._keep(records)  # (the stale ones' rows are painted again below: their records are read again then)
+        rows = [self._row_of[photo_id] for photo_id in (*records, *stale) if photo_id in self._row_of]
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
     def refresh(self, paths: set[str]) -> None:
         """Reload the given photos (they were captioned or edited) and repaint their rows."""
+        self._pages.changed(paths)
         changed = [pid for pid, rec in self._records.items() if rec.path in paths]
         for photo_id in changed:
             del self._records[photo_id]
