@@ -311,6 +311,7 @@ class Engine:
         self._cancel.clear()
         log.info("cancelled %d queued photos", cancelled)
         self._emit(self._progress.advance(0, 0))
+        self._emit(PhotosChanged())  # their state changed: lists of queued photos are out of date
 
     def _reclaim_expired(self) -> None:
         if self.library.reclaim_expired():

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from photoscribe.captioning import Captioner
-from photoscribe.events import EngineError, EngineState, PhotoCaptioned, PhotoFailed, Progress, QueueEmpty
+from photoscribe.events import (
+    EngineError,
+    EngineState,
+    PhotoCaptioned,
+    PhotoFailed,
+    PhotosChanged,
+    Progress,
+    QueueEmpty,
+)
 from photoscribe.library import PhotoStatus
 from tests.helpers import WAIT, save_colour, started, wait_for
 from tests.tiny_blip import COLOURS
@@ -150,6 +158,10 @@ def test_pause_stops_new_work_and_resume_carries_on(make_engine, watched: Path) 
 
 def test_cancel_empties_the_queue(make_engine, watched: Path) -> None:  # type: ignore[no-untyped-def]
     engine, _ = make_engine()
+    seen_after_a_change: list[int] = []  # cancelled photos when each PhotosChanged came: lists refresh then
+    engine.subscribe(
+        lambda e: isinstance(e, PhotosChanged) and seen_after_a_change.append(engine.library.stats().cancelled)
+    )
     engine.add_folder(watched)
     engine.start()
     engine.pause()
@@ -158,6 +170,7 @@ def test_cancel_empties_the_queue(make_engine, watched: Path) -> None:  # type: 
     wait_for(lambda: engine.library.stats().pending == 4)
     engine.cancel()
     wait_for(lambda: engine.library.stats().cancelled == 4, what="cancelled")
+    wait_for(lambda: 4 in seen_after_a_change, what="a PhotosChanged once the queue is cleared")
     engine.resume()
     assert engine.wait_until_idle(WAIT)
     assert engine.library.stats().captioned == 0
