@@ -214,7 +214,9 @@ def test_out_of_memory_of_any_backend_halves_the_batch_and_it_stays_halved(
     assert all(size <= halved and not oom for size, oom in calls[first_fit:]), str(calls)
 
 
-def test_a_photo_moved_or_deleted_after_its_claim_is_not_failed(tmp_path: Path, tiny_captioner: Captioner) -> None:
+def test_a_photo_moved_or_deleted_after_its_claim_is_not_failed(
+    tmp_path: Path, tiny_captioner: Captioner, caplog: pytest.LogCaptureFixture
+) -> None:
     from photoscribe.ingest import register_files
     from photoscribe.worker import CaptionWorker
 
@@ -233,8 +235,12 @@ def test_a_photo_moved_or_deleted_after_its_claim_is_not_failed(tmp_path: Path, 
 
     with ThingsHappenAfterTheClaim(tmp_path / "library.sqlite3") as library:
         register_files(library, [moving, deleted, kept])
-        summary = CaptionWorker(library, tiny_captioner, batch_size=3).run()
+        with caplog.at_level(logging.INFO, logger="photoscribe.worker"):
+            summary = CaptionWorker(library, tiny_captioner, batch_size=3).run()
         assert summary.failed == []
+        said = [r.getMessage() for r in caplog.records]  # what a user reading the log learns
+        assert f"{moving} moved to {moved_to} after it was queued" in said
+        assert f"{deleted} was deleted after it was queued" in said
         assert library.photo(moved_to).status == PhotoStatus.DONE
         assert library.photo(moved_to).caption == "a photo of a yellow wall"
         assert library.photo(kept).status == PhotoStatus.DONE
