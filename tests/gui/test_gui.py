@@ -121,6 +121,9 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     for i in range(120):
         save_colour(folder / f"{i:03d}.jpg", list(COLOURS)[i % 4])
     window = open_window(batch_size=60)  # long batches: a wait for one stands out from timer noise
+    window.set_paused(True)  # the whole folder registered first: captioning then runs two full batches
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.engine.library.stats().pending == 120, timeout=WAIT_MS)
     batch_marks: list[float] = []  # engine thread: captioning starts, then each batch ends
     window.engine.subscribe(
         lambda e: (
@@ -138,7 +141,7 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     gc.freeze()
     try:
         timer.start()
-        window.add_folder(str(folder))
+        window.set_paused(False)
         qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 120, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: len(batch_marks) >= 3)  # captioning started + 2 batches of 60
         timer.stop()

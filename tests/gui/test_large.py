@@ -21,8 +21,8 @@ from photoscribe.events import EngineState  # noqa: E402
 from photoscribe.gui import thumbnails  # noqa: E402
 from photoscribe.gui.main_window import MainWindow  # noqa: E402
 from photoscribe.gui.photo_delegate import CELL  # noqa: E402
-from photoscribe.gui.photo_model import RECORDS_KEPT  # noqa: E402
-from photoscribe.library import Library  # noqa: E402
+from photoscribe.gui.photo_model import RECORDS_KEPT, STATUS_ROLE  # noqa: E402
+from photoscribe.library import Library, PhotoStatus  # noqa: E402
 from tests.gui.common import WAIT_MS, close_window, fill_library  # noqa: E402
 from tests.gui.conftest import BIG  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
@@ -218,3 +218,21 @@ def test_closing_keeps_the_event_loop_running_while_the_batch_in_hand_finishes( 
     assert worst < STALL_S, f"the GUI thread stalled {worst:.2f} s while closing"
     assert window.engine.state == EngineState.STOPPED
     assert library.stats().captioned >= 4  # the batch in hand was saved, not dropped
+
+
+def test_a_requery_shows_the_new_state_of_photos_already_shown(qtbot, tmp_path: Path, tiny_model_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    library = Library(tmp_path / "l.sqlite3")
+    fill_library(library, 30)
+    window = window_on(qtbot, library, tiny_model_dir)
+    model = window.model
+    qtbot.waitUntil(lambda: model.painted_record(0) is not None)  # painted: its record is held
+    assert model.index(0).data(STATUS_ROLE) == "queued"
+    library.cancel_pending()  # the engine clears the queue: same photos, another state
+    changes: list[object] = []
+    window.refresher.shown.connect(changes.append)
+    window.requery()
+    qtbot.waitUntil(lambda: len(changes) == 1)
+    qtbot.waitUntil(lambda: model.painted_record(0).status == PhotoStatus.CANCELLED)  # read again in the background
+    assert {model.index(row).data(STATUS_ROLE) for row in range(30)} == {"cancelled"}
+    close_window(qtbot, window)
+    library.close()

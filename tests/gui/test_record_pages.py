@@ -45,9 +45,9 @@ def test_a_photo_changed_while_its_page_is_read_is_read_again(qtbot, tmp_path: P
     qtbot.waitUntil(lambda: len(delivered) == 1)
     records, stale = delivered[0]
     changed_id = library.photo(paths[1]).id
-    assert stale == [changed_id] and set(records) == set(ids) - {changed_id}
+    assert list(stale) == [changed_id] and set(records) == set(ids) - {changed_id}
     pages.request([changed_id])  # its row painted again: read again
     qtbot.waitUntil(lambda: len(delivered) == 2)
-    assert delivered[1][0][changed_id].caption == "the harbour at dawn" and delivered[1][1] == []
+    assert delivered[1][0][changed_id].caption == "the harbour at dawn" and delivered[1][1] == {}
     pages.shutdown()
     library.close()

@@ -69,6 +69,8 @@ class GridRefresher(QObject):
         current = window.grid.currentIndex()
         record = current.data(RECORD_ROLE) if current.isValid() else None
         window.model.apply(result)
+        if not result.reset:
+            window.model.reread()  # the photos kept may have changed state (cancelled, queued again, edited)
         if result.reset:
             window.reselect(record)
         elif anchor is not None:

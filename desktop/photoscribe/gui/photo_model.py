@@ -69,6 +69,7 @@ class PhotoListModel(QStringListModel):
         self.changing = False  # rows are being inserted or removed: what the view reports meanwhile is half-way
         self._row_of: dict[int, int] = {}
         self._records: OrderedDict[int, PhotoRecord] = OrderedDict()  # least recently shown first
+        self._stale: set[int] = set()  # records kept (and shown) until they are read again
         self._pages = RecordPages(library, self)  # pages of records for the rows painted, read in the background
         self._pages.loaded.connect(self._records_loaded)
         self._placeholder = _placeholder("loading…")
@@ -96,6 +97,7 @@ class PhotoListModel(QStringListModel):
     def _apply(self, change: IdChange) -> None:
         if change.reset:
             self._ids, self._row_of, self._records = list(change.ids), change.row_of, OrderedDict()
+            self._stale = set()
             self.setStringList([""] * len(self._ids))  # a reset (emitted in C++)
             return
         ids = self._ids = list(self._ids)  # (never the list handed out to a query running meanwhile)
@@ -127,7 +129,7 @@ class PhotoListModel(QStringListModel):
             return None
         photo_id = self._ids[row]
         record = self._records.get(photo_id)
-        if record is None:
+        if record is None or photo_id in self._stale:
             start = max(0, row - PAGE // 4)
             self._keep(self.library.records(self._ids[start : start + PAGE]))
             record = self._records.get(photo_id)
@@ -136,17 +138,27 @@ class PhotoListModel(QStringListModel):
         return record
 
     def painted_record(self, row: int) -> PhotoRecord | None:
-        """The record at ``row`` if it is at hand; else ``None`` while its page is read in the background (the
-        rows are repainted when it arrives)."""
+        """The record at ``row`` if it is at hand (a stale one is shown while it is read again); else ``None``
+        while its page is read in the background (the rows are repainted when it arrives)."""
         if not 0 <= row < len(self._ids):
             return None
         record = self._records.get(self._ids[row])
-        if record is None:
+        if record is None or record.id in self._stale:
             start = max(0, row - PAGE // 4)
-            self._pages.request([i for i in self._ids[start : start + PAGE] if i not in self._records])
-            return None
-        self._records.move_to_end(record.id)
+            self._pages.request(
+                [i for i in self._ids[start : start + PAGE] if i not in self._records or i in self._stale]
+            )
+        if record is not None:
+            self._records.move_to_end(record.id)
         return record
+
+    def reread(self) -> None:
+        """The photos' states may have changed (a requery): records are read again as their rows are painted,
+        shown as they were meanwhile."""
+        self._stale = set(self._records)
+        self._pages.changed(None)
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop reading records (any thread with ``wait``)."""
@@ -155,11 +167,15 @@ class PhotoListModel(QStringListModel):
     def _keep(self, records: dict[int, PhotoRecord]) -> None:
         """Keep these records, dropping those shown least recently beyond :data:`RECORDS_KEPT`."""
         self._records.update(records)
+        self._stale.difference_update(records)
         while len(self._records) > RECORDS_KEPT:
-            self._records.popitem(last=False)
+            self._stale.discard(self._records.popitem(last=False)[0])
 
-    def _records_loaded(self, records: dict[int, PhotoRecord], stale: list[int]) -> None:
-        self._keep(records)  # (the stale ones' rows are painted again below: their records are read again then)
+    def _records_loaded(self, records: dict[int, PhotoRecord], stale: dict[int, PhotoRecord]) -> None:
+        self._keep(records)
+        for photo_id, record in stale.items():  # read before a change: shown until read again (when painted)
+            self._records.setdefault(photo_id, record)
+            self._stale.add(photo_id)
         rows = [self._row_of[photo_id] for photo_id in (*records, *stale) if photo_id in self._row_of]
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))

@@ -5,7 +5,7 @@ scroll's stall at 100,000 photos. Pages wait in a :class:`~photoscribe.gui.decod
 asked for last (the rows on screen now) is read first, and only a few wait (fast scrolling asks for many).
 
 A photo that changes (captioned, edited) while a page holding it is read may arrive as it was: such records are
-left out of what is delivered (and named, so that their rows are painted, and read, again).
+delivered apart, as stale (shown until their rows are painted, and read, again).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ PAGES_WAITING = 4
 class RecordPages(QObject):
     """Reads records by id in the background; ``loaded(records by id)`` fires on the GUI thread."""
 
-    loaded = Signal(object, object)  # dict[int, PhotoRecord] read, ids read before a change of theirs
+    loaded = Signal(object, object)  # records read, records read before a change of theirs (both by id)
     _read = Signal(int, object, object)  # page key, records or None, error: from the reading thread
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
@@ -31,7 +31,7 @@ class RecordPages(QObject):
         self._pages: dict[int, list[int]] = {}  # page key (its first id) -> its ids
         self._reading: set[int] = set()  # ids in a page waiting or being read
         self._asked_at: dict[int, int] = {}  # page key -> the count of changes when it was asked for
-        self._changes: list[set[str]] = []  # paths changed while pages were read (cleared when none is)
+        self._changes: list[set[str] | None] = []  # paths changed while pages were read (None: any photo)
         self._read.connect(self._done)
         self._queue = DecodeQueue(self._read.emit, threads=1, limit=PAGES_WAITING, name="records")
 
@@ -47,23 +47,23 @@ class RecordPages(QObject):
         for dropped in self._queue.submit(wanted[0], lambda: library.records(wanted)):
             self._forget(dropped)
 
-    def changed(self, paths: set[str]) -> None:
-        """These photos changed: records of theirs read before now are stale."""
+    def changed(self, paths: set[str] | None) -> None:
+        """These photos (``None``: any photo) changed: records of theirs read before now are stale."""
         if self._pages:
-            self._changes.append(set(paths))
+            self._changes.append(None if paths is None else set(paths))
 
     def shutdown(self, wait: bool = True) -> None:
         """Drop the pages waiting (and, with ``wait``, wait for the one being read)."""
         self._queue.close(wait)
 
     def _done(self, key: int, result: object, error: object) -> None:
-        changed = set().union(*self._changes[self._asked_at.get(key, len(self._changes)) :])
+        since = self._changes[self._asked_at.get(key, len(self._changes)) :]
         self._forget(key)
         if isinstance(result, dict) and result:
-            stale = [photo_id for photo_id, record in result.items() if record.path in changed]
-            for photo_id in stale:
-                del result[photo_id]
-            self.loaded.emit(result, stale)
+            everything = None in since
+            changed = set().union(*(paths for paths in since if paths is not None))
+            stale = {i: r for i, r in result.items() if everything or r.path in changed}
+            self.loaded.emit({i: r for i, r in result.items() if i not in stale}, stale)
 
     def _forget(self, key: int) -> None:
         self._reading.difference_update(self._pages.pop(key, ()))
