@@ -241,6 +241,7 @@ def test_a_photo_moved_or_deleted_after_its_claim_is_not_failed(
         said = [r.getMessage() for r in caplog.records]  # what a user reading the log learns
         assert f"{moving} moved to {moved_to} after it was queued" in said
         assert f"{deleted} was deleted after it was queued" in said
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # the deleted one's claim given back
         assert library.photo(moved_to).status == PhotoStatus.DONE
         assert library.photo(moved_to).caption == "a photo of a yellow wall"
         assert library.photo(kept).status == PhotoStatus.DONE
