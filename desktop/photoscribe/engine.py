@@ -24,8 +24,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
 from photoscribe.config import Settings
 from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
@@ -46,7 +46,10 @@ from photoscribe.events import (
 from photoscribe.library import Library
 from photoscribe.library.library import normalise
 from photoscribe.retry import Backoff
-from photoscribe.worker import BatchOutcome, CaptionWorker
+
+if TYPE_CHECKING:  # torch comes with these: imported by the caption thread when it loads a model, so the app's
+    from photoscribe.captioning import Captioner  # window shows without waiting for PyTorch
+    from photoscribe.worker import BatchOutcome
 
 __all__ = ["Engine", "download_progress"]
 
@@ -273,6 +276,9 @@ class Engine:
         if not self._progress.done:
             self._progress = ProgressMeter()  # throughput counts from the first batch, not from idle time
         self._set_state(EngineState.CAPTIONING, captioner.hardware.describe())
+        from photoscribe.captioning import CaptionSettings
+        from photoscribe.worker import CaptionWorker
+
         settings = CaptionSettings(self.settings.prompt, self.settings.max_length, self.settings.num_beams)
         size = min(filter(None, (self.settings.batch_size or captioner.hardware.batch_size, self._batch_cap)))
         worker = CaptionWorker(self.library, captioner, settings, size, metadata_pending=self._metadata.enabled)
@@ -337,6 +343,8 @@ class Engine:
         return self._captioner
 
     def _load_captioner(self) -> Captioner:
+        from photoscribe.captioning import Captioner, choose_hardware
+
         hardware = choose_hardware(self.settings.device, self.settings.precision)
         captioner = Captioner.load(self.settings.model, hardware, progress=download_progress(self._emit))
         settle_loaded_objects()
