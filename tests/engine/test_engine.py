@@ -368,3 +368,21 @@ def test_the_loaded_model_is_kept_out_of_full_garbage_collections(make_engine, w
     frozen = gc.get_freeze_count()
     gc.unfreeze()  # the rest of the suite collects as usual
     assert frozen > 10_000  # the model, torch and transformers: far more than any test's own objects
+
+
+def test_a_folder_of_photos_moved_in_is_captioned_without_waiting_for_the_rescan(  # type: ignore[no-untyped-def]
+    make_engine, watched: Path, tmp_path: Path
+) -> None:
+    """The system reports the folder, not the photos inside it: the watcher looks inside (the rescan is 30 minutes
+    away)."""
+    engine, _events = make_engine()
+    engine.add_folder(watched)
+    engine.start()
+    assert engine.wait_until_idle(WAIT)
+    shoot = tmp_path / "card" / "DCIM"
+    photos = [save_colour(shoot / f"{colour}.jpg", colour) for colour in ("red", "green")]
+    for photo in photos:
+        os.utime(photo, (1_000_000, 1_000_000))
+    shutil.move(str(shoot), str(watched / "DCIM"))  # a rename within one file system: one event for the folder
+    wait_for(lambda: engine.library.stats().captioned == 2, what="the moved-in folder's photos captioned")
+    assert engine.library.photo(watched / "DCIM" / "green.jpg").caption == "a photo of a green wall"
