@@ -30,9 +30,9 @@ from photoscribe.config import Settings
 from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
-from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, settle_loaded_objects
+from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, settle_loaded_objects, trouble_message
 from photoscribe.engine_scan import ScanThread
-from photoscribe.errors import PhotoScribeError, library_busy, one_line
+from photoscribe.errors import PhotoScribeError, one_line
 from photoscribe.events import (
     EngineError,
     EngineState,
@@ -262,10 +262,7 @@ class Engine:
     def _trouble(self, exc: Exception) -> None:
         """An unexpected error on the caption thread: log it, tell the listeners, pause, then try again."""
         pause = self._backoff.next()
-        if library_busy(exc):
-            message = f"the library cannot be written right now ({one_line(exc)}); trying again in {pause:g} s"
-        else:
-            message = f"unexpected error while captioning ({one_line(exc)}); trying again in {pause:g} s"
+        message = trouble_message(exc, "captioning", f"trying again in {pause:g} s")
         log.error("%s", message, exc_info=exc)
         self._emit(EngineError(message))
         self._set_state(EngineState.ERROR, message)

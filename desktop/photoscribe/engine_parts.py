@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photoscribe.errors import library_busy, one_line
 from photoscribe.events import ModelDownload, Progress, ScanProgress
 from photoscribe.ingest.registration import Stopped
 
@@ -70,6 +71,14 @@ class ScanMeter:
     def finish(self) -> None:
         if self.seen or not self.quiet:
             self.emit(ScanProgress(self.folder, self.seen, self.registered, True))
+
+
+def trouble_message(exc: Exception, doing: str, again: str) -> str:
+    """What a background thread says when ``doing`` failed: a locked library, or an unexpected error; ``again``
+    says when it tries again."""
+    if library_busy(exc):
+        return f"the library cannot be written right now ({one_line(exc)}); {again}"
+    return f"unexpected error while {doing} ({one_line(exc)}); {again}"
 
 
 def download_progress(emit: Callable[[Any], None], event: Callable[[int, int], Any] = ModelDownload) -> type:

@@ -15,8 +15,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from photoscribe.engine_parts import ScanMeter, ScanStopped
-from photoscribe.errors import library_busy, one_line
+from photoscribe.engine_parts import ScanMeter, ScanStopped, trouble_message
+from photoscribe.errors import one_line
 from photoscribe.events import EngineError, PhotosChanged
 from photoscribe.ingest.reconcile import ScanCount
 from photoscribe.library import FolderRecord, Registration
@@ -124,10 +124,7 @@ class ScanThread:
 
     def _trouble(self, exc: Exception) -> float:
         pause = self._backoff.next()
-        if library_busy(exc):
-            message = f"the library cannot be written right now ({one_line(exc)}); scanning again in {pause:g} s"
-        else:
-            message = f"unexpected error while scanning folders ({one_line(exc)}); scanning again in {pause:g} s"
+        message = trouble_message(exc, "scanning folders", f"scanning again in {pause:g} s")
         log.error("%s", message, exc_info=exc)
         self.engine._emit(EngineError(message))
         return pause
