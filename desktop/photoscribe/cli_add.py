@@ -17,9 +17,8 @@ from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, TextIO
 
-from photoscribe.cli_library import EXIT_OK, left_out_line, pairs_line
+from photoscribe.cli_library import EXIT_OK, given_targets, left_out_line, pairs_line
 from photoscribe.config import Settings
-from photoscribe.errors import PhotoScribeError
 from photoscribe.library import Library, Registration
 
 if TYPE_CHECKING:
@@ -33,13 +32,9 @@ ALREADY_KNOWN = (Registration.UNCHANGED, Registration.MOVED, Registration.RESTOR
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     """Register the photos under the given paths (folders become library folders); caption nothing."""
-    from photoscribe.ingest import expand_targets, reconcile, register_files
+    from photoscribe.ingest import reconcile, register_files
 
-    targets, problems = expand_targets(args.paths)
-    for problem in problems:
-        print(f"photoscribe: {problem}", file=sys.stderr)
-    if not targets:
-        raise PhotoScribeError("nothing to add: none of the given paths exists")
+    targets, problems = given_targets(args.paths, "add")
     started = time.perf_counter()
     found: Counter[Registration] = Counter()
     left_out: Counter[tuple[str, str]] = Counter()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photoscribe.cli_library import EXIT_ERROR, EXIT_OK, left_out_line, pairs_line, shown
+from photoscribe.cli_library import EXIT_ERROR, EXIT_OK, given_targets, left_out_line, pairs_line, shown
 from photoscribe.cli_search import prepare_after_caption
 from photoscribe.config import Settings
 from photoscribe.errors import PhotoScribeError
@@ -24,13 +24,9 @@ if TYPE_CHECKING:
 
 def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
     """Add folders and files, then caption everything new or changed."""
-    from photoscribe.ingest import expand_targets, reconcile, register_files
+    from photoscribe.ingest import reconcile, register_files
 
-    targets, problems = expand_targets(args.paths)
-    for problem in problems:
-        print(f"photoscribe: {problem}", file=sys.stderr)
-    if not targets:
-        raise PhotoScribeError("nothing to caption: none of the given paths exists")
+    targets, problems = given_targets(args.paths, "caption")
     with Library(settings.library) as library:
         library.reclaim_expired()
         found: Counter[Registration] = Counter()

@@ -13,11 +13,15 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoscribe.config import Settings
 from photoscribe.errors import PhotoScribeError
 from photoscribe.formats import LeftOut
 from photoscribe.library import Library, PhotoRecord
+
+if TYPE_CHECKING:
+    from photoscribe.ingest.scanner import ScanTarget
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 EXPORT_FIELDS = (
@@ -42,6 +46,19 @@ LEFT_OUT_NAMES = {
     LeftOut.SIDECAR: ("sidecar", "sidecars"),
     LeftOut.OTHER: ("other file", "other files"),
 }
+
+
+def given_targets(paths: Iterable[Path | str], doing: str) -> tuple[list[ScanTarget], list[str]]:
+    """The folders and files the user named, and a line on stderr for each that does not exist; an error when
+    none does (``doing``: what the command would have done, "caption" or "add")."""
+    from photoscribe.ingest import expand_targets
+
+    targets, problems = expand_targets(paths)
+    for problem in problems:
+        print(f"photoscribe: {problem}", file=sys.stderr)
+    if not targets:
+        raise PhotoScribeError(f"nothing to {doing}: none of the given paths exists")
+    return targets, problems
 
 
 def shown(path: object) -> str:
