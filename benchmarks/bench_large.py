@@ -42,6 +42,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "desktop")]
 
+from benchmarks.report import print_rows  # noqa: E402
+
 FOLDERS = 100  # 10 years of 10 months
 PLACES = ("Coast", "Alps", "Garden", "City", "Wedding", "Farm", "Harbour", "Forest", "Snow", "Family")
 SIZE = (160, 120)
@@ -272,10 +274,7 @@ def print_table(f: dict) -> None:  # type: ignore[type-arg]
     ]
     problems = "; ".join(filter(None, (o.get("problem"), s.get("problem"))))
     rows += [("problems", problems)] if problems else []
-    width = max(len(name) for name, _ in rows)
-    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name:<{width}} | {value} |")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "desktop")]
 
+from benchmarks.report import print_rows  # noqa: E402
 from photoscribe import DEFAULT_TEXT_MODEL  # noqa: E402
 from photoscribe.library import CaptionResult, Library, MatchKind, PhotoFacts  # noqa: E402
 
@@ -200,10 +201,7 @@ def print_table(f: dict[str, object]) -> None:
         ("queries: total / meaning-only hits / no hit", f"{n} / {meaning_only} / {empty}"),
         ('photos found for the nonsense "xqzv blorf"', f"{f['nonsense_hits']:,}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    print(f"| {'measure':<{width}} | value |\n|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name:<{width}} | {value} |")
+    print_rows(rows)
 
 
 if __name__ == "__main__":
