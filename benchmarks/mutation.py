@@ -103,11 +103,12 @@ def reap_idle_children(stop: threading.Event, idle_seconds: float = 120.0) -> No
                 if not status.read_bytes().startswith(b"mutmut: "):
                     continue
                 pid = int(status.parent.name)
-                cpu = " ".join((status.parent / "stat").read_text().rsplit(")", 1)[1].split()[11:13])
+                fields = (status.parent / "stat").read_text().rsplit(")", 1)[1].split()
+                cpu = " ".join(fields[11:13])
             except (OSError, ValueError):
                 continue
             last = seen.get(pid)
-            if last is None or last[0] != cpu:
+            if last is None or last[0] != cpu or fields[0] == "T":  # T: paused (SIGSTOP), e.g. during a benchmark
                 seen[pid] = (cpu, time.monotonic())
             elif time.monotonic() - last[1] > idle_seconds:
                 os.kill(pid, signal.SIGKILL)
