@@ -30,9 +30,9 @@ from photoscribe.config import Settings
 from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
-from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, settle_loaded_objects, trouble_message
+from photoscribe.engine_model import ModelKeeper
+from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, trouble_message
 from photoscribe.engine_scan import ScanThread
-from photoscribe.errors import PhotoScribeError, one_line
 from photoscribe.events import (
     EngineError,
     EngineState,
@@ -73,11 +73,7 @@ class Engine:
         """``poll_seconds`` overrides ``settings.poll_seconds`` (how often polled folders are looked at)."""
         self.settings = settings
         self.library = library or Library(settings.library)
-        self._captioner_factory = captioner_factory or self._load_captioner
-        self._captioner: Captioner | None = None
-        self._captioner_key: tuple[str, str, str] | None = None
-        self._batch_cap: int | None = None  # a smaller batch size found after running out of memory
-        self._model_error: str | None = None  # set until resume() or apply_settings() asks to try again
+        self._model = ModelKeeper(self, captioner_factory)
         self._listeners: list[Listener] = []
         self.embeddings = EmbeddingKeeper(self, text_loader)  # the text model and the thread keeping vectors current
         self._folders = FolderKeeper(self, settings.settle_seconds, poll_seconds or settings.poll_seconds)
@@ -113,7 +109,7 @@ class Engine:
     # -- control ----------------------------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> EngineState:
         """The current :class:`EngineState`."""
         return self._state
 
@@ -149,7 +145,7 @@ class Engine:
 
     def resume(self) -> None:
         """Carry on after :meth:`pause`; also tries again to load a model that failed to load."""
-        self._model_error = None
+        self._model.retry()
         self._paused.clear()
         self._wake.set()
         self.embeddings.retry()
@@ -162,7 +158,7 @@ class Engine:
         self.settings = settings
         self._watcher.set_settle_seconds(settings.settle_seconds)
         self._watcher.poll_seconds = self._poll_override or settings.poll_seconds
-        self._model_error = None
+        self._model.retry()
         self._settings_changed.set()
         self._wake.set()
         self.embeddings.retry()  # another text model re-embeds; a failed one is tried again
@@ -251,11 +247,11 @@ class Engine:
                 self._reclaim_expired()
             self._go_idle()
             return
-        if self._model_error is not None:  # reported once; resume() or apply_settings() retries
-            self._set_state(EngineState.ERROR, self._model_error)
+        if self._model.error is not None:  # reported once; resume() or apply_settings() retries
+            self._set_state(EngineState.ERROR, self._model.error)
             self._wake.wait()
             return
-        captioner = self._ensure_captioner()
+        captioner = self._model.ensure()
         if captioner is not None:
             self._caption_backlog(captioner)
 
@@ -277,14 +273,14 @@ class Engine:
         from photoscribe.worker import CaptionWorker
 
         settings = CaptionSettings(self.settings.prompt, self.settings.max_length, self.settings.num_beams)
-        size = min(filter(None, (self.settings.batch_size or captioner.hardware.batch_size, self._batch_cap)))
+        size = min(filter(None, (self.settings.batch_size or captioner.hardware.batch_size, self._model.batch_cap)))
         worker = CaptionWorker(self.library, captioner, settings, size, metadata_pending=self._metadata.enabled)
         with self._working():
             try:
                 worker.run(on_batch=self._on_batch, should_stop=self._should_stop_batches)
             finally:
                 if worker.batch_size < size:
-                    self._batch_cap = worker.batch_size  # out of memory: later backlogs stay halved too
+                    self._model.batch_cap = worker.batch_size  # out of memory: later backlogs stay halved too
 
     def _should_stop_batches(self) -> bool:
         return any(e.is_set() for e in (self._stopping, self._paused, self._cancel, self._settings_changed))
@@ -320,36 +316,9 @@ class Engine:
         if self.library.reclaim_expired():
             self._wake.set()
 
-    def _ensure_captioner(self) -> Captioner | None:
-        key = (self.settings.model, self.settings.device, self.settings.precision)
-        if self._captioner is not None and key == self._captioner_key:
-            return self._captioner
-        self._captioner, self._batch_cap = None, None  # let the old model go before the new one loads
-        self._set_state(EngineState.LOADING_MODEL, self.settings.model)
-        try:
-            self._captioner, self._captioner_key = self._captioner_factory(), key
-        except Exception as exc:
-            if isinstance(exc, PhotoScribeError):
-                message = str(exc)
-            else:
-                log.exception("loading the model %s failed", self.settings.model)
-                message = f"the model {self.settings.model} could not be loaded ({one_line(exc)})"
-            self._model_error = message
-            self._emit(EngineError(message, fatal=True))
-            self._set_state(EngineState.ERROR, message)
-        return self._captioner
-
-    def _load_captioner(self) -> Captioner:
-        from photoscribe.captioning import Captioner, choose_hardware
-
-        hardware = choose_hardware(self.settings.device, self.settings.precision)
-        captioner = Captioner.load(self.settings.model, hardware, progress=download_progress(self._emit))
-        settle_loaded_objects()
-        return captioner
-
     # -- helpers ----------------------------------------------------------------------------------------------
 
-    def _set_state(self, state: str, detail: str = "") -> None:
+    def _set_state(self, state: EngineState, detail: str = "") -> None:
         if state != self._state:
             self._state = state
             self._emit(StateChanged(state, detail))

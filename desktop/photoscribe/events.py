@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-class EngineState:
+class EngineState(str, enum.Enum):
     """Values of :class:`StateChanged.state`."""
 
     STOPPED = "stopped"
@@ -22,12 +22,15 @@ class EngineState:
     PAUSED = "paused"
     ERROR = "error"
 
+    def __str__(self) -> str:  # "loading model", not "EngineState.LOADING_MODEL", in messages
+        return self.value
+
 
 @dataclass(frozen=True)
 class StateChanged:
     """The engine moved to another :class:`EngineState`; ``detail`` says more (e.g. the device in use)."""
 
-    state: str
+    state: EngineState
     detail: str = ""
 
 
