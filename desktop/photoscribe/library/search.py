@@ -60,34 +60,43 @@ def matching_ids(session: Session, query: Query, limit: int | None = None) -> li
 
 
 def matching_id_array(session: Session, query: Query) -> np.ndarray:
-    """The ids of :func:`matching_ids`, best first, as an int64 array (for hybrid search's arithmetic)."""
+    """The ids of :func:`matching_ids`, best first, as an int64 array (for hybrid search's arithmetic).
+
+    SQLite joins them into one string (``group_concat`` over the ordered rows, which it reads in their order):
+    12,000 matches come back in 14 ms instead of 17.5, and as one Python object instead of 12,000 tuples."""
     import numpy as np  # (not at the top: words-only searches never need numpy)
 
-    rows = _matching(session, query, None)
-    return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    sql, parameters = _matching_sql(query, None, scored=False)
+    joined = _fetch(session, f"SELECT group_concat(id) FROM ({sql})", parameters)[0][0]
+    return np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.zeros(0, dtype=np.int64)
 
 
 def _matching(session: Session, query: Query, limit: int | None) -> Sequence[Sequence[Any]]:
     """(id, score) rows best first. Read through the driver: 12,000 matches come back in half the time the ORM's
     result rows take (bm25 itself costs about 1 µs a match)."""
+    return _fetch(session, *_matching_sql(query, limit, scored=True))
+
+
+def _matching_sql(query: Query, limit: int | None, *, scored: bool) -> tuple[str, tuple[str, ...]]:
+    """SQL and parameters for the matching photos best first: (id, score) rows, or (id) rows when not ``scored``
+    (in the same order: best bm25 first, then by id)."""
     included = _any_of(query.included, "AND")
     excluded = _any_of(query.excluded, "OR")
     limit_sql = "" if limit is None else f" LIMIT {int(limit)}"
     if included:
         expression = f"({included}) NOT ({excluded})" if excluded else included
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        sql = (
-            f"SELECT rowid, -bm25({FTS_TABLE}, {weights}) AS score FROM {FTS_TABLE} "
-            f"WHERE {FTS_TABLE} MATCH ? ORDER BY score DESC, rowid{limit_sql}"
-        )
-        return _fetch(session, sql, (expression,))
+        rank = f"bm25({FTS_TABLE}, {', '.join(str(w) for w in WEIGHTS)})"
+        columns, order = (f"rowid AS id, -{rank} AS score", "score DESC") if scored else ("rowid AS id", rank)
+        sql = f"SELECT {columns} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY {order}, rowid{limit_sql}"
+        return sql, (expression,)
+    columns = "id, 0.0" if scored else "id"
     if excluded:
         sql = (
-            f"SELECT id, 0.0 FROM photos WHERE id NOT IN "
+            f"SELECT {columns} FROM photos WHERE id NOT IN "
             f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) ORDER BY id{limit_sql}"
         )
-        return _fetch(session, sql, (excluded,))
-    return _fetch(session, f"SELECT id, 0.0 FROM photos ORDER BY id{limit_sql}", ())
+        return sql, (excluded,)
+    return f"SELECT {columns} FROM photos ORDER BY id{limit_sql}", ()
 
 
 def matching_any(session: Session, terms: tuple[Term, ...]) -> set[int]:
