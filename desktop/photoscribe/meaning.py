@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from photoscribe.errors import PhotoScribeError
 from photoscribe.library.query import meaning_text
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from photoscribe.captioning.text_embedder import TextEmbedder
     from photoscribe.library import Library, SearchHit
 
@@ -59,8 +62,8 @@ def search(
         reason = UNKNOWN_WORDS
     if reason is not None or embedder is None or meant is None:
         return SearchOutcome(library.search(text, limit), reason)
-    vector = embedder.encode([meant])[0]
-    return SearchOutcome(library.search(text, limit, query_vector=vector, model_ref=embedder.ref))
+    vector = partial(_encoded, embedder, meant)  # encoded by the library beside its full-text query (hybrid.rank)
+    return SearchOutcome(library.search(text, limit, query_vector=vector, model_ref=embedder.ref))  # type: ignore[arg-type]
 
 
 def photo_ids(library: Library, text: str, *, embedder: TextEmbedder | None, **filters: object) -> list[int]:
@@ -68,8 +71,12 @@ def photo_ids(library: Library, text: str, *, embedder: TextEmbedder | None, **f
     meant = meaning_text(text)
     if embedder is None or meant is None or not _knows_a_word(embedder, meant):
         return library.photo_ids(text, **filters)  # type: ignore[arg-type]
-    vector = embedder.encode([meant])[0]
+    vector = partial(_encoded, embedder, meant)
     return library.photo_ids(text, query_vector=vector, model_ref=embedder.ref, **filters)  # type: ignore[arg-type]
+
+
+def _encoded(embedder: TextEmbedder, text: str) -> np.ndarray:
+    return embedder.encode([text])[0]
 
 
 def _knows_a_word(embedder: object, text: str) -> bool:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 
@@ -34,6 +34,9 @@ CUTOFF = 0.25
 RRF_K = 60
 
 Ranked = tuple[int, float, MatchKind]  # (photo id, score, how it matched), best first
+#: The query's vector, or a function that makes it (the text model encoding the query's words): a function is
+#: called on the helper thread, so that the encoding runs beside the full-text query instead of before it.
+QueryVector = np.ndarray | Callable[[], np.ndarray]
 #: Meaning-only hits put in order first; the rest are sorted only when a caller reads past them (a page of
 #: search results never needs the order of 40,000 loosely related photos).
 FIRST_SORTED = 512
@@ -81,12 +84,13 @@ class Ranking:
         return zip(self._only_ids[order].tolist(), scores.tolist(), repeat(MatchKind.MEANING))
 
 
-def rank(session: Session, query: Query, index: VectorIndex, query_vector: np.ndarray, model_ref: str) -> Ranking:
+def rank(session: Session, query: Query, index: VectorIndex, query_vector: QueryVector, model_ref: str) -> Ranking:
     """Photos matching ``query`` best first (see :class:`Ranking`). (A query for words only never comes here: see
     ``reading._ranked``.)"""
-    # The vector product and the full-text query each take 10-15 ms at 100,000 photos, and both let go of the
-    # GIL: they run side by side (the product on a helper thread).
-    scored = _helper().submit(index.scores, model_ref, query_vector)
+    # At 100,000 photos, encoding the query takes ~7 ms, the vector product ~14 and the full-text query 1-20 (bm25
+    # for every match of a common word): all let go of the GIL, so the encoding and the product run on a helper
+    # thread beside the full-text query.
+    scored = _helper().submit(_scores, index, model_ref, query_vector)
     exact_ids = fts.matching_id_array(session, query)
     ids, cosine = scored.result()
     # Where each exact hit sits in ``ids`` (-1: no vector yet), without a Python loop over 100,000 photos.
@@ -110,6 +114,10 @@ def rank(session: Session, query: Query, index: VectorIndex, query_vector: np.nd
     only = np.flatnonzero(near & ~words)
     # Meaning-only hits come after every exact hit, in the order of their similarity among all candidates.
     return Ranking((exact_ids[by_fusion], fused[by_fusion]), (ids[only], cosine[only]), ahead)
+
+
+def _scores(index: VectorIndex, model_ref: str, query_vector: QueryVector) -> tuple[np.ndarray, np.ndarray]:
+    return index.scores(model_ref, query_vector() if callable(query_vector) else query_vector)
 
 
 def nearest(index: VectorIndex, model_ref: str, photo_id: int) -> tuple[np.ndarray, np.ndarray]:
