@@ -15,8 +15,8 @@ from PySide6.QtCore import QModelIndex, QRect, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QStandardItem, QStandardItemModel  # noqa: E402
 from PySide6.QtWidgets import QStyleOptionViewItem  # noqa: E402
 
-from photoscribe.gui.photo_delegate import CELL, PAIR_COLOUR, THUMB, PhotoDelegate  # noqa: E402
-from photoscribe.gui.photo_model import PAIR_ROLE, STATUS_ROLE  # noqa: E402
+from photoscribe.gui.photo_delegate import CELL, CELL_ROLE, PAIR_COLOUR, THUMB, Cell, PhotoDelegate  # noqa: E402
+from photoscribe.gui.photo_model import PAIR_ROLE  # noqa: E402
 from photoscribe.gui.thumbnails import ThumbnailCache  # noqa: E402
 from tests.gui.common import WAIT_MS, row_of, select  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
@@ -57,12 +57,10 @@ def test_a_cr3_and_a_heic_get_real_thumbnails_and_an_unreadable_raw_file_says_wh
 def paint_cell(pair: str) -> QImage:
     """One grid cell painted by the delegate from a real Qt model holding a plain thumbnail."""
     model = QStandardItemModel()
-    item = QStandardItem("a photo of a green wall")
+    item = QStandardItem()
     thumbnail = QPixmap(THUMB)
     thumbnail.fill(QColor("#808080"))
-    item.setData(thumbnail, Qt.ItemDataRole.DecorationRole)
-    item.setData("", STATUS_ROLE)
-    item.setData(pair, PAIR_ROLE)
+    item.setData(Cell("a photo of a green wall", "", pair, thumbnail), CELL_ROLE)
     model.appendRow(item)
     image = QImage(CELL, QImage.Format.Format_RGB32)
     image.fill(QColor("black"))

@@ -36,6 +36,7 @@ from photoscribe.gui.folders_panel import FoldersPanel
 from photoscribe.gui.grid_refresh import STATUS_FILTERS, GridRefresher
 from photoscribe.gui.grid_view import make_grid, single_shot
 from photoscribe.gui.menus import build_menus
+from photoscribe.gui.photo_delegate import THUMB
 from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
 from photoscribe.gui.search import SearchController
 from photoscribe.gui.settings_dialog import SettingsDialog
@@ -60,7 +61,8 @@ class MainWindow(QMainWindow):
         self.edits = Edits(engine, self)
         self.undo = self.edits.undo
         self.writes = self.edits.writes  # one writer thread: edits and folder changes are applied in order
-        self.thumbnails = ThumbnailCache(data_dir() / "thumbnails", self)
+        ratio = self.devicePixelRatioF()  # thumbnails fitted for the grid's cells on this screen
+        self.thumbnails = ThumbnailCache(data_dir() / "thumbnails", self, fit=THUMB, ratio=ratio)
         self.model = PhotoListModel(self.library, self.thumbnails)
         self.bridge = EngineBridge(self)
         self._unsubscribe = engine.subscribe(self.bridge)

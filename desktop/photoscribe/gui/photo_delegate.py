@@ -1,16 +1,24 @@
 """Paints a grid cell: thumbnail, two lines of caption, a status badge in the corner and, for a RAW+JPEG pair
-shown as one photo, a "RAW+JPEG" badge on the thumbnail."""
+shown as one photo, a "RAW+JPEG" badge on the thumbnail.
+
+A page of a 100,000-photo grid is some 30 cells painted on the GUI thread while captioning threads want the same
+interpreter lock, and every Qt call can hand that lock over. So a cell is painted from one :class:`Cell` (one
+``data`` call), with the thumbnail already at its grid size (no scaling while painting), the caption laid out once
+per text (a ``QStaticText`` kept for the texts shown lately) and each badge drawn once and kept as a pixmap.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from collections import OrderedDict
+from dataclasses import dataclass
 
-from photoscribe.gui.photo_model import LOADING_ROLE, PAIR_ROLE, STATUS_ROLE
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QStaticText, QTextLayout, QTextOption
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 CELL = QSize(220, 210)
 THUMB = QSize(204, 150)
+CELL_ROLE = Qt.ItemDataRole.UserRole + 5  # a Cell: all a cell paints; None while its record is being read
 BADGE_COLOURS = {
     "queued": "#5f6b7a",
     "captioning": "#2f7de1",
@@ -19,10 +27,36 @@ BADGE_COLOURS = {
     "cancelled": "#8a6d3b",
 }
 PAIR_COLOUR = "#6a4fb3"
+CAPTION_LINES = 2
+TEXTS_KEPT = 2000  # laid-out captions kept (many photos share a caption)
+BACKGROUND, SELECTED, TEXT, DIM = QColor("#26292c"), QColor("#2f80ed"), QColor("#f2f2f2"), QColor("#6b7075")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """What one grid cell shows."""
+
+    caption: str
+    status: str = ""  # the status badge's text ("" for none)
+    pair: str = ""  # "RAW+JPEG"/"RAW+HEIF" for the shown half of a pair, else ""
+    picture: QImage | QPixmap | None = None  # ideally already fitted to THUMB (see fitted_size)
+
+
+def fitted_size(size: QSize) -> QSize:
+    """The size a picture of ``size`` is shown at in a cell."""
+    return size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)
 
 
 class PhotoDelegate(QStyledItemDelegate):
     """Fixed-size cells so the view can lay out 100,000 items without measuring them."""
+
+    def __init__(self, parent: object = None) -> None:
+        super().__init__(parent)
+        self._texts: OrderedDict[str, QStaticText] = OrderedDict()
+        self._badges: dict[tuple[str, str], QPixmap] = {}
+        self._font: QFont | None = None
+        self._ratio = 1.0  # device pixels per pixel of the painted device
+        self._metrics: QFontMetrics | None = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return CELL
@@ -30,49 +64,109 @@ class PhotoDelegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        painter.save()
         rect = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.fillRect(rect, QColor("#2f80ed" if selected else "#26292c"))
-        if index.data(LOADING_ROLE):  # its record is being read: the cell is painted again when it is in
-            painter.setPen(QColor("#6b7075"))
+        painter.fillRect(rect, SELECTED if selected else BACKGROUND)
+        cell = index.data(CELL_ROLE)
+        if not isinstance(cell, Cell):  # its record is being read: the cell is painted again when it is in
+            painter.setPen(DIM)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "…")
-            painter.restore()
             return
-        picture = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(picture, (QImage, QPixmap)) and not picture.isNull():
-            size = picture.size().scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)
-            x = rect.x() + (rect.width() - size.width()) // 2
-            target = QRect(x, rect.y() + 4 + (THUMB.height() - size.height()) // 2, size.width(), size.height())
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            if isinstance(picture, QImage):
-                painter.drawImage(target, picture)  # scaled while painted: no scaled copy kept anywhere
-            else:
-                painter.drawPixmap(target, picture)
-        text_rect = QRect(
-            rect.x() + 6, rect.y() + THUMB.height() + 8, rect.width() - 12, rect.height() - THUMB.height() - 10
-        )
-        painter.setPen(QColor("#f2f2f2"))
-        caption = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        painter.drawText(text_rect, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, caption)
-        status = index.data(STATUS_ROLE)
-        if status:
-            self._paint_badge(painter, rect, str(status), BADGE_COLOURS.get(str(status), "#5f6b7a"), top=True)
-        pair = index.data(PAIR_ROLE)
-        if pair:
-            self._paint_badge(painter, rect, str(pair), PAIR_COLOUR, top=False)
-        painter.restore()
+        x, y = rect.x(), rect.y()
+        picture = cell.picture
+        if picture is not None and not picture.isNull():
+            self._paint_picture(painter, picture, x, y, rect.width())
+        self._use_font(painter.font(), painter.device().devicePixelRatioF())
+        painter.setPen(TEXT)
+        painter.drawStaticText(x + 6, y + THUMB.height() + 8, self._caption(cell.caption))
+        if cell.status:
+            badge = self._badge(cell.status, BADGE_COLOURS.get(cell.status, "#5f6b7a"))
+            painter.drawPixmap(x + rect.width() - round(badge.width() / self._ratio) - 6, y + 8, badge)
+        if cell.pair:
+            badge = self._badge(cell.pair, PAIR_COLOUR)
+            painter.drawPixmap(x + 6, y + THUMB.height() - 18, badge)
 
     @staticmethod
-    def _paint_badge(painter: QPainter, rect: QRect, text: str, colour: str, top: bool) -> None:
-        """A rounded label: top right (status) or bottom left of the thumbnail (RAW+JPEG)."""
-        width = painter.fontMetrics().horizontalAdvance(text) + 12
-        if top:
-            badge = QRect(rect.right() - width - 6, rect.y() + 8, width, 18)
+    def _paint_picture(painter: QPainter, picture: QImage | QPixmap, x: int, y: int, width: int) -> None:
+        """Centred in the thumbnail's place; drawn as it is when it was fitted beforehand (no scaling)."""
+        size = picture.deviceIndependentSize().toSize()
+        fitted = fitted_size(size)
+        at = QPoint(x + (width - fitted.width()) // 2, y + 4 + (THUMB.height() - fitted.height()) // 2)
+        if fitted != size:  # (only pictures not made for the grid)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            target = QRect(at, fitted)
+            painter.drawImage(target, picture) if isinstance(picture, QImage) else painter.drawPixmap(target, picture)
+        elif isinstance(picture, QImage):
+            painter.drawImage(at, picture)
         else:
-            badge = QRect(rect.x() + 6, rect.y() + THUMB.height() - 18, width, 18)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(colour))
-        painter.drawRoundedRect(badge, 9, 9)
-        painter.setPen(QColor("white"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+            painter.drawPixmap(at, picture)
+
+    def _use_font(self, font: QFont, ratio: float) -> None:
+        """Captions and badges are laid out in ``font`` (those laid out in another are dropped)."""
+        if self._font is None or ratio != self._ratio or font != self._font:
+            self._font, self._metrics, self._ratio = QFont(font), QFontMetrics(font), ratio
+            self._texts.clear()
+            self._badges.clear()
+
+    def _caption(self, caption: str) -> QStaticText:
+        """The caption laid out in at most :data:`CAPTION_LINES` lines of the cell's width, the last one elided."""
+        font = self._font
+        text = self._texts.get(caption)
+        if text is not None:
+            self._texts.move_to_end(caption)
+            return text
+        width = CELL.width() - 8 - 12
+        text = QStaticText(_two_lines(caption, font, self._metrics, width))  # type: ignore[arg-type]
+        text.setTextFormat(Qt.TextFormat.PlainText)
+        text.setTextWidth(width)
+        option = QTextOption(Qt.AlignmentFlag.AlignLeft)
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        text.setTextOption(option)
+        text.prepare(font=font)
+        self._texts[caption] = text
+        if len(self._texts) > TEXTS_KEPT:
+            self._texts.popitem(last=False)
+        return text
+
+    def _badge(self, text: str, colour: str) -> QPixmap:
+        """A rounded label (drawn once per text, colour and font)."""
+        font = self._font
+        pixmap = self._badges.get((text, colour))
+        if pixmap is None:
+            width = self._metrics.horizontalAdvance(text) + 12  # type: ignore[union-attr]
+            pixmap = QPixmap(round(width * self._ratio), round(18 * self._ratio))
+            pixmap.setDevicePixelRatio(self._ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            badge = QPainter(pixmap)
+            badge.setRenderHint(QPainter.RenderHint.Antialiasing)
+            badge.setFont(font)  # type: ignore[arg-type]
+            badge.setPen(Qt.PenStyle.NoPen)
+            badge.setBrush(QColor(colour))
+            badge.drawRoundedRect(QRect(0, 0, width, 18), 9, 9)
+            badge.setPen(QColor("white"))
+            badge.drawText(QRect(0, 0, width, 18), Qt.AlignmentFlag.AlignCenter, text)
+            badge.end()
+            self._badges[(text, colour)] = pixmap
+        return pixmap
+
+
+def _two_lines(caption: str, font: QFont, metrics: QFontMetrics, width: int) -> str:
+    """``caption`` cut to what :data:`CAPTION_LINES` word-wrapped lines of ``width`` hold, ending in "…" if cut."""
+    layout = QTextLayout(caption, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    starts = []
+    while len(starts) <= CAPTION_LINES:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        starts.append(line.textStart())
+    layout.endLayout()
+    if len(starts) <= CAPTION_LINES:
+        return caption
+    last = starts[CAPTION_LINES - 1]
+    rest = metrics.elidedText(caption[last:].replace("\n", " "), Qt.TextElideMode.ElideRight, width)
+    return caption[:last] + rest

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QStringListModel, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, QStringListModel, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from photoscribe.formats import FileKind, kind_of_name
 from photoscribe.gui.id_diff import IdChange, plan
+from photoscribe.gui.photo_delegate import CELL_ROLE, Cell, fitted_size
 from photoscribe.gui.record_pages import RecordPages
 from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
 from photoscribe.library import Library, PhotoRecord, PhotoStatus
@@ -25,7 +26,6 @@ RECORDS_KEPT = 20 * PAGE  # records of rows shown lately (the others are read ag
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 PAIR_ROLE = Qt.ItemDataRole.UserRole + 3
-LOADING_ROLE = Qt.ItemDataRole.UserRole + 4  # True while the row's record is read in the background
 
 BADGES = {
     PhotoStatus.PENDING: "queued",
@@ -72,7 +72,7 @@ class PhotoListModel(QStringListModel):
         self._stale: set[int] = set()  # records kept (and shown) until they are read again
         self._pages = RecordPages(library, self)  # pages of records for the rows painted, read in the background
         self._pages.loaded.connect(self._records_loaded)
-        self._placeholder = _placeholder("loading…")
+        self._placeholder = _placeholder("loading…")  # (fitted in a cell's thumbnail place: painted unscaled)
         self._no_preview = _placeholder("no preview")
         thumbnails.ready.connect(self._thumbnail_ready)
 
@@ -199,19 +199,35 @@ class PhotoListModel(QStringListModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
+    def cell(self, row: int) -> Cell | None:
+        """All the delegate paints for ``row``, from the record at hand (``None`` while it is read: nothing is read
+        on the GUI thread for painting); its thumbnail is asked for if it is not loaded."""
+        record = self.painted_record(row)
+        if record is None:
+            return None
+        picture = self.thumbnails.fitted(record.id)
+        if picture is None:
+            picture = self._thumbnail(record)
+        return Cell(caption_text(record), badge(record), pair_label(record), picture)
+
+    def _thumbnail(self, record: PhotoRecord) -> QImage | QPixmap:
+        """The thumbnail fitted for the grid, asked for if it is not loaded (a placeholder meanwhile)."""
+        self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record))
+        picture = self.thumbnails.fitted(record.id)
+        if picture is not None:
+            return picture
+        return self._no_preview if self.thumbnails.unreadable(record.id) else self._placeholder
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == LOADING_ROLE:  # asked first by the delegate: nothing is read on the GUI thread for painting
-            return index.isValid() and self.painted_record(index.row()) is None
+        if role == CELL_ROLE:  # what the delegate asks for
+            return self.cell(index.row()) if index.isValid() else None
         record = self.record(index.row()) if index.isValid() else None
         if record is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return record.caption or ("could not be captioned" if record.status == PhotoStatus.FAILED else "…")
+            return caption_text(record)
         if role == Qt.ItemDataRole.DecorationRole:
-            image = self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record))
-            if image is not None:
-                return image  # painted as it is: no QPixmap copy per paint for Qt to keep
-            return self._no_preview if self.thumbnails.unreadable(record.id) else self._placeholder
+            return self._thumbnail(record)
         if role == Qt.ItemDataRole.ToolTipRole:
             names = "\n".join(filter(None, (record.path, companion(record))))
             unreadable = self.thumbnails.reason(record.id)
@@ -232,13 +248,18 @@ class PhotoListModel(QStringListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
+def caption_text(record: PhotoRecord) -> str:
+    """The caption a grid cell shows."""
+    return record.caption or ("could not be captioned" if record.status == PhotoStatus.FAILED else "…")
+
+
 def thumbnail_key(record: PhotoRecord) -> str:
     """What, besides path and size, names a photo's cached thumbnail (a re-captioned photo may have changed)."""
     return str(record.captioned_at or record.id)
 
 
 def _placeholder(text: str) -> QPixmap:
-    pixmap = QPixmap(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 2 // 3)
+    pixmap = QPixmap(fitted_size(QSize(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 2 // 3)))
     pixmap.fill(QColor("#3a3d41"))
     painter = QPainter(pixmap)
     painter.setPen(QColor("#6b7075"))

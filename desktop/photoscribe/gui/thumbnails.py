@@ -18,7 +18,7 @@ from collections.abc import Container
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
 from photoscribe.errors import UnreadableImageError, one_line
@@ -46,12 +46,16 @@ class ThumbnailCache(QObject):
         memory_budget: int = MEMORY_BUDGET,
         disk_budget: int = DISK_BUDGET,
         decoders: int | None = None,
+        fit: QSize | None = None,
+        ratio: float = 1.0,
     ) -> None:
         super().__init__(parent)
         self.folder = folder
+        self.fit, self.ratio = fit, ratio  # each thumbnail also fitted in ``fit`` at ``ratio`` (for the grid)
         self.memory_budget = memory_budget
         self.disk = DiskCache(folder, disk_budget)
-        self._images: OrderedDict[int, QImage] = OrderedDict()  # least recently used first
+        self._images: OrderedDict[int, tuple[QImage, QImage]] = OrderedDict()  # (as made, fitted), least recently
+        # used first
         self._bytes = 0
         self._loading: set[int] = set()
         self._unreadable: dict[int, str] = {}  # photo id -> why it could not be decoded
@@ -67,7 +71,9 @@ class ThumbnailCache(QObject):
             return image
         self._loading.add(photo_id)
         cache_file, stale = self.disk.file_for(photo_id, path, size, mtime_key)
-        dropped = self._queue.submit(photo_id, lambda: _make(Path(path), cache_file, stale, self.disk))
+        fit, ratio = self.fit, self.ratio
+        disk = self.disk
+        dropped = self._queue.submit(photo_id, lambda: _fitted(_make(Path(path), cache_file, stale, disk), fit, ratio))
         self._loading.difference_update(dropped)  # asked for again if painted again
         return None
 
@@ -81,10 +87,19 @@ class ThumbnailCache(QObject):
 
     def loaded(self, photo_id: int) -> QImage | None:
         """The thumbnail if it is already loaded (never starts loading)."""
-        image = self._images.get(photo_id)
-        if image is not None:
-            self._images.move_to_end(photo_id)
-        return image
+        images = self._images.get(photo_id)
+        if images is None:
+            return None
+        self._images.move_to_end(photo_id)
+        return images[0]
+
+    def fitted(self, photo_id: int) -> QImage | None:
+        """The thumbnail fitted in :attr:`fit` (made on a decoder thread: painted without scaling), if loaded."""
+        images = self._images.get(photo_id)
+        if images is None:
+            return None
+        self._images.move_to_end(photo_id)
+        return images[1]
 
     def memory_used(self) -> int:
         """Bytes held by the thumbnails in memory."""
@@ -105,9 +120,9 @@ class ThumbnailCache(QObject):
 
     def forget(self, photo_id: int) -> None:
         """Drop a thumbnail (its photo changed)."""
-        image = self._images.pop(photo_id, None)
-        if image is not None:
-            self._bytes -= image.sizeInBytes()
+        images = self._images.pop(photo_id, None)
+        if images is not None:
+            self._bytes -= _bytes(images)
         self._unreadable.pop(photo_id, None)
 
     def shutdown(self, wait: bool = True) -> None:
@@ -120,17 +135,34 @@ class ThumbnailCache(QObject):
         self._loading.discard(photo_id)
         if self._closed:
             return
-        if isinstance(result, QImage):
+        if isinstance(result, tuple):
             self.forget(photo_id)
             self._images[photo_id] = result
-            self._bytes += result.sizeInBytes()
+            self._bytes += _bytes(result)
             while self._bytes > self.memory_budget and len(self._images) > 1:
                 _, evicted = self._images.popitem(last=False)
-                self._bytes -= evicted.sizeInBytes()
+                self._bytes -= _bytes(evicted)
         else:
             failed = one_line(error) if isinstance(error, BaseException) else "it could not be decoded"
             self._unreadable[photo_id] = result if isinstance(result, str) else failed
         self.ready.emit(photo_id)
+
+
+def _bytes(images: tuple[QImage, QImage]) -> int:
+    full, fitted = images
+    return full.sizeInBytes() + (0 if fitted is full else fitted.sizeInBytes())
+
+
+def _fitted(made: QImage | str, fit: QSize | None, ratio: float) -> tuple[QImage, QImage] | str:
+    """The thumbnail and its copy fitted in ``fit`` (``ratio`` device pixels a pixel) in the format screens paint
+    fastest; the reason instead for a photo that cannot be decoded."""
+    if not isinstance(made, QImage) or fit is None:
+        return (made, made) if isinstance(made, QImage) else made
+    box = made.size().scaled(fit * ratio, Qt.AspectRatioMode.KeepAspectRatio)
+    scaled = made.scaled(box, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    fitted = scaled.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    fitted.setDevicePixelRatio(ratio)
+    return made, fitted
 
 
 def _make(path: Path, cache_file: Path, stale: Path | None, disk: DiskCache) -> QImage | str:

@@ -1,0 +1,103 @@
+"""Painting the grid: nothing is read from the library on the GUI thread, thumbnails are painted at the size they
+were made in (fitted on a decoder thread), captions are cut to two lines. How fast a page paints is a benchmark
+(benchmarks/bench_large.py), not a test."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QRect, QSize, Qt  # noqa: E402
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QStyleOptionViewItem  # noqa: E402
+
+from photoscribe.gui.photo_delegate import CELL, CELL_ROLE, THUMB, Cell, PhotoDelegate, _two_lines, fitted_size  # noqa: E402
+from photoscribe.gui.thumbnails import ThumbnailCache  # noqa: E402
+from photoscribe.library import Library  # noqa: E402
+from tests.gui.common import WAIT_MS, close_window, fill_library  # noqa: E402
+from tests.gui.test_large import window_on  # noqa: E402
+
+
+class NotingLibrary(Library):
+    """A library that notes which threads read records."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.readers: list[str] = []
+
+    def records(self, photo_ids: object) -> dict:  # type: ignore[type-arg]
+        self.readers.append(threading.current_thread().name)
+        return super().records(photo_ids)  # type: ignore[arg-type]
+
+
+def test_painting_rows_whose_records_are_stale_reads_nothing_on_the_gui_thread(
+    qtbot, tmp_path: Path, tiny_model_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    library = NotingLibrary(tmp_path / "l.sqlite3")
+    fill_library(library, 200)
+    window = window_on(qtbot, library, tiny_model_dir)
+    model = window.model
+    qtbot.waitUntil(lambda: model.painted_record(0) is not None and model.painted_record(10) is not None)
+    library.readers.clear()
+    model.reread()  # a requery: every record held is stale, shown as it was until it is read again
+    window.grid.viewport().grab()  # the rows on screen painted now
+    assert model.index(0).data(CELL_ROLE) is not None  # painted from the stale record
+    qtbot.waitUntil(lambda: bool(library.readers))  # read again, in the background
+    assert threading.main_thread().name not in library.readers
+    close_window(qtbot, window)
+    library.close()
+
+
+def test_the_grid_gets_thumbnails_fitted_to_its_cells_on_a_decoder_thread(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo = tmp_path / "wide.jpg"
+    Image.new("RGB", (640, 240), "red").save(photo, quality=90)
+    cache = ThumbnailCache(tmp_path / "thumbs", fit=THUMB)
+    assert cache.get(1, str(photo), photo.stat().st_size, "k") is None and cache.fitted(1) is None
+    qtbot.waitUntil(lambda: cache.fitted(1) is not None, timeout=WAIT_MS)
+    full, fitted = cache.loaded(1), cache.fitted(1)
+    assert (full.width(), full.height()) == (256, 96)  # as made (the details panel scales this one)
+    assert fitted.size() == fitted_size(full.size()) == QSize(THUMB.width(), 76)
+    assert fitted.format() == QImage.Format.Format_ARGB32_Premultiplied
+    assert cache.memory_used() == full.sizeInBytes() + fitted.sizeInBytes()
+    cache.shutdown()
+
+
+def test_a_cell_is_painted_from_one_cell_with_its_thumbnail_unscaled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    picture = QImage(fitted_size(QSize(256, 170)), QImage.Format.Format_ARGB32_Premultiplied)
+    picture.fill(QColor("#808080"))
+    for x in range(0, picture.width(), 2):  # stripes one pixel wide: any scaling blurs them
+        for y in range(picture.height()):
+            picture.setPixelColor(x, y, QColor("#000000"))
+    asked: list[int] = []
+
+    class Index:  # what the delegate asks the model: one role
+        def data(self, role: int) -> object:
+            asked.append(role)
+            return Cell("a photo of a grey wall", "queued", "", picture)
+
+    image = QImage(CELL, QImage.Format.Format_RGB32)
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, CELL.width(), CELL.height())
+    painter = QPainter(image)
+    PhotoDelegate().paint(painter, option, Index())  # type: ignore[arg-type]
+    painter.end()
+    assert asked == [CELL_ROLE]
+    left, top = 4 + (CELL.width() - 8 - picture.width()) // 2, 8 + (THUMB.height() - picture.height()) // 2
+    row = [image.pixelColor(left + x, top + 60).name() for x in range(0, 40)]
+    assert row == ["#000000", "#808080"] * 20
+
+
+def test_a_long_caption_is_cut_to_two_lines_ending_in_an_ellipsis(qtbot) -> None:  # type: ignore[no-untyped-def]
+    font = QFont()
+    metrics = QFontMetrics(font)
+    short = "a photo of a red wall"
+    assert _two_lines(short, font, metrics, 200) == short
+    long = " ".join(["a photo of a red wall beside a blue car"] * 6)
+    cut = _two_lines(long, font, metrics, 200)
+    assert cut.endswith("…") and long.startswith(cut[:-1].rstrip()[:40]) and len(cut) < len(long)
+    laid_out = metrics.boundingRect(QRect(0, 0, 200, 1000), Qt.TextFlag.TextWordWrap, cut)
+    assert laid_out.height() <= 2 * metrics.lineSpacing()
