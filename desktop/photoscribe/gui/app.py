@@ -16,7 +16,9 @@ from photoscribe.config import Settings
 from photoscribe.engine import Engine
 from photoscribe.engine_parts import settle_loaded_objects
 from photoscribe.errors import PhotoScribeError
+from photoscribe.gui.collector import IdleCollector
 from photoscribe.gui.main_window import MainWindow
+from photoscribe.gui.priority import BackgroundPriority
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +37,15 @@ def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None 
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
     window = MainWindow(engine)
+    BackgroundPriority(window)  # every other thread yields the CPU to the GUI thread
+    collector = IdleCollector(window)  # full garbage collections while the grid is still, not automatically
+    window.grid.verticalScrollBar().valueChanged.connect(collector.active)
     settle_loaded_objects()  # Qt, SQLAlchemy and the app's objects out of full collections (a 0.15-0.25 s pause
     window.show()  # of every thread each time the grid's records churned enough to start one)
     QTimer.singleShot(0, engine.start)  # once the window is up; it returns at once (the scan has its own thread)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, window.close)
     code = app.exec()
+    collector.restore()
     engine.library.close()
     return code
