@@ -99,6 +99,11 @@ class Bench(QObject):
         self.ticker.timeout.connect(self.tick)
         self.last_tick = time.perf_counter()
         self.ticker.start()
+        if self.args.stalls:
+            from benchmarks.stall_sampler import StallSampler
+
+            self.sampler = StallSampler(lambda: self.last_tick)
+            self.sampler.start()
         self.window.engine.subscribe(self.on_event)  # type: ignore[union-attr]
         if self.args.mode == "scan":
             self.added_at = time.time()
@@ -207,6 +212,9 @@ class Bench(QObject):
             f["worst_tick_s"] = self.worst_tick(self.added_at)
             f["scan_progress_events"] = self.scan_events
             f["rss_mb"], f["peak_rss_mb"] = memory_mb()
+        if getattr(self, "sampler", None) is not None:
+            self.sampler.stop()
+            Path(self.args.stalls).write_text(json.dumps(self.sampler.report(), indent=1))
         print(json.dumps(f), flush=True)
         self.closing_at = time.perf_counter()
         self.window.close()  # type: ignore[union-attr]
@@ -231,6 +239,7 @@ def main() -> int:
     parser.add_argument("--paused", action="store_true", help="open: pause captioning while paging")
     parser.add_argument("--maximized", action=argparse.BooleanOptionalAction, default=True, help="maximise the window")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds between the last page and reading RSS")
+    parser.add_argument("--stalls", metavar="FILE", help="sample the GUI thread's stack when a tick is late")
     parser.add_argument("--limit", type=float, default=1200.0, help="seconds after the first paint to give up")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([sys.argv[0]])
