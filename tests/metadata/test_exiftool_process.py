@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -103,3 +105,34 @@ def _try(call):  # type: ignore[no-untyped-def]
         return call()
     except Exception as exc:
         return exc
+
+
+def stopped(pid: int) -> bool:
+    """The process is gone or a zombie nobody has reaped yet (it no longer runs)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_the_exiftool_of_a_killed_photoscribe_process_exits_by_itself(tmp_path: Path) -> None:
+    # exiftool -stay_open keeps polling its closed stdin for commands: without a guard, every PhotoScribe process
+    # killed (SIGKILL, a crash, the OOM killer) left a Perl process running for ever
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from photoscribe.metadata.exiftool import ExifTool; t = ExifTool(); t.run('-ver');"
+            " print(t.pid, flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None
+    child = int(owner.stdout.readline())
+    assert not stopped(child)
+    owner.kill()
+    owner.wait()
+    wait_for(lambda: stopped(child), timeout=20, what="the orphaned exiftool to exit")

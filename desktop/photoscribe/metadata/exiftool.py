@@ -41,6 +41,14 @@ CONFIG = f"""
     Caption => {{ }},
     Model => {{ }},
 );
+# exiftool -stay_open keeps polling its stdin for commands after the pipe is closed: when PhotoScribe is killed
+# (SIGKILL, a crash, the OOM killer) nobody sends "-stay_open False", so exiftool leaves as soon as its parent
+# process is gone (it is then given another parent) instead of running for ever.
+if ($^O ne 'MSWin32') {{
+    my $photoscribe_parent = getppid();
+    $SIG{{ALRM}} = sub {{ exit 0 if getppid() != $photoscribe_parent; alarm 2; }};
+    alarm 2;
+}}
 1;
 """
 READY = b"{ready}"
