@@ -140,3 +140,12 @@ def test_iptc_caption_and_keywords_written_by_exiftool_are_read_as_written(exift
     assert found.caption == "Sunrise over Athens, Texas"
     assert found.keywords == ["James", "Athens"]  # proper nouns as written: no "jame", no "athen"
     assert (found.own_caption, found.own_keywords) == (None, [])
+
+
+def test_an_xmp_packet_handed_over_as_text_is_read_like_bytes() -> None:
+    # Pillow hands some formats' XMP over as str (PNG's iTXt in older versions), others as bytes
+    from photoscribe.metadata.reader import _from_xmp
+
+    packet = xmp("Grandma in the garden", "family")
+    assert (_from_xmp(packet).caption, _from_xmp(packet).keywords) == ("Grandma in the garden", ["family"])
+    assert _from_xmp(packet.encode() + b"\x00\x00 \n") == _from_xmp(packet)  # padding after the packet
