@@ -15,7 +15,7 @@ pytest.importorskip("pytestqt")
 
 from photoscribe.gui import collector as collector_module  # noqa: E402
 from photoscribe.gui.collector import AT_MOST_S, EVERY_S, NEVER, QUIET_MS, IdleCollector  # noqa: E402
-from photoscribe.gui.priority import BACKGROUND_NICE, BackgroundPriority  # noqa: E402
+from photoscribe.gui.priority import BACKGROUND_NICE, SWITCH_S, BackgroundPriority  # noqa: E402
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own nice value on Linux only")
@@ -29,7 +29,9 @@ def test_every_thread_but_the_gui_thread_runs_at_a_lower_priority(qtbot) -> None
         done.wait(10)
 
     gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    switch = sys.getswitchinterval()
     priority = BackgroundPriority()
+    assert sys.getswitchinterval() == SWITCH_S < switch  # a busy thread hands the GIL back sooner
     thread = threading.Thread(target=work)
     thread.start()  # started by the GUI thread after the first look: lowered at the next one
     started.wait(10)
@@ -39,6 +41,8 @@ def test_every_thread_but_the_gui_thread_runs_at_a_lower_priority(qtbot) -> None
     assert ids[0] not in priority.look()  # lowered once
     done.set()
     thread.join()
+    priority.restore()
+    assert sys.getswitchinterval() == switch
     priority.deleteLater()
 
 

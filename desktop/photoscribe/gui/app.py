@@ -37,7 +37,7 @@ def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None 
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
     window = MainWindow(engine)
-    BackgroundPriority(window)  # every other thread yields the CPU to the GUI thread
+    priority = BackgroundPriority(window)  # every other thread yields the CPU (and sooner the GIL) to this one
     collector = IdleCollector(window)  # full garbage collections while the grid is still, not automatically
     window.grid.verticalScrollBar().valueChanged.connect(collector.active)
     settle_loaded_objects()  # Qt, SQLAlchemy and the app's objects out of full collections (a 0.15-0.25 s pause
@@ -47,5 +47,6 @@ def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None 
         QTimer.singleShot(quit_after_ms, window.close)
     code = app.exec()
     collector.restore()
+    priority.restore()
     engine.library.close()
     return code
