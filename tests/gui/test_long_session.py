@@ -63,3 +63,33 @@ def test_the_app_takes_its_startup_objects_out_of_full_collections(tmp_path) -> 
     code, frozen = map(int, done.stdout.split()[-2:])
     assert code == 0, done.stderr[-2000:]
     assert frozen > 10_000, f"only {frozen} objects frozen"
+
+
+EARLY = """
+import sys, threading
+from photoscribe.config import Settings
+from photoscribe.gui import app, main_window
+seen = []
+built = main_window.MainWindow.__init__
+def noting(self, *args, **kwargs):
+    seen.append(app.PRELOAD_THREAD in [t.name for t in threading.enumerate()])
+    built(self, *args, **kwargs)
+main_window.MainWindow.__init__ = noting
+app.MainWindow = main_window.MainWindow
+code = app.run(Settings(library=sys.argv[1], model=sys.argv[2], text_model=""), quit_after_ms=300)
+print(code, seen)
+"""
+
+
+def test_the_app_starts_importing_pytorch_while_its_window_is_built(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """PyTorch's setup holds the interpreter lock ~0.25 s in one go: imported once the window was up (by the caption
+    thread loading a model) it froze the window that long while a folder was scanned. The app quits here while the
+    import may still run: that must not crash it either."""
+    done = subprocess.run(
+        [sys.executable, "-c", EARLY, str(tmp_path / "l.sqlite3"), str(tmp_path / "no-model")],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout.split()[-2:] == ["0", "[True]"], done.stderr[-2000:]
