@@ -37,7 +37,7 @@ def test_a_cr3_and_a_heic_get_real_thumbnails_and_an_unreadable_raw_file_says_wh
     paths = [cr3, heic, broken]
     cache = ThumbnailCache(tmp_path / "cache")
     ready: set[int] = set()
-    cache.ready.connect(ready.add)
+    cache.ready.connect(ready.update)
     for photo_id, path in enumerate(paths):
         assert cache.get(photo_id, str(path), path.stat().st_size, "k") is None
     qtbot.waitUntil(lambda: ready == {0, 1, 2}, timeout=WAIT_MS)

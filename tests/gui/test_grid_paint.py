@@ -5,6 +5,7 @@ were made in (fitted on a decoder thread), captions are cut to two lines. How fa
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,22 @@ def test_a_long_caption_is_cut_to_two_lines_ending_in_an_ellipsis(qtbot) -> None
     assert cut.endswith("…") and long.startswith(cut[:-1].rstrip()[:40]) and len(cut) < len(long)
     laid_out = metrics.boundingRect(QRect(0, 0, 200, 1000), Qt.TextFlag.TextWordWrap, cut)
     assert laid_out.height() <= 2 * metrics.lineSpacing()
+
+
+def test_thumbnails_made_meanwhile_reach_the_gui_thread_in_one_batch(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    paths = []
+    for i in range(20):
+        paths.append(tmp_path / f"{i}.jpg")
+        Image.new("RGB", (64, 48), (i * 10, 0, 0)).save(paths[-1])
+    cache = ThumbnailCache(tmp_path / "thumbs", fit=THUMB)
+    batches: list[list[int]] = []
+    cache.ready.connect(batches.append)
+    for photo_id, path in enumerate(paths):
+        cache.get(photo_id, str(path), path.stat().st_size, "k")
+    deadline = time.monotonic() + 30
+    while len(cache._results) < 20 and time.monotonic() < deadline:  # the GUI thread busy elsewhere meanwhile
+        threading.Event().wait(0.01)
+    qtbot.waitUntil(lambda: bool(batches))
+    assert sorted(batches[0]) == list(range(20)) and len(batches) == 1  # one wake-up, one signal
+    assert all(cache.fitted(photo_id) is not None for photo_id in range(20))
+    cache.shutdown()

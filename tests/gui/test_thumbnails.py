@@ -25,11 +25,11 @@ def photos(folder: Path, count: int) -> list[Path]:
 
 def load_all(qtbot, cache: ThumbnailCache, paths: list[Path], ids: range) -> None:  # type: ignore[no-untyped-def]
     ready: set[int] = set()
-    cache.ready.connect(ready.add)
+    cache.ready.connect(ready.update)
     for photo_id in ids:
         cache.get(photo_id, str(paths[photo_id]), paths[photo_id].stat().st_size, "k")
     qtbot.waitUntil(lambda: ready >= set(ids))
-    cache.ready.disconnect(ready.add)
+    cache.ready.disconnect(ready.update)
 
 
 def test_thumbnails_in_memory_stay_within_their_budget(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -78,7 +78,7 @@ def test_decoders_take_the_newest_request_first(qtbot, tmp_path: Path) -> None: 
     paths = photos(tmp_path / "photos", 200)
     cache = ThumbnailCache(tmp_path / "cache", decoders=1)
     order: list[int] = []
-    cache.ready.connect(order.append)
+    cache.ready.connect(order.extend)
     for photo_id, path in enumerate(paths):
         cache.get(photo_id, str(path), path.stat().st_size, "k")
     qtbot.waitUntil(lambda: not cache.waiting() and {199, 100} <= set(order))
@@ -119,7 +119,7 @@ def test_a_recaptioned_photos_old_thumbnail_file_is_removed(qtbot, tmp_path: Pat
     before = {p.name for p in (tmp_path / "cache").iterdir()}
     cache.forget(1)  # captioned again: its thumbnail is named after the new caption time
     ready: list[int] = []
-    cache.ready.connect(ready.append)
+    cache.ready.connect(ready.extend)
     cache.get(1, str(paths[1]), size, "captioned again")
     qtbot.waitUntil(lambda: 1 in ready)
     after = {p.name for p in (tmp_path / "cache").iterdir()}

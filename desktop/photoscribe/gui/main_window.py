@@ -277,11 +277,11 @@ class MainWindow(QMainWindow):
         if record is not None and thumbnail is None and self.thumbnails.unreadable(record.id):
             self.details.show_preview(None, self.thumbnails.no_preview_text(record.id))
 
-    def _thumbnail_ready(self, photo_id: int) -> None:
+    def _thumbnail_ready(self, photo_ids: list[int]) -> None:
         record = self.details.record
-        if record is not None and record.id == photo_id:
-            image = self.thumbnails.loaded(photo_id)
-            self.details.show_preview(image, self.thumbnails.no_preview_text(photo_id))
+        if record is not None and record.id in photo_ids:
+            image = self.thumbnails.loaded(record.id)
+            self.details.show_preview(image, self.thumbnails.no_preview_text(record.id))
 
     # -- window events ---------------------------------------------------------------------------------------
 

@@ -241,11 +241,10 @@ class PhotoListModel(QStringListModel):
             return record
         return None
 
-    def _thumbnail_ready(self, photo_id: int) -> None:
-        row = self._row_of.get(photo_id)
-        if row is not None:
-            index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+    def _thumbnail_ready(self, photo_ids: list[int]) -> None:
+        rows = [self._row_of[photo_id] for photo_id in photo_ids if photo_id in self._row_of]
+        if rows:  # one repaint for them all (the view repaints only what of it is on screen)
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole])
 
 
 def caption_text(record: PhotoRecord) -> str:
