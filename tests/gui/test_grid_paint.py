@@ -121,3 +121,37 @@ def test_thumbnails_made_meanwhile_reach_the_gui_thread_in_one_batch(qtbot, tmp_
     assert sorted(batches[0]) == list(range(20)) and len(batches) == 1  # one wake-up, one signal
     assert all(cache.fitted(photo_id) is not None for photo_id in range(20))
     cache.shutdown()
+
+
+def test_the_grid_paints_its_cells_itself_exactly_as_qlistview_would(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QPixmap, QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QListView
+
+    from photoscribe.gui.grid_view import PhotoGrid, configure, make_grid
+
+    model = QStandardItemModel()
+    thumbnail = QPixmap(fitted_size(QSize(256, 170)))
+    thumbnail.fill(QColor("#808080"))
+    for i in range(500):
+        item = QStandardItem()
+        item.setData(
+            Cell(f"photo {i} of a red wall", "queued" if i % 3 else "", "RAW+JPEG" * (i % 5 == 0), thumbnail), CELL_ROLE
+        )
+        model.appendRow(item)
+    grid, plain = make_grid(model), configure(QListView(), model)
+    assert isinstance(grid, PhotoGrid)
+    plain.setSelectionModel(grid.selectionModel())  # (the same selection)
+    grid.setCurrentIndex(model.index(7, 0))
+    calls: list[int] = []
+    painted = grid.itemDelegate().paint
+    grid.itemDelegate().paint = lambda *args: calls.append(1) or painted(*args)  # type: ignore[method-assign]
+    for width, height, scrolled in ((1000, 700, 0), (1117, 994, 777), (500, 400, 1234), (1500, 900, 99_999)):
+        for view in (grid, plain):
+            view.resize(width, height)
+            view.show()
+            qtbot.waitExposed(view)
+            view.verticalScrollBar().setValue(scrolled)
+        calls.clear()
+        shown = grid.viewport().grab().toImage()
+        assert len(calls) >= width // CELL.width() * (height // CELL.height())  # (the delegate paints each cell)
+        assert shown == plain.viewport().grab().toImage(), f"{width} x {height} at {scrolled}"
