@@ -155,3 +155,21 @@ def test_the_grid_paints_its_cells_itself_exactly_as_qlistview_would(qtbot) -> N
         shown = grid.viewport().grab().toImage()
         assert len(calls) >= width // CELL.width() * (height // CELL.height())  # (the delegate paints each cell)
         assert shown == plain.viewport().grab().toImage(), f"{width} x {height} at {scrolled}"
+
+
+def test_requeries_the_engine_asks_for_again_and_again_run_at_most_once_a_gap(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from photoscribe.gui.grid_view import Throttle
+
+    runs: list[float] = []
+    throttle = Throttle(None, 20, 400, lambda: runs.append(time.monotonic()))  # type: ignore[arg-type]
+    asked = time.monotonic()
+    throttle.ask()
+    qtbot.waitUntil(lambda: len(runs) == 1)
+    assert runs[0] - asked >= 0.015  # after its delay
+    ticker = Throttle(None, 5, 0, throttle.ask)  # the engine asking every few ms for a second
+    for _ in range(100):
+        ticker.ask()
+        qtbot.wait(10)
+    qtbot.waitUntil(lambda: not throttle.isActive())
+    gaps = [b - a for a, b in zip(runs, runs[1:])]
+    assert 2 <= len(runs) <= 5 and min(gaps) >= 0.35, gaps  # during the stream too, but never closer than the gap

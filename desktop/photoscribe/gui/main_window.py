@@ -34,7 +34,7 @@ from photoscribe.gui.detail_panel import DetailPanel
 from photoscribe.gui.edits import Edits
 from photoscribe.gui.folders_panel import FoldersPanel
 from photoscribe.gui.grid_refresh import STATUS_FILTERS, GridRefresher
-from photoscribe.gui.grid_view import make_grid, single_shot
+from photoscribe.gui.grid_view import Throttle, make_grid, single_shot
 from photoscribe.gui.menus import build_menus
 from photoscribe.gui.photo_delegate import THUMB
 from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
@@ -46,6 +46,7 @@ from photoscribe.library import PhotoRecord
 
 SEARCH_DELAY_MS = 250
 REQUERY_DELAY_MS = 500
+ENGINE_REQUERY_GAP_MS = 2000  # the grid follows the engine's changes at most this often
 
 
 class MainWindow(QMainWindow):
@@ -105,7 +106,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.grid, 1)
         self.setCentralWidget(top)
         self._search_timer = single_shot(self, SEARCH_DELAY_MS, self.requery)
-        self._requery_timer = single_shot(self, REQUERY_DELAY_MS, self.requery)
+        self._requery_timer = single_shot(self, REQUERY_DELAY_MS, self.requery)  # after the user's changes
+        self.engine_requery = Throttle(self, REQUERY_DELAY_MS, ENGINE_REQUERY_GAP_MS, self.requery)
         self._folders_timer = single_shot(self, REQUERY_DELAY_MS, self.refresh_folders)
         self.search.textChanged.connect(self._search_timer.start)
         self.status_filter.currentTextChanged.connect(self.requery)
@@ -139,7 +141,7 @@ class MainWindow(QMainWindow):
         self.bridge.photo_changed.connect(self._changed_paths.add)
         self.bridge.drained.connect(self._apply_changes)
         self.bridge.progress.connect(lambda done, total, _rate: done >= total and self.refresh_folders())
-        self.bridge.photos_changed.connect(self._requery_timer.start)
+        self.bridge.photos_changed.connect(self.engine_requery.ask)
         self.bridge.photos_changed.connect(self._folders_timer.start)
 
     # -- actions ---------------------------------------------------------------------------------------------
@@ -199,7 +201,10 @@ class MainWindow(QMainWindow):
                 if from_engine:
                     self._commit_caption()  # a caption arrived for the photo being edited: the typing wins
                 self._show_details(self.library.photo(shown.path))  # (the box keeps text not saved yet)
-            self._requery_timer.start()
+            if from_engine:
+                self.engine_requery.ask()  # (at most every ENGINE_REQUERY_GAP_MS)
+            else:
+                self._requery_timer.start()
 
     def _folder_added(self, result: object, error: object) -> None:
         if error is not None:
@@ -308,7 +313,7 @@ class MainWindow(QMainWindow):
         for part in (self.centralWidget(), self.menuBar(), *self.findChildren(QDockWidget)):
             part.setEnabled(False)
         self._unsubscribe()
-        for timer in (self._search_timer, self._requery_timer, self._folders_timer):
+        for timer in (self._search_timer, self._requery_timer, self._folders_timer, self.engine_requery):
             timer.stop()
         self.thumbnails.shutdown(wait=False)  # thumbnails still queued are dropped, not decoded
         self.model.shutdown(wait=False)

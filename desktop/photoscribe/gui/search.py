@@ -168,7 +168,7 @@ class SearchController(QObject):
         self.line.setToolTip(tip)
         self.line.setVisible(bool(text))
         if status.state in (SearchState.EMBEDDING, SearchState.READY) and self.window.search.text().strip():
-            self.window._requery_timer.start()  # more photos can be found by meaning now
+            self.window.engine_requery.ask()  # more photos can be found by meaning now
 
     def shutdown(self) -> None:
         """Drop queries still waiting for their vector."""
