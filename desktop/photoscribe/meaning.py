@@ -76,7 +76,8 @@ def photo_ids(library: Library, text: str, *, embedder: TextEmbedder | None, **f
 
 
 def _encoded(embedder: TextEmbedder, text: str) -> np.ndarray:
-    return embedder.encode([text])[0]
+    query = getattr(embedder, "encode_query", None)  # (a text model of another kind may only have encode)
+    return query(text) if query is not None else embedder.encode([text])[0]
 
 
 def _knows_a_word(embedder: object, text: str) -> bool:

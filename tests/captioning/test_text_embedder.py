@@ -88,3 +88,29 @@ def test_auto_precision_is_bf16_exactly_where_the_cpu_computes_it_and_agrees_wit
     assert ours.dtype == np.float32 and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert float((ours * theirs).sum(axis=1).min()) > 0.999  # the same vectors, to search's resolution
     assert np.abs(ours @ ours.T - theirs @ theirs.T).max() < 0.01  # and the same similarities between texts
+
+
+def test_a_query_is_encoded_by_one_thread_and_other_threads_keep_their_count(embedder: TextEmbedder) -> None:
+    import threading
+
+    import torch
+
+    before = torch.get_num_threads()
+    seen: dict[str, object] = {}
+
+    def query() -> None:
+        seen["vector"] = embedder.encode_query("a puppy on the beach")
+        seen["threads"] = torch.get_num_threads()
+
+    def fresh() -> None:
+        seen["fresh"] = torch.get_num_threads()
+
+    for work in (query, fresh):
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+    assert seen["threads"] == 1
+    assert seen["fresh"] == before == torch.get_num_threads()  # neither this thread nor a new one changed
+    vector = seen["vector"]
+    assert isinstance(vector, np.ndarray) and vector.dtype == np.float32 and vector.shape == (embedder.dim,)
+    assert float(vector @ embedder.encode(["a puppy on the beach"])[0]) > 0.9999
