@@ -96,19 +96,19 @@ class ThumbnailCache(QObject):
 
     def loaded(self, photo_id: int) -> QImage | None:
         """The thumbnail if it is already loaded (never starts loading)."""
-        images = self._images.get(photo_id)
-        if images is None:
-            return None
-        self._images.move_to_end(photo_id)
-        return images[0]
+        return self._used(photo_id, 0)
 
     def fitted(self, photo_id: int) -> QImage | None:
         """The thumbnail fitted in :attr:`fit` (made on a decoder thread: painted without scaling), if loaded."""
+        return self._used(photo_id, 1)
+
+    def _used(self, photo_id: int, which: int) -> QImage | None:
+        """One of a loaded photo's two images (0: as decoded, 1: fitted), marked most recently used."""
         images = self._images.get(photo_id)
         if images is None:
             return None
         self._images.move_to_end(photo_id)
-        return images[1]
+        return images[which]
 
     def memory_used(self) -> int:
         """Bytes held by the thumbnails in memory."""
