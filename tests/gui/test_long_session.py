@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,17 +50,22 @@ print(code, gc.get_freeze_count())
 """
 
 
-def test_the_app_takes_its_startup_objects_out_of_full_collections(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A full collection walks every object alive: the grid's records churn enough to start one every few
-    seconds of scrolling, and each paused every thread for 0.15-0.25 s while Qt's, SQLAlchemy's and the app's
-    own startup objects were walked again. The app freezes them once its window is built."""
-    done = subprocess.run(
-        [sys.executable, "-c", APP, str(tmp_path / "l.sqlite3"), str(tmp_path / "no-model")],
+def run_app(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` run in a fresh offscreen Python with a new library and a model folder that does not exist."""
+    return subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "l.sqlite3"), str(tmp_path / "no-model")],
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_the_app_takes_its_startup_objects_out_of_full_collections(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A full collection walks every object alive: the grid's records churn enough to start one every few
+    seconds of scrolling, and each paused every thread for 0.15-0.25 s while Qt's, SQLAlchemy's and the app's
+    own startup objects were walked again. The app freezes them once its window is built."""
+    done = run_app(APP, tmp_path)
     code, frozen = map(int, done.stdout.split()[-2:])
     assert code == 0, done.stderr[-2000:]
     assert frozen > 10_000, f"only {frozen} objects frozen"
@@ -85,11 +91,5 @@ def test_the_app_starts_importing_pytorch_while_its_window_is_built(tmp_path) ->
     """PyTorch's setup holds the interpreter lock ~0.25 s in one go: imported once the window was up (by the caption
     thread loading a model) it froze the window that long while a folder was scanned. The app quits here while the
     import may still run: that must not crash it either."""
-    done = subprocess.run(
-        [sys.executable, "-c", EARLY, str(tmp_path / "l.sqlite3"), str(tmp_path / "no-model")],
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_app(EARLY, tmp_path)
     assert done.returncode == 0 and done.stdout.split()[-2:] == ["0", "[True]"], done.stderr[-2000:]
