@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import os
 import signal
 import subprocess
@@ -25,6 +26,16 @@ def photo_in(folder: Path) -> Path:
     path = folder / "a.jpg"
     Image.new("RGB", (40, 30), (20, 90, 160)).save(path)
     return path
+
+
+def _pending(stream: object) -> int:
+    """Bytes written into a pipe and not yet read by the other end (Linux FIONREAD works on either end)."""
+    import fcntl  # POSIX only, like the signals these tests send
+    import termios
+
+    buffer = array.array("i", [0])
+    fcntl.ioctl(stream.fileno(), termios.FIONREAD, buffer)  # type: ignore[attr-defined]
+    return buffer[0]
 
 
 def gone(pid: int) -> bool:
@@ -59,7 +70,10 @@ def test_an_exiftool_killed_mid_command_fails_that_command_only(tmp_path: Path) 
         result: list[object] = []
         reader = threading.Thread(target=lambda: result.append(_try(lambda: tool.read(photo))))
         reader.start()
-        wait_for(lambda: tool._lock.locked(), what="the command to be sent")  # noqa: SLF001
+        # the command is in flight once its bytes wait in the stopped process's stdin (holding the lock is not
+        # enough: the kill could land before the liveness check, and the read would rightly go to a new process)
+        stdin = tool._process.popen.stdin  # type: ignore[union-attr]  # noqa: SLF001
+        wait_for(lambda: _pending(stdin) > 0, what="the command to be sent")
         os.kill(victim, signal.SIGKILL)
         reader.join(30)
         assert isinstance(result[0], ExifToolError) and "stopped" in str(result[0])
@@ -77,8 +91,16 @@ def test_a_write_whose_exiftool_is_killed_leaves_the_photo_byte_identical_and_th
         def write(self, path: Path, assignments: list[str]) -> None:
             if self.kills:
                 self.kills -= 1
-                assert self.pid is not None
-                os.kill(self.pid, signal.SIGKILL)
+                victim = self.pid
+                assert victim is not None and self._process is not None  # noqa: SLF001
+                os.kill(victim, signal.SIGSTOP)  # the kill must land after the command is sent, not before
+                stdin = self._process.popen.stdin  # noqa: SLF001
+
+                def kill_once_sent() -> None:
+                    wait_for(lambda: _pending(stdin) > 0, what="the write command to be sent")
+                    os.kill(victim, signal.SIGKILL)
+
+                threading.Thread(target=kill_once_sent, daemon=True).start()
             super().write(path, assignments)
 
     photo = photo_in(tmp_path)
