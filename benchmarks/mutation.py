@@ -48,9 +48,12 @@ def scratch_copy(package: str, target: Path) -> None:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
     (target / "src").symlink_to("desktop")
-    shared = ROOT.parent / "shared"  # the camera samples: tests/conftest.py looks for them beside the tree
-    if shared.is_dir() and not (target.parent / "shared").exists():
-        (target.parent / "shared").symlink_to(shared)
+    # The camera samples: tests/conftest.py looks for them beside the tree it runs from, and mutmut runs the tests
+    # from its copy in target/mutants, so they must be at target/shared.
+    shared = ROOT.parent / "shared"
+    if not (shared / "samples").is_dir():
+        sys.exit(f"the camera samples are missing: expected {shared / 'samples'} (the tests need them)")
+    (target / "shared").symlink_to(shared.resolve())
     only, tests = PACKAGES[package]
     pyproject = (target / "pyproject.toml").read_text()
     pyproject = re.sub(r"(?m)^only_mutate = .*$", f"only_mutate = [{only!r}]".replace("'", '"'), pyproject)
@@ -143,15 +146,23 @@ def main() -> int:
     reaper = threading.Thread(target=reap_idle_children, args=(stop,), daemon=True)
     reaper.start()
     chosen: list[str] | None = None
+    run = subprocess.CompletedProcess[bytes]([], 0, b"", b"")
     if args.sample:  # a run with a name that matches nothing generates every mutant and runs none
         subprocess.run([*mutmut, "no_such_mutant"], cwd=where, env=env, capture_output=True, check=False)
         names = mutant_names(where)
         chosen = random.Random(args.seed).sample(names, min(args.sample, len(names)))
         (where / "sample.txt").write_text("\n".join(chosen) + "\n")
         for first in range(0, len(chosen), 40):
-            subprocess.run([*mutmut, *chosen[first : first + 40]], cwd=where, env=env, capture_output=True, check=False)
+            run = subprocess.run([*mutmut, *chosen[first : first + 40]], cwd=where, env=env, capture_output=True)
+            if "failed to collect stats" in run.stdout.decode(errors="replace"):
+                break
     else:
-        subprocess.run(mutmut, cwd=where, env=env, stdout=subprocess.DEVNULL, check=False)
+        run = subprocess.run(mutmut, cwd=where, env=env, capture_output=True, check=False)
+    if "failed to collect stats" in run.stdout.decode(errors="replace"):  # the tests fail before any mutation
+        stop.set()
+        print(run.stdout.decode(errors="replace")[-4000:], run.stderr.decode(errors="replace")[-2000:], sep="\n")
+        print(f"{args.package}: the unmutated tests failed in {where}; no mutant was run")
+        return 1
     stop.set()
     minutes = (time.monotonic() - started) / 60
     codes: dict[str, int | None] = {}
