@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from photoscribe.library import plain
 from photoscribe.library import search as fts
 from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, ImageVector, Photo, PhotoStatus
@@ -89,8 +90,7 @@ def photo_ids(
 def records_by_id(db: Database, ids: Sequence[int]) -> dict[int, PhotoRecord]:
     """Records of the given photos by id (unknown ids are left out)."""
     with db.reading() as session:
-        query = with_details(select(Photo).where(Photo.id.in_(list(ids))))
-        return {r.id: r for r in records(session, list(session.scalars(query)))}
+        return plain.records_by_id(session, ids)
 
 
 def search(
@@ -165,8 +165,7 @@ def _hits(session: Session, ranked: Iterable[tuple[int, float, MatchKind]], limi
         if limit is not None:  # which are shown (cheap), then records for only as many as still wanted
             shown = set(session.scalars(select(Photo.id).where(Photo.id.in_([c[0] for c in chunk]), _SHOWN)))
             chunk = [c for c in chunk if c[0] in shown][: limit - len(hits)]
-        query = select(Photo).where(Photo.id.in_([pid for pid, _, _ in chunk]), _SHOWN)
-        found = {r.id: r for r in records(session, list(session.scalars(with_details(query))))}
+        found = plain.records_by_id(session, [pid for pid, _, _ in chunk], _SHOWN)
         hits += [SearchHit(found[pid], score, match) for pid, score, match in chunk if pid in found]
     return hits[:limit] if limit is not None else hits
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -84,17 +84,24 @@ def dedupe(words: Sequence[str]) -> list[str]:
 
 
 def keywords_in_force(photo: Photo) -> tuple[str, ...]:
-    """The user's keywords when there are any; otherwise those from the file, then the model's.
+    """The keywords in force of a loaded photo (see :func:`chosen_keywords`)."""
+    ordered = sorted(photo.keywords, key=lambda k: k.position)
+    replaced = photo.caption is not None and photo.caption.user_caption is not None
+    return chosen_keywords(((k.word, k.source) for k in ordered), replaced)
+
+
+def chosen_keywords(keywords: Iterable[tuple[str, str]], caption_replaced: bool) -> tuple[str, ...]:
+    """The keywords in force, from a photo's (word, source) pairs in their order: the user's when there are any;
+    otherwise those from the file, then the model's.
 
     The model's keywords were made from its caption: once the user replaced that caption, they are left out.
     """
     by_source: dict[str, list[str]] = {}
-    for keyword in sorted(photo.keywords, key=lambda k: k.position):
-        by_source.setdefault(keyword.source, []).append(keyword.word)
+    for word, source in keywords:
+        by_source.setdefault(source, []).append(word)
     if by_source.get(KeywordSource.USER):
         return tuple(dedupe(by_source[KeywordSource.USER]))
-    replaced = photo.caption is not None and photo.caption.user_caption is not None
-    model = [] if replaced else by_source.get(KeywordSource.MODEL, [])
+    model = [] if caption_replaced else by_source.get(KeywordSource.MODEL, [])
     return tuple(dedupe(by_source.get(KeywordSource.FILE, []) + model))
 
 
