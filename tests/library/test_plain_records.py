@@ -77,3 +77,26 @@ def test_search_hits_carry_the_same_records_as_the_orm_and_leave_hidden_photos_o
     everything = library.search("red")
     assert len(everything) > 2
     assert [h.photo for h in library.search("red", limit=2)] == [h.photo for h in everything[:2]]
+
+
+def test_the_grids_id_lists_are_every_shown_photo_newest_first_whatever_the_filter(
+    tmp_path: Path, samples: Path, library: Library
+) -> None:
+    varied_library(library, tmp_path, samples)
+    expected = reference(library)
+    shown = sorted(
+        (pid for pid, r in expected.items() if r.status not in (PhotoStatus.MISSING, PhotoStatus.PAIRED)),  # type: ignore[attr-defined]
+        reverse=True,
+    )
+    assert len(shown) == len(expected) - 2
+    assert library.photo_ids() == shown
+    for status in (PhotoStatus.FAILED, PhotoStatus.DONE, PhotoStatus.PENDING, PhotoStatus.MISSING):
+        assert library.photo_ids(status=status) == sorted(
+            (pid for pid, r in expected.items() if r.status == status),
+            reverse=True,  # type: ignore[attr-defined]
+        )
+    assert library.photo_ids(status="edited") == [pid for pid in shown if expected[pid].user_caption]  # type: ignore[attr-defined]
+    assert set(library.photo_ids("red")) == {h.photo.id for h in library.search("red")}
+    assert library.photo_ids("red", status=PhotoStatus.DONE) == [
+        h.photo.id for h in library.search("red") if h.photo.status == PhotoStatus.DONE
+    ]

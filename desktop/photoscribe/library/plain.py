@@ -1,4 +1,5 @@
-"""Records read as plain rows, without ORM objects: what the grid's pages and search hits read many of at once.
+"""Records and id lists read as plain rows, without ORM objects: what the grid's pages, its requeries and search
+hits read many of at once.
 
 Building a loaded ``Photo`` with its caption and keywords costs about ten times the plain rows (a page of 200
 records took ~20 ms of Python holding the GIL beside the GUI thread); the record is the same (``rows.record`` is
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from photoscribe.library.models import Caption, Keyword, KeywordSource, Photo, PhotoStatus
 from photoscribe.library.records import PhotoRecord
-from photoscribe.library.rows import chosen_keywords, companions
+from photoscribe.library.rows import HIDDEN, chosen_keywords, companions
 
 #: Ids asked for in one statement (SQLite allows 32,766 parameters; a page of the grid is 200).
 CHUNK = 500
@@ -95,3 +96,26 @@ def _record(row: Any, keywords: list[tuple[str, str]], companion_path: str | Non
         file_kind=row.file_kind,
         companion_path=companion_path,
     )
+
+
+def shown_ids(session: Session, status: PhotoStatus | None = None) -> list[int]:
+    """Ids of every shown photo (not missing, not the RAW half of a pair), or of those in ``status``, newest first.
+
+    Read through the driver's own cursor from the covering index on (status, id), then sorted: 40 ms for 100,000
+    photos where SQLAlchemy's rows took 90-140 ms of Python holding the GIL (the grid asks on every requery).
+    """
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    if status is None:
+        sql = f"SELECT id FROM {Photo.__tablename__} WHERE status NOT IN ({', '.join(mark for _ in HIDDEN)})"
+        values = tuple(hidden.value for hidden in HIDDEN)
+    else:
+        sql, values = f"SELECT id FROM {Photo.__tablename__} WHERE status = {mark}", (PhotoStatus(status).value,)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, values)
+        ids = [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+    ids.sort(reverse=True)
+    return ids

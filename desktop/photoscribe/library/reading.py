@@ -73,6 +73,9 @@ def photo_ids(
         if ranked is not None and status is None and folder is None:  # only the few hidden ones to leave out
             hidden = set(session.scalars(select(Photo.id).where(Photo.status.in_(HIDDEN))))
             return [pid for pid in ranked if pid not in hidden]
+        if folder is None and status != "edited":
+            allowed = plain.shown_ids(session, None if status is None else PhotoStatus(status))
+            return allowed if ranked is None else _kept(ranked, allowed)
         rows = select(Photo.id).where(Photo.status.not_in(HIDDEN))
         if status == "edited":
             rows = rows.join(Caption).where(Caption.user_caption.is_not(None))
@@ -81,8 +84,10 @@ def photo_ids(
         if folder is not None:
             rows = rows.where(within([folder]))
         allowed = list(session.scalars(rows.order_by(Photo.id.desc())))
-    if ranked is None:
-        return allowed
+    return allowed if ranked is None else _kept(ranked, allowed)
+
+
+def _kept(ranked: list[int], allowed: list[int]) -> list[int]:
     keep = set(allowed)
     return [pid for pid in ranked if pid in keep]
 
