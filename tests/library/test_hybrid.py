@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any
 
 import numpy as np
@@ -202,3 +204,24 @@ def test_a_ranking_read_page_by_page_is_the_full_ranking() -> None:
     assert scores == sorted(scores, reverse=True) and scores[0] == _rrf(np.array([0]))[0]
     first_below = int(np.argmax(cosine[order] < cosine[order][0]))  # equal similarities share their rank
     assert scores[first_below] == _rrf(np.array([first_below]))[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_process_forked_after_a_search_by_meaning_can_search_by_meaning(
+    library: Library, minilm: Any, embedded: dict
+) -> None:
+    vector = encode(minilm, ["puppy"])[0]
+    expected = [h.photo.id for h in library.search("puppy", query_vector=vector, model_ref=MODEL)]
+    assert expected  # the parent's helper thread now exists; a forked child has none
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit code
+        code = 3
+        try:
+            signal.alarm(60)  # a child waiting on its parent's helper thread would wait forever
+            with Library(library.path) as again:
+                found = [h.photo.id for h in again.search("puppy", query_vector=vector, model_ref=MODEL)]
+            code = 0 if found == expected else 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"child ended with status {status:#x}"

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +139,17 @@ def nearest(index: VectorIndex, model_ref: str, photo_id: int) -> tuple[np.ndarr
 
 _pool: list[ThreadPoolExecutor] = []
 _pool_lock = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of its parent's threads: work handed to the parent's helper would wait forever."""
+    global _pool_lock
+    _pool.clear()
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _helper() -> ThreadPoolExecutor:
