@@ -96,11 +96,12 @@ def mutant_names(where: Path) -> list[str]:
     return sorted(names)
 
 
-def reap_idle_children(stop: threading.Event, idle_seconds: float = 120.0) -> None:
-    """Kill mutmut's children that used no CPU for ``idle_seconds``: a child forked from a process that has run
-    threads (the engine's tests, torch) sometimes deadlocks, and mutmut's CPU-time limit never fires on a child
-    that uses no CPU. Such a mutant is reported as ``hung`` (undetermined), not as killed. (Linux: reads /proc.)"""
-    seen: dict[int, tuple[str, float]] = {}
+def reap_idle_children(stop: threading.Event, idle_seconds: float = 180.0, busy_ticks: int = 100) -> None:
+    """Kill mutmut's children that used (nearly) no CPU for ``idle_seconds``: less than ``busy_ticks`` clock ticks
+    (1 s). A child forked from a process that has run threads sometimes waits forever on a thread that does not
+    exist in it (or a lock its parent held), polling now and then, and mutmut's CPU-time limit never fires on such
+    a child. It is reported as ``hung`` (undetermined), not as killed. (Linux: reads /proc.)"""
+    seen: dict[int, tuple[int, float]] = {}
     while not stop.wait(10):
         for status in Path("/proc").glob("[0-9]*/cmdline"):
             try:
@@ -108,11 +109,11 @@ def reap_idle_children(stop: threading.Event, idle_seconds: float = 120.0) -> No
                     continue
                 pid = int(status.parent.name)
                 fields = (status.parent / "stat").read_text().rsplit(")", 1)[1].split()
-                cpu = " ".join(fields[11:13])
+                cpu = int(fields[11]) + int(fields[12])
             except (OSError, ValueError):
                 continue
             last = seen.get(pid)
-            if last is None or last[0] != cpu or fields[0] == "T":  # T: paused (SIGSTOP), e.g. during a benchmark
+            if last is None or cpu - last[0] >= busy_ticks or fields[0] == "T":  # T: paused (SIGSTOP)
                 seen[pid] = (cpu, time.monotonic())
             elif time.monotonic() - last[1] > idle_seconds:
                 os.kill(pid, signal.SIGKILL)
