@@ -19,6 +19,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
+from photoscribe.ingest.pace import paced
 from photoscribe.ingest.registration import REGISTER_CHUNK, register_files
 from photoscribe.ingest.tree import FolderTree, TreeLook
 from photoscribe.library import Library, Registration, normalise
@@ -101,7 +102,7 @@ def _settled(on_disk: list[Path], settle_seconds: float, defer: Callable[[Path],
         return on_disk
     settled_before = time.time() - settle_seconds
     wanted = []
-    for path in on_disk:
+    for path in paced(on_disk):
         if _mtime(path) > settled_before:
             defer(path)
         else:
@@ -118,7 +119,7 @@ def _gone(library: Library, folder: Path, look: TreeLook, full: bool, present: s
         known = list(look.gone_files)
         for gone_folder in look.gone_folders:
             known += library.paths_under(gone_folder)
-    return [p for p in known if p not in present and not os.path.lexists(p)]
+    return [p for p in paced(known) if p not in present and not os.path.lexists(p)]
 
 
 def _mtime(path: Path) -> float:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from photoscribe.errors import UnreadableImageError
 from photoscribe.formats import is_raw_name
 from photoscribe.imaging import facts_of, open_header, read_facts
+from photoscribe.ingest.pace import paced
 from photoscribe.library import FileDetails, KnownFile, Library, PhotoFacts, Registration, display_path, normalise
 from photoscribe.library.fingerprint import content_fingerprint
 from photoscribe.library.pairs import stem_of
@@ -84,12 +85,12 @@ def register_files(
             on_chunk(size)
 
     try:
-        for chunk_paths in _chunks((normalise(p) for p in paths), chunk):
+        for chunk_paths in _chunks((normalise(p) for p in paced(paths)), chunk):
             known = library.known_files(chunk_paths)
             if readers is None:
                 write(len(chunk_paths), [read_chunk(chunk_paths, known, should_stop)])
                 continue
-            todo = [path for path in chunk_paths if not _unchanged(path, known.get(str(path)))]
+            todo = [path for path in paced(chunk_paths) if not _unchanged(path, known.get(str(path)))]
             parts = [todo[i : i + READ_PART] for i in range(0, len(todo), READ_PART)]
             unchanged = _done(ChunkReads([], 0, len(chunk_paths) - len(todo)))  # a rescan sends nothing to read
             ahead.append((len(chunk_paths), [unchanged, *(readers.submit(read_chunk, part, known) for part in parts)]))
@@ -112,7 +113,7 @@ def read_chunk(
     """Read the files of a chunk (in this process or a reader process): every read happens before any write."""
     facts: list[PhotoFacts] = []
     vanished = unchanged = 0
-    for path in paths:
+    for path in paced(paths):
         if should_stop is not None and should_stop():
             raise Stopped
         fact = read_file(path, known.get(str(path)))

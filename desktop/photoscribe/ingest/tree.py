@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photoscribe.formats import is_photo_name, left_out_kind
+from photoscribe.ingest.pace import pause
 from photoscribe.ingest.scanner import is_users_file
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class FolderTree:
         stack = [self.root]
         while stack:
             folder = stack.pop()
+            pause()  # (a directory of a few thousand photos is a few milliseconds of work)
             listing = self._look_at(folder, full, look, on_listed)
             if listing is not None:
                 stack.extend(folder / name for name in reversed(listing.subfolders))
