@@ -5,7 +5,8 @@ change to the grid (:func:`~photoscribe.gui.id_diff.plan`) on a background threa
 is applied, on the GUI thread. Photos added or removed are inserted and removed as rows, so the selection stays and
 the photo at the top of the view stays where it was (unless the view is at the very top: new photos slide in
 there). Folder counts are counted in the background the same way. While the grid scrolls, thumbnails still waiting
-for rows scrolled away are dropped.
+for rows scrolled away are dropped, and the engine's threads and these queries wait until it is still
+(:class:`~photoscribe.gui.scroll_gate.ScrollGate`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from PySide6.QtCore import QObject, QPoint, QTimer, Signal
 from photoscribe.gui.id_diff import IdChange, plan
 from photoscribe.gui.photo_delegate import CELL
 from photoscribe.gui.photo_model import RECORD_ROLE
+from photoscribe.gui.scroll_gate import ScrollGate
 from photoscribe.gui.tasks import LatestTask
+from photoscribe.ingest import pace
 from photoscribe.library import FolderRecord, Library
 
 if TYPE_CHECKING:
@@ -47,6 +50,10 @@ class GridRefresher(QObject):
         window.grid.verticalScrollBar().valueChanged.connect(
             lambda _value: self._visible_check.isActive() or self._visible_check.start()
         )
+        self.gate = ScrollGate(self)  # background work waits while the grid scrolls
+        window.grid.verticalScrollBar().valueChanged.connect(self.gate.moved)
+        self._unhold = window.engine.subscribe(self.gate.hold)  # the engine's threads, at their next event
+        self._unpace = pace.install(self.gate.wait)  # folder scans, every few hundred files
 
     # -- the grid ---------------------------------------------------------------------------------------------
 
@@ -57,8 +64,8 @@ class GridRefresher(QObject):
         find = window.searcher.finder(window.search.text(), status, window.folder)
         if find is None:  # the query's meaning is being worked out: searched again when it is
             return
-        shown = window.model.ids()
-        self._query.run(lambda: plan(shown, find()), self._show)
+        shown, gate = window.model.ids(), self.gate
+        self._query.run(lambda: gate.wait() or plan(shown, find()), self._show)
 
     def _show(self, result: IdChange | None, error: object) -> None:
         window = self.window
@@ -98,7 +105,8 @@ class GridRefresher(QObject):
             return
         grid = self.window.grid
         bar = grid.verticalScrollBar()
-        bar.setValue(bar.value() + grid.visualRect(self.window.model.index(row)).top() - top)
+        with self.gate.unheeded():  # (the app's own scroll: no reason to hold background work)
+            bar.setValue(bar.value() + grid.visualRect(self.window.model.index(row)).top() - top)
 
     def drop_scrolled_away(self) -> None:
         """Drop thumbnails waiting for rows more than a screen away from those shown."""
@@ -116,8 +124,8 @@ class GridRefresher(QObject):
 
     def refresh_folders(self) -> None:
         """Count the photos of each folder in the background, then show them in the folders panel."""
-        library = self.window.library
-        self._counts.run(lambda: folder_counts(library), self._show_folders)
+        library, gate = self.window.library, self.gate
+        self._counts.run(lambda: gate.wait() or folder_counts(library), self._show_folders)
 
     def _show_folders(self, result: list[tuple[FolderRecord, int]] | None, error: object) -> None:
         if error is None and result is not None:
@@ -125,7 +133,11 @@ class GridRefresher(QObject):
             self.folders_shown.emit()
 
     def shutdown(self) -> None:
-        """Drop waiting queries and wait for those running (any thread)."""
+        """Drop waiting queries and wait for those running (any thread); nothing waits for the grid any more."""
+        self.gate.open()
+        for undo in (self._unhold, self._unpace):
+            undo()
+        self._unhold = self._unpace = lambda: None  # (a second shutdown has nothing to undo)
         self._query.shutdown()
         self._counts.shutdown()
 
