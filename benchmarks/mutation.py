@@ -6,6 +6,7 @@ after changing a package, and kill or explain the mutants that survive:
     pip install -e '.[test,mutation]'
     python benchmarks/mutation.py library        # or metadata, ingest, worker; --max-children N; --keep DIR
     python benchmarks/mutation.py ingest --sample 100   # a seeded random sample: an estimate in a fraction of the time
+    python benchmarks/mutation.py ingest --rerun DIR    # run again what hung or was not reached in a --keep folder
 
 The working tree is never touched: the tracked files are copied to a scratch folder where ``src`` points at
 ``desktop`` (mutmut names modules from ``src/``), the ``[tool.mutmut]`` section of pyproject.toml is narrowed
@@ -96,27 +97,44 @@ def mutant_names(where: Path) -> list[str]:
     return sorted(names)
 
 
-def reap_idle_children(stop: threading.Event, idle_seconds: float = 180.0, busy_ticks: int = 100) -> None:
-    """Kill mutmut's children that used (nearly) no CPU for ``idle_seconds``: less than ``busy_ticks`` clock ticks
-    (1 s). A child forked from a process that has run threads sometimes waits forever on a thread that does not
-    exist in it (or a lock its parent held), polling now and then, and mutmut's CPU-time limit never fires on such
-    a child. It is reported as ``hung`` (undetermined), not as killed. (Linux: reads /proc.)"""
-    seen: dict[int, tuple[int, float]] = {}
+def reap_idle_children(stop: threading.Event, idle_seconds: float = 180.0) -> None:
+    """Kill mutmut's children whose threads together were runnable (on a CPU or waiting for one) for under a
+    quarter of the last ``idle_seconds``: they sleep. A child forked from a process that has run threads
+    sometimes waits forever on a thread that does not exist in it (or a lock its parent held), polling now and
+    then, and mutmut's CPU-time limit never fires on such a child. A child starved of CPU by other work is
+    runnable all the time and is left alone. A reaped mutant is reported as ``hung`` (undetermined), not as
+    killed. (Linux: reads /proc.)"""
+    seen: dict[int, tuple[float, float]] = {}  # pid -> (runnable seconds, when the window started)
     while not stop.wait(10):
         for status in Path("/proc").glob("[0-9]*/cmdline"):
             try:
                 if not status.read_bytes().startswith(b"mutmut: "):
                     continue
                 pid = int(status.parent.name)
-                fields = (status.parent / "stat").read_text().rsplit(")", 1)[1].split()
-                cpu = int(fields[11]) + int(fields[12])
+                state = (status.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                runnable = (
+                    sum(  # every thread's time on a CPU and waiting for one, in seconds
+                        sum(int(n) for n in task.read_text().split()[:2])
+                        for task in status.parent.glob("task/*/schedstat")
+                    )
+                    / 1e9
+                )
             except (OSError, ValueError):
                 continue
+            now = time.monotonic()
             last = seen.get(pid)
-            if last is None or cpu - last[0] >= busy_ticks or fields[0] == "T":  # T: paused (SIGSTOP)
-                seen[pid] = (cpu, time.monotonic())
-            elif time.monotonic() - last[1] > idle_seconds:
-                os.kill(pid, signal.SIGKILL)
+            if last is None or state == "T":  # T: paused (SIGSTOP), e.g. during a benchmark
+                seen[pid] = (runnable, now)
+            elif now - last[1] >= idle_seconds:
+                if runnable - last[0] < 0.25 * (now - last[1]):
+                    os.kill(pid, signal.SIGKILL)
+                seen[pid] = (runnable, now)
+
+
+def _codes(meta: Path) -> dict[str, int | None]:
+    """mutmut's exit code for each mutant of one source file (None: not run yet)."""
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    return codes
 
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", -24: "timeout", -9: "hung", 33: "no tests", 37: "type check"}
@@ -129,10 +147,19 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="run in this (new) folder and keep it, e.g. to rerun")
     parser.add_argument("--sample", type=int, help="run only this many mutants, drawn at random (seeded)")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        help="in this kept folder, run again the sample's mutants that hung or "
+        "were not checked (a run stopped early), then report on the whole sample",
+    )
     args = parser.parse_args()
-    where = args.keep or Path(tempfile.mkdtemp(prefix=f"mutation-{args.package}-")) / "tree"
-    where.mkdir(parents=True, exist_ok=False)
-    scratch_copy(args.package, where)
+    if args.rerun:
+        where = args.rerun
+    else:
+        where = args.keep or Path(tempfile.mkdtemp(prefix=f"mutation-{args.package}-")) / "tree"
+        where.mkdir(parents=True, exist_ok=False)
+        scratch_copy(args.package, where)
     env = {
         **os.environ,
         "PYTHONPATH": str(where / "mutants" / "src"),
@@ -148,7 +175,13 @@ def main() -> int:
     reaper.start()
     chosen: list[str] | None = None
     run = subprocess.CompletedProcess[bytes]([], 0, b"", b"")
-    if args.sample:  # a run with a name that matches nothing generates every mutant and runs none
+    if args.rerun:
+        chosen = (where / "sample.txt").read_text().split()
+        done = {n: c for meta in (where / "mutants").rglob("*.meta") for n, c in _codes(meta).items()}
+        again = [n for n in chosen if done.get(n) in (None, -9)]
+        if again:
+            run = subprocess.run([*mutmut, *again], cwd=where, env=env, capture_output=True, check=False)
+    elif args.sample:  # a run with a name that matches nothing generates every mutant and runs none
         subprocess.run([*mutmut, "no_such_mutant"], cwd=where, env=env, capture_output=True, check=False)
         names = mutant_names(where)
         chosen = random.Random(args.seed).sample(names, min(args.sample, len(names)))
@@ -166,7 +199,7 @@ def main() -> int:
     minutes = (time.monotonic() - started) / 60
     codes: dict[str, int | None] = {}
     for meta in (where / "mutants").rglob("*.meta"):
-        codes.update(json.loads(meta.read_text())["exit_code_by_key"])
+        codes.update(_codes(meta))
     names = chosen if chosen is not None else sorted(codes)
     counts: dict[str, int] = {}
     for name in names:
