@@ -191,3 +191,18 @@ def test_a_photo_changed_while_captioned_is_not_stored_and_stays_queued(tmp_path
     assert library.save_results([CaptionResult(claimed.id, "old content", [], "m")]) == []
     record = library.photo("/photos/a.jpg")
     assert (record.status, record.caption, record.revision) == (PhotoStatus.PENDING, None, 0)
+
+
+def test_cancelling_takes_only_the_waiting_photos_under_the_folder_off_the_queue(library: Library) -> None:
+    queue_of(library, 3, "/photos/trip")
+    queue_of(library, 2, "/photos/home")
+    (leased,) = library.claim_batch(1)  # being captioned: not waiting, so not cancelled
+    assert library.cancel_pending(["/photos/trip"]) == 2
+    by_path = {str(r.path): r.status for r in library.photos()}
+    trip = {p: s for p, s in by_path.items() if "/trip/" in p}
+    assert trip.pop(str(leased.path)) == PhotoStatus.RUNNING
+    assert list(trip.values()) == [PhotoStatus.CANCELLED] * 2
+    assert [s for p, s in by_path.items() if "/home/" in p] == [PhotoStatus.PENDING] * 2
+    assert library.stats().cancelled == 2
+    assert library.cancel_pending() == 2  # everywhere: the two at home
+    assert library.cancel_pending() == 0
