@@ -76,6 +76,7 @@ def survivors(where: Path, env: dict[str, str], only: set[str] | None = None) ->
     for name, status in re.findall(r"(?m)^\s*(\S+): (.+)$", listing.stdout):
         if status in ("killed", "not checked") or (only is not None and name not in only):
             continue
+        status = "hung" if status == "segfault" else status  # mutmut's name for -9: a child this script reaped
         diff = subprocess.run([*mutmut, "show", name], cwd=where, env=env, capture_output=True, text=True).stdout
         old = next((d[1:].strip() for d in diff.splitlines() if d.startswith("-") and not d.startswith("---")), "")
         new = next((d[1:].strip() for d in diff.splitlines() if d.startswith("+") and not d.startswith("+++")), "")
