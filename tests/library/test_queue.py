@@ -8,9 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from photoscribe.library import CaptionResult, LeaseOwner, Library, PhotoStatus
 from photoscribe.library.leases import process_start
@@ -138,6 +142,34 @@ def test_the_heartbeat_renews_held_leases_until_they_are_stored(tmp_path: Path) 
         wait_for(lambda: expiry() > first, timeout=10, what="a heartbeat")
         library.save_results([CaptionResult(p.id, "done", [], "m") for p in claimed])
         assert library.queue.keeper.holding() == []
+
+
+def test_a_heartbeat_just_after_a_batch_is_stored_is_not_taken_for_a_lost_lease(  # type: ignore[no-untyped-def]
+    library: Library, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    queue_of(library, 3)
+    stored = library.claim_batch(2)
+    keeper, writing = library.queue.keeper, library.db.writing
+    beats: list[list[int]] = []
+
+    @contextmanager
+    def writing_then_a_beat() -> Iterator[Session]:
+        with writing() as session:
+            yield session
+        if not beats:  # the heartbeat fires once, after the batch's transaction committed and before it returns
+            beats.append(keeper.holding())
+            keeper.beat()
+
+    monkeypatch.setattr(library.db, "writing", writing_then_a_beat)
+    library.save_results([CaptionResult(p.id, "done", [], "m") for p in stored])
+    assert beats == [sorted(p.id for p in stored)]
+    assert "taken back" not in caplog.text
+    assert keeper.holding() == []
+    kept = library.claim_batch(1)
+    with writing() as session:  # another process really takes the last photo's lease
+        session.execute(update(Photo).where(Photo.id == kept[0].id).values(lease_owner="elsewhere:1:1"))
+    keeper.beat()
+    assert "this process's photo leases were taken back by another process" in caplog.text
 
 
 def test_closing_a_library_gives_back_the_photos_it_still_holds(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -84,6 +85,7 @@ class LeaseKeeper:
     def __init__(self, db: Database, owner: LeaseOwner, lease_seconds: float) -> None:
         self.db, self.owner, self.lease_seconds = db, owner, lease_seconds
         self.held: set[int] = set()
+        self._settling: set[int] = set()  # held, and being stored or given back right now
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,9 +97,23 @@ class LeaseKeeper:
                 self._thread = threading.Thread(target=self._run, name="library-lease-heartbeat", daemon=True)
                 self._thread.start()
 
-    def drop(self, ids: Iterable[int]) -> None:
+    @contextmanager
+    def settling(self, ids: Iterable[int]) -> Iterator[None]:
+        """Around storing or giving back held photos: they are no longer held once it succeeded, and a beat
+        meanwhile that finds their leases already ended (the transaction committed first) does not take that for a
+        lease lost."""
+        ids = set(ids)
+        with self._lock:
+            self._settling.update(ids)
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                self._settling.difference_update(ids)  # nothing was stored: still held, still renewed
+            raise
         with self._lock:
             self.held.difference_update(ids)
+            self._settling.difference_update(ids)
 
     def holding(self) -> list[int]:
         with self._lock:
@@ -113,15 +129,26 @@ class LeaseKeeper:
             )
             return result.rowcount or 0
 
+    def beat(self) -> None:
+        """One heartbeat: renew; warn when a photo held (and not being settled) has no lease any more."""
+        with self._lock:
+            expected = self.held - self._settling
+            if not self.held:
+                return
+        try:
+            renewed = self.renew()
+        except Exception:  # a locked library: try again at the next beat, the lease still has time
+            log.warning("could not renew photo leases; retrying", exc_info=True)
+            return
+        if renewed == 0:
+            with self._lock:
+                lost = expected & (self.held - self._settling)
+            if lost:
+                log.warning("this process's photo leases were taken back by another process")
+
     def _run(self) -> None:
         while not self._stop.wait(max(self.lease_seconds / 3, 0.05)):
-            if not self.holding():
-                continue
-            try:
-                if self.renew() == 0:
-                    log.warning("this process's photo leases were taken back by another process")
-            except Exception:  # a locked library: try again at the next beat, the lease still has time
-                log.warning("could not renew photo leases; retrying", exc_info=True)
+            self.beat()
 
     def stop(self) -> None:
         self._stop.set()

@@ -56,11 +56,10 @@ class Queue:
     def release(self, photo_ids: Iterable[int]) -> int:
         """Give this owner's claimed photos back to the queue unprocessed; returns how many."""
         ids = list(photo_ids)
-        with self.db.writing() as session:
+        with self.keeper.settling(ids), self.db.writing() as session:
             result = session.execute(
                 update(Photo).where(Photo.id.in_(ids), self.mine()).values(**_UNLEASED, status=PhotoStatus.PENDING)
             )
-        self.keeper.drop(ids)
         return result.rowcount or 0
 
     def save_results(
@@ -80,7 +79,7 @@ class Queue:
         ids = [r.photo_id for r in captions] + [photo_id for photo_id, _ in failures]
         stored: list[int] = []
         held_or_paired = self.mine(PhotoStatus.RUNNING, PhotoStatus.PAIRED)  # a RAW that paired while leased
-        with self.db.writing() as session:
+        with self.keeper.settling(ids), self.db.writing() as session:
             query = with_details(select(Photo).where(Photo.id.in_(ids), held_or_paired))
             held = {photo.id: photo for photo in session.scalars(query)}
             for result in captions:
@@ -98,7 +97,6 @@ class Queue:
                     if photo.status != PhotoStatus.PAIRED:
                         photo.status, photo.error = PhotoStatus.FAILED, reason
                     photo.lease_owner = photo.lease_expires = photo.claimed_at = None
-        self.keeper.drop(ids)
         return stored
 
     def reclaim_expired(self) -> int:
