@@ -1,8 +1,9 @@
-"""The photographer's changes: photo folders, and their own captions and keywords (kept apart from each other)."""
+"""The photographer's changes: photo folders, their own captions and keywords (kept apart from each other), and
+which photos' captions they have reviewed (any edit counts; a new model caption is to review again, see queue)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import and_, delete, not_, or_, select, update
@@ -14,7 +15,18 @@ from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
 from photoscribe.library.paths import display_path, normalise, path_key
 from photoscribe.library.records import FolderRecord, PhotoRecord
-from photoscribe.library.rows import now, photo_at, photos_deleted, records, reindex, replace_keywords, within
+from photoscribe.library.rows import (
+    dedupe,
+    keywords_in_force,
+    now,
+    photo_at,
+    photos_deleted,
+    records,
+    reindex,
+    replace_keywords,
+    with_details,
+    within,
+)
 
 
 def add_folder(db: Database, path: Path | str, polling: bool | None = None) -> int:
@@ -91,6 +103,7 @@ def set_user_caption(db: Database, path: Path | str, caption: str | None) -> Pho
             photo.caption = Caption()
         photo.caption.user_caption = text
         photo.caption.user_edited_at = now() if text else None
+        photo.caption.reviewed_at = now()  # an edit counts as having looked at it
         session.flush()
         reindex(session, photo)
         return records(session, [photo])[0]
@@ -103,8 +116,63 @@ def set_user_keywords(db: Database, path: Path | str, keywords: Sequence[str] | 
     with db.writing() as session:
         photo = _shown(session, photo_at(session, path))
         replace_keywords(session, photo, KeywordSource.USER, list(keywords or []))
+        _reviewed(photo)
         reindex(session, photo)
         return records(session, [photo])[0]
+
+
+def mark_reviewed(db: Database, photo_ids: Sequence[int]) -> int:
+    """The photographer looked at these photos' captions and accepts them (they leave the *To review* photos
+    until the model captions them again); returns how many photos with captions were marked."""
+    marked = 0
+    for chunk in _chunks(photo_ids):
+        with db.writing() as session:
+            query = update(Caption).where(Caption.photo_id.in_(chunk)).values(reviewed_at=now())
+            marked += session.execute(query.execution_options(synchronize_session=False)).rowcount or 0
+    return marked
+
+
+def change_keywords(
+    db: Database, photo_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> dict[int, tuple[str, ...]]:
+    """Add and remove keywords (ignoring case) on each of these photos: its keywords in force, changed, become the
+    photographer's own (as :func:`set_user_keywords`). Returns the keywords in force before, for the photos that
+    changed (what an undo puts back with :func:`set_keywords_of`)."""
+    gone = {" ".join(word.split()).casefold() for word in remove}
+    before: dict[int, tuple[str, ...]] = {}
+    for chunk in _chunks(photo_ids):
+        with db.writing() as session:
+            for photo in session.scalars(with_details(select(Photo).where(Photo.id.in_(chunk)))):
+                old = keywords_in_force(photo)
+                new = dedupe([word for word in old if word.casefold() not in gone] + list(add))
+                if tuple(new) != old:
+                    replace_keywords(session, photo, KeywordSource.USER, new)
+                    _reviewed(photo)
+                    reindex(session, photo)
+                    before[photo.id] = old
+    return before
+
+
+def set_keywords_of(db: Database, keywords: Mapping[int, Sequence[str]]) -> None:
+    """Set the photographer's own keywords of each photo by id (as :func:`set_user_keywords`)."""
+    for chunk in _chunks(list(keywords)):
+        with db.writing() as session:
+            for photo in session.scalars(with_details(select(Photo).where(Photo.id.in_(chunk)))):
+                replace_keywords(session, photo, KeywordSource.USER, list(keywords[photo.id]))
+                _reviewed(photo)
+                reindex(session, photo)
+
+
+def _reviewed(photo: Photo) -> None:
+    """The photographer edited the photo: they have looked at its captions."""
+    if photo.caption is not None:
+        photo.caption.reviewed_at = now()
+
+
+def _chunks(photo_ids: Sequence[int], size: int = 500) -> list[list[int]]:
+    """Ids in chunks of ``size``, each written in a transaction of its own (short: other writers wait less)."""
+    ids = list(dict.fromkeys(photo_ids))
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _shown(session: Session, photo: Photo) -> Photo:

@@ -3,7 +3,8 @@
 - ``queue.py``: leases on photos being captioned, results, the counts (the part several processes share);
 - ``registration.py``: writing facts of files read beforehand (``photoscribe.ingest.registration`` reads them);
   ``pairs.py``: the RAW+JPEG pair rule it applies; ``own_writes.py``: PhotoScribe's own metadata writes;
-- ``edits.py``: folders, the photographer's captions and keywords; ``left_out.py``: files that are not photos;
+- ``edits.py``: folders, the photographer's captions and keywords, what they reviewed; ``left_out.py``: files that
+  are not photos;
 - ``reading.py``: records, the grid's ids, search, similar photos; ``hybrid.py``: search by meaning;
   ``vectors.py``: text and image vectors (stored, and held in memory for search).
 """
@@ -20,6 +21,7 @@ from photoscribe.config import default_library_path
 from photoscribe.library import counts, edits, known, left_out, own_writes, reading, registration
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
+from photoscribe.library.models import PhotoStatus
 from photoscribe.library.paths import normalise
 from photoscribe.library.queue import Queue
 from photoscribe.library.records import (
@@ -29,6 +31,7 @@ from photoscribe.library.records import (
     KnownFile,
     LibraryStats,
     PhotoFacts,
+    PhotoFilter,
     PhotoRecord,
     Registration,
     SearchHit,
@@ -105,6 +108,17 @@ class Library:
     def set_user_keywords(self, path: Path | str, keywords: Sequence[str] | None) -> PhotoRecord:
         return edits.set_user_keywords(self.db, path, keywords)
 
+    def change_keywords(
+        self, photo_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> dict[int, tuple[str, ...]]:
+        return edits.change_keywords(self.db, photo_ids, add, remove)
+
+    def set_keywords_of(self, keywords: Mapping[int, Sequence[str]]) -> None:
+        edits.set_keywords_of(self.db, keywords)
+
+    def mark_reviewed(self, photo_ids: Sequence[int]) -> int:
+        return edits.mark_reviewed(self.db, photo_ids)
+
     # -- registering files (read by photoscribe.ingest.registration) ------------------------------------------
 
     def known_files(self, paths: Sequence[Path | str]) -> dict[str, KnownFile]:
@@ -173,7 +187,7 @@ class Library:
     def photo_ids(
         self,
         text: str = "",
-        status: str | None = None,
+        status: PhotoStatus | PhotoFilter | str | None = None,
         folder: Path | str | None = None,
         *,
         query_vector: np.ndarray | None = None,
@@ -246,7 +260,8 @@ class Library:
 # The facade's methods carry the docstrings of the functions they call.
 for _name, _function in (
     *((n, getattr(edits, n)) for n in ("add_folder", "set_folder_options", "remove_folder", "folders")),
-    *((n, getattr(edits, n)) for n in ("set_user_caption", "set_user_keywords")),
+    *((n, getattr(edits, n)) for n in ("set_user_caption", "set_user_keywords", "change_keywords")),
+    *((n, getattr(edits, n)) for n in ("set_keywords_of", "mark_reviewed")),
     ("folder_counts", counts.folder_counts),
     ("set_left_out", left_out.set_left_out),
     *((n, getattr(own_writes, n)) for n in ("expect_own_write", "note_own_write")),

@@ -132,6 +132,18 @@ def _text_and_image_vectors(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX ix_{table}_changed ON {table} (changed)"))
 
 
+def _reviewed(conn: Connection) -> None:
+    """When someone last looked at a photo's captions (see ``Caption.reviewed_at``). Photos the photographer
+    already edited (caption or keywords) count as reviewed then; other model captions are to review."""
+    conn.execute(text("ALTER TABLE captions ADD COLUMN reviewed_at DATETIME"))
+    conn.execute(
+        text(
+            "UPDATE captions SET reviewed_at = coalesce(user_edited_at, captioned_at, CURRENT_TIMESTAMP) "
+            "WHERE user_caption IS NOT NULL OR photo_id IN (SELECT photo_id FROM keywords WHERE source = 'user')"
+        )
+    )
+
+
 #: Named migrations, applied in order to an existing library; it records how many it has had. Append, never
 #: edit. A new library is created from the models at the latest version and runs none of them.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -142,6 +154,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_leases_and_path_bytes", _leases_and_path_bytes),
     ("0006_file_kinds_pairs_and_left_out", _file_kinds_pairs_and_left_out),
     ("0007_text_and_image_vectors", _text_and_image_vectors),
+    ("0008_reviewed", _reviewed),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -122,6 +122,8 @@ class Caption(Base):
     file_caption: Mapped[str | None] = mapped_column(Text)  # found in the photo's metadata or sidecar
     user_edited_at: Mapped[datetime | None] = mapped_column(DateTime)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # model captions made so far
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)  # someone looked at the photo's captions since
+    # the model's last caption (accepted, or edited caption or keywords); None: a model caption to review
 
     photo: Mapped[Photo] = relationship(back_populates="caption")
 

@@ -189,8 +189,9 @@ def _copy_record(session: Session, source: Photo, target: Photo) -> None:
         copy.model_caption, copy.model_ref, copy.settings = caption.model_caption, caption.model_ref, caption.settings
         copy.captioned_at, copy.revision = caption.captioned_at, caption.revision
         copy.user_caption, copy.user_edited_at = caption.user_caption, caption.user_edited_at
+        copy.reviewed_at = caption.reviewed_at
     else:
-        copy.model_caption = copy.user_caption = copy.user_edited_at = None
+        copy.model_caption = copy.user_caption = copy.user_edited_at = copy.reviewed_at = None
     session.flush()
     replace_keywords(session, target, KeywordSource.MODEL, model_words)
     replace_keywords(session, target, KeywordSource.USER, user_words)

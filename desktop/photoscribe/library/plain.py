@@ -42,6 +42,7 @@ _COLUMNS = (
     Caption.settings,
     Caption.captioned_at,
     Caption.revision,
+    Caption.reviewed_at,
 )
 
 
@@ -95,6 +96,7 @@ def _record(row: Any, keywords: list[tuple[str, str]], companion_path: str | Non
         metadata_pending=bool(row.metadata_pending),
         file_kind=row.file_kind,
         companion_path=companion_path,
+        reviewed_at=row.reviewed_at,
     )
 
 

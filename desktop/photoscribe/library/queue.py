@@ -197,6 +197,7 @@ def _store_caption(session: Session, photo: Photo, result: CaptionResult, metada
     photo.caption.settings = json.dumps(result.settings, sort_keys=True)
     photo.caption.captioned_at = now()
     photo.caption.revision = (photo.caption.revision or 0) + 1
+    photo.caption.reviewed_at = None  # a new model caption nobody has looked at yet
     replace_keywords(session, photo, KeywordSource.MODEL, result.keywords)
     if photo.status == PhotoStatus.PAIRED:  # paired while captioned: its JPEG's caption is the pair's
         photo.error, photo.prompt = None, None

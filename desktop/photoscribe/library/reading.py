@@ -16,7 +16,7 @@ from photoscribe.library import search as fts
 from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, ImageVector, Photo, PhotoStatus
 from photoscribe.library.query import Query, parse_query
-from photoscribe.library.records import MatchKind, PhotoRecord, SearchHit
+from photoscribe.library.records import MatchKind, PhotoFilter, PhotoRecord, SearchHit
 from photoscribe.library.rows import HIDDEN, find_photo, records, with_details, within
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def photos(db: Database, status: str | None = None) -> list[PhotoRecord]:
 def photo_ids(
     db: Database,
     text: str = "",
-    status: str | None = None,
+    status: PhotoStatus | PhotoFilter | str | None = None,
     folder: Path | str | None = None,
     *,
     query_vector: np.ndarray | None = None,
@@ -61,8 +61,9 @@ def photo_ids(
     """Ids of the photos to show for a search (best first, ranked as :func:`search`) or, with no query, all of
     them newest first.
 
-    Missing photos and the RAW halves of pairs are left out. ``status`` keeps one state (``"edited"`` keeps
-    photos with a user caption); ``folder`` keeps photos inside that folder.
+    Missing photos and the RAW halves of pairs are left out. ``status`` keeps one :class:`PhotoStatus`, or a
+    :class:`PhotoFilter` (``EDITED``: photos with a user caption; ``TO_REVIEW``: model captions nobody has looked
+    at); ``folder`` keeps photos inside that folder.
     """
     query = parse_query(text)
     with db.reading() as session:
@@ -73,12 +74,17 @@ def photo_ids(
         if ranked is not None and status is None and folder is None:  # only the few hidden ones to leave out
             hidden = set(session.scalars(select(Photo.id).where(Photo.status.in_(HIDDEN))))
             return [pid for pid in ranked if pid not in hidden]
-        if folder is None and status != "edited":
+        filtered = status in (PhotoFilter.EDITED, PhotoFilter.TO_REVIEW)
+        if folder is None and not filtered:
             allowed = plain.shown_ids(session, None if status is None else PhotoStatus(status))
             return allowed if ranked is None else _kept(ranked, allowed)
         rows = select(Photo.id).where(Photo.status.not_in(HIDDEN))
-        if status == "edited":
+        if status == PhotoFilter.EDITED:
             rows = rows.join(Caption).where(Caption.user_caption.is_not(None))
+        elif status == PhotoFilter.TO_REVIEW:
+            rows = rows.join(Caption).where(
+                Photo.status == PhotoStatus.DONE, Caption.model_caption.is_not(None), Caption.reviewed_at.is_(None)
+            )
         elif status is not None:
             rows = rows.where(Photo.status == status)
         if folder is not None:

@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from photoscribe.library.models import PhotoStatus
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -37,11 +39,27 @@ class PhotoRecord:
     metadata_pending: bool = False  # captioned, but the caption is not yet written into the file
     file_kind: str | None = None  # formats.FileKind value (by the file's name)
     companion_path: str | None = None  # on the JPEG/HEIF of a RAW+JPEG pair: the RAW half's path
+    reviewed_at: datetime | None = None  # someone looked at its captions since the model's last one (or None)
 
     @property
     def caption(self) -> str | None:
         """The caption in force: the user's edit, else the file's own caption, else the model's."""
         return next((c for c in (self.user_caption, self.file_caption, self.model_caption) if c is not None), None)
+
+    @property
+    def to_review(self) -> bool:
+        """True for a captioned photo whose model caption nobody has looked at yet (see ``PhotoFilter.TO_REVIEW``)."""
+        return self.status == PhotoStatus.DONE and self.model_caption is not None and self.reviewed_at is None
+
+
+class PhotoFilter(str, enum.Enum):
+    """Filters of the grid's photos other than one :class:`~photoscribe.library.models.PhotoStatus`."""
+
+    EDITED = "edited"  # the photographer replaced the model's caption
+    TO_REVIEW = "to_review"  # captioned by the model, and nobody has looked at it since (accepted it or edited it)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class MatchKind(str, enum.Enum):

@@ -230,4 +230,5 @@ def record(photo: Photo, companion_path: str | None = None) -> PhotoRecord:
         metadata_pending=bool(photo.metadata_pending),
         file_kind=photo.file_kind,
         companion_path=companion_path,
+        reviewed_at=caption.reviewed_at if caption else None,
     )
