@@ -145,7 +145,7 @@ def test_recaptioning_in_the_app_leaves_one_thumbnail_file_per_photo(qtbot, open
     before = files()
     photo = colour_photos["blue"][0]
     select(window, photo)
-    window._recaption(str(photo))
+    window.review.recaption(None, str(photo))
     qtbot.waitUntil(lambda: library.photo(photo).revision == 2, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: files() == current() != before, timeout=WAIT_MS)
     assert len(files()) == 8 and len(before - files()) == 1

@@ -35,6 +35,7 @@ class DetailPanel(QWidget):
     keywords_edited = Signal(str, list)  # path, keywords ([] = back to the model's)
     recaption_requested = Signal(str, object)  # path, one-off prompt (None: the settings' prompt)
     similar_requested = Signal(str)  # path: show the photos that look like it
+    accept_requested = Signal()  # the photos selected are reviewed: go to the next one
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,10 +44,14 @@ class DetailPanel(QWidget):
         self.preview = QLabel("Select a photo", alignment=Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumHeight(220)
         self.status = QLabel()
+        self.selection = QLabel(wordWrap=True)  # how many photos the actions apply to, when more than one
+        self.selection.hide()
         self.caption = QPlainTextEdit()
         self.caption.setPlaceholderText("No caption yet")
         self.caption.setFixedHeight(80)
         self.caption.installEventFilter(AppUndoWhenNothingToUndo(self.caption))
+        self.accept = QPushButton("Accept")
+        self.accept.setToolTip("The caption and keywords are right: mark the photo reviewed, go to the next (Enter)")
         self.save_caption = QPushButton("Save caption")
         self.use_model = QPushButton("Use model's caption")
         self.keywords = KeywordChips()
@@ -67,6 +72,7 @@ class DetailPanel(QWidget):
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
+        buttons.addWidget(self.accept)
         buttons.addWidget(self.save_caption)
         buttons.addWidget(self.use_model)
         actions = QHBoxLayout()
@@ -77,7 +83,7 @@ class DetailPanel(QWidget):
         form.addRow("File", self.facts)
         form.addRow("Made by", self.provenance)
         layout = QVBoxLayout(self)
-        for item in (self.preview, self.status, self.caption, buttons, self.error, form, actions):
+        for item in (self.preview, self.status, self.selection, self.caption, buttons, self.error, form, actions):
             layout.addLayout(item) if isinstance(item, (QHBoxLayout, QFormLayout)) else layout.addWidget(item)
         layout.addStretch(1)
 
@@ -86,7 +92,8 @@ class DetailPanel(QWidget):
         self.use_model.clicked.connect(self._use_model_caption)
         self.keywords.changed.connect(self._save_keywords)
         self.recaption.clicked.connect(lambda: self.record and self.recaption_requested.emit(self.record.path, None))
-        self.recaption_prompt.clicked.connect(self._ask_prompt)
+        self.recaption_prompt.clicked.connect(self.ask_prompt)
+        self.accept.clicked.connect(self.accept_requested)
         self.open_file.clicked.connect(lambda: self.record and _open(Path(self.record.path)))
         self.show_folder.clicked.connect(lambda: self.record and _open(Path(self.record.path).parent))
         self.find_similar.clicked.connect(lambda: self.record and self.similar_requested.emit(self.record.path))
@@ -100,6 +107,7 @@ class DetailPanel(QWidget):
         for widget in (
             self.caption,
             self.keywords,
+            self.accept,
             self.save_caption,
             self.use_model,
             self.recaption,
@@ -154,7 +162,13 @@ class DetailPanel(QWidget):
         text = self.caption.toPlainText().strip()
         return (self.record.path, text) if text else None
 
-    def _ask_prompt(self) -> None:
+    def show_selection(self, count: int) -> None:
+        """Say that keyword edits, Re-caption, With prompt… and Accept apply to ``count`` photos (when over 1)."""
+        self.selection.setText(f"<b>{count:,} photos selected</b>: keyword edits, Re-caption and Accept apply to all")
+        self.selection.setVisible(count > 1)
+
+    def ask_prompt(self) -> None:
+        """Ask for a prompt and re-caption with it (the window applies it to every photo selected)."""
         if self.record is None:
             return
         prompt, ok = QInputDialog.getText(

@@ -2,7 +2,8 @@
 metadata writing is on.
 
 Captions and keywords are separate edits (a caption edit never touches keywords), each one a command on the
-window's :class:`QUndoStack`, so Ctrl+Z takes back either.
+window's :class:`QUndoStack`, so Ctrl+Z takes back either. Keywords added to or removed from many photos at once
+(a selection in the grid) are one edit: one library call per few hundred photos, undone as a whole.
 """
 
 from __future__ import annotations
@@ -57,6 +58,17 @@ class Edits(QObject):
         name = Path(path).name
         self.undo.push(_Edit(f"edit keywords of {name}", lambda v: self.apply_keywords(path, v), before, after))
 
+    def change_keywords(
+        self, photo_ids: list[int], add: list[str], remove: list[str], shown: tuple[str, tuple[str, ...]] | None
+    ) -> None:
+        """Add and remove keywords on many photos at once (one undoable edit). ``shown``: the path and keywords of
+        the photo the window shows (it shows the change at once); ``saved`` fires with that path when it is done."""
+        if not photo_ids or not (add or remove):
+            return
+        words = [*(f"+{w}" for w in add), *(f"-{w}" for w in remove)]
+        text = f"keywords {' '.join(words)} on {len(photo_ids):,} photos"
+        self.undo.push(_ManyKeywords(self, text, photo_ids, add, remove, shown))
+
     def apply_caption(self, path: str, caption: str | None) -> None:
         """Store a user caption in the background (no undo entry)."""
         self._captions[path] = caption
@@ -75,10 +87,6 @@ class Edits(QObject):
             record = dataclasses.replace(record, keywords=self._keywords[record.path])
         return record
 
-    def run(self, func: Callable[[], object], path: str) -> None:
-        """Run other library work on the writer thread, after the edits queued before it."""
-        self.writes.run(func, lambda result, error: self.saved.emit(path, error))
-
     def shutdown(self) -> None:
         """Wait until every queued edit is saved (and written into its photo)."""
         self.writes.shutdown()
@@ -94,6 +102,20 @@ class Edits(QObject):
                     log.exception("writing the edit of %s into the photo failed", path)
                     self.not_written.emit(path, str(exc))
 
+        self._queued[path] += 1
+        self.writes.run(work, lambda result, error: self._saved(path, error))
+
+    def save_many(self, path: str, words: tuple[str, ...] | None, store: Callable[[], list[int]]) -> None:
+        """Store an edit of many photos in the background; ``path`` (the photo shown, or "") shows ``words`` as its
+        keywords until then. The photos changed are written into their files when writing is on."""
+
+        def work() -> None:
+            changed = store()
+            self.engine.embeddings.wake()
+            self.engine.write_metadata_for(changed)  # (when metadata writing is on)
+
+        if path and words is not None:
+            self._keywords[path] = words
         self._queued[path] += 1
         self.writes.run(work, lambda result, error: self._saved(path, error))
 
@@ -125,3 +147,49 @@ class _Edit(QUndoCommand):
 
     def undo(self) -> None:
         self.apply(self.before)
+
+
+class _ManyKeywords(QUndoCommand):
+    """Keywords added to and removed from many photos; undo puts back each photo's keywords as they were."""
+
+    def __init__(
+        self,
+        edits: Edits,
+        text: str,
+        photo_ids: list[int],
+        add: list[str],
+        remove: list[str],
+        shown: tuple[str, tuple[str, ...]] | None,
+    ) -> None:
+        super().__init__(text)
+        self.edits, self.photo_ids, self.add, self.remove = edits, photo_ids, add, remove
+        self.path, self.shown_before = shown if shown is not None else ("", None)
+        self.before: dict[int, tuple[str, ...]] = {}  # set on the writer thread, read there by undo (in order)
+
+    def redo(self) -> None:
+        library = self.edits.library
+
+        def store() -> list[int]:
+            self.before = library.change_keywords(self.photo_ids, self.add, self.remove)
+            return list(self.before)
+
+        self.edits.save_many(self.path, self._shown_after(), store)
+
+    def undo(self) -> None:
+        library = self.edits.library
+
+        def store() -> list[int]:
+            library.set_keywords_of(self.before)
+            return list(self.before)
+
+        self.edits.save_many(self.path, self.shown_before, store)
+
+    def _shown_after(self) -> tuple[str, ...] | None:
+        if self.shown_before is None:
+            return None
+        gone = {word.casefold() for word in self.remove}
+        words = [word for word in self.shown_before if word.casefold() not in gone]
+        for word in self.add:
+            if word.casefold() not in {w.casefold() for w in words}:
+                words.append(word)
+        return tuple(words)

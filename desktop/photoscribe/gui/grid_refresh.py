@@ -21,12 +21,19 @@ from photoscribe.gui.photo_model import RECORD_ROLE
 from photoscribe.gui.scroll_gate import ScrollGate
 from photoscribe.gui.tasks import LatestTask
 from photoscribe.ingest import pace
-from photoscribe.library import FolderRecord, Library
+from photoscribe.library import FolderRecord, Library, PhotoFilter, PhotoStatus
 
 if TYPE_CHECKING:
     from photoscribe.gui.main_window import MainWindow
 
-STATUS_FILTERS = {"All": None, "Captioned": "done", "Queued": "pending", "Failed": "failed", "Edited by me": "edited"}
+STATUS_FILTERS: dict[str, PhotoStatus | PhotoFilter | None] = {
+    "All": None,
+    "Captioned": PhotoStatus.DONE,
+    "Queued": PhotoStatus.PENDING,
+    "Failed": PhotoStatus.FAILED,
+    "Edited by me": PhotoFilter.EDITED,
+    "To review": PhotoFilter.TO_REVIEW,  # model captions nobody has looked at (see review.py)
+}
 #: How often, at most, thumbnails waiting for rows scrolled away are dropped while the grid scrolls.
 VISIBLE_CHECK_MS = 50
 
@@ -79,10 +86,10 @@ class GridRefresher(QObject):
         if not result.reset:
             window.model.reread()  # the photos kept may have changed state (cancelled, queued again, edited)
         if result.reset:
-            window.reselect(record)
+            window.review.reselect(record)
         elif anchor is not None:
             self._scroll_back(*anchor)
-        window.show_selected(if_other=True)  # (its photo went away, or the reset cleared the selection)
+        window.review.show_selected(if_other=True)  # (its photo went away, or the reset cleared the selection)
         count = len(result.ids)
         window.count.setText(f"{count} photo{'s' if count != 1 else ''}")
         self.results_shown += 1

@@ -75,7 +75,7 @@ def configure(grid: QListView, model: QAbstractItemModel) -> QListView:
     grid.setGridSize(CELL)
     grid.setIconSize(QSize(THUMB))
     grid.setMovement(QListView.Movement.Static)
-    grid.setSelectionMode(QListView.SelectionMode.SingleSelection)
+    grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)  # Shift/Ctrl click, Ctrl+A (see review.py)
     grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
     grid.setItemDelegate(PhotoDelegate(grid))
     grid.setModel(model)

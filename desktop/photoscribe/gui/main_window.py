@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,12 +37,13 @@ from photoscribe.gui.grid_refresh import STATUS_FILTERS, GridRefresher
 from photoscribe.gui.grid_view import Throttle, make_grid, single_shot
 from photoscribe.gui.menus import build_menus
 from photoscribe.gui.photo_delegate import THUMB
-from photoscribe.gui.photo_model import RECORD_ROLE, PhotoListModel, thumbnail_key
+from photoscribe.gui.photo_model import PhotoListModel, thumbnail_key
+from photoscribe.gui.review import Review
 from photoscribe.gui.search import SearchController
 from photoscribe.gui.settings_dialog import SettingsDialog
 from photoscribe.gui.status_area import CaptioningStatus
 from photoscribe.gui.thumbnails import ThumbnailCache
-from photoscribe.library import PhotoRecord
+from photoscribe.library import PhotoRecord, PhotoStatus
 
 SEARCH_DELAY_MS = 250
 REQUERY_DELAY_MS = 500
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.searcher = SearchController(self)  # hybrid search, Find similar, the search status line
         self.refresher = GridRefresher(self)  # the grid's query and the folder counts, in the background
         self.clear_queue = build_menus(self)
+        self.review = Review(self)  # the selection: what the details show, actions on many photos, To review
         self._connect_engine()
         self.refresh_folders()
         self.requery()
@@ -111,7 +113,6 @@ class MainWindow(QMainWindow):
         self._folders_timer = single_shot(self, REQUERY_DELAY_MS, self.refresh_folders)
         self.search.textChanged.connect(self._search_timer.start)
         self.status_filter.currentTextChanged.connect(self.requery)
-        self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
 
     def _build_docks(self) -> None:
         self.folders = FoldersPanel()
@@ -130,8 +131,6 @@ class MainWindow(QMainWindow):
         self.folders.pause_requested.connect(self._pause_folder)
         self.folders.folder_selected.connect(self._folder_selected)
         self.details.caption_edited.connect(self.edit_caption)
-        self.details.keywords_edited.connect(self._edit_keywords)
-        self.details.recaption_requested.connect(self._recaption)
 
     def _connect_engine(self) -> None:
         self.edits.saved.connect(self._saved)
@@ -164,7 +163,7 @@ class MainWindow(QMainWindow):
     def retry_failed(self) -> None:
         """Queue the failed photos again."""
         library = self.library
-        retry = lambda: self.engine.recaption(library.photo_ids(status="failed"))  # noqa: E731
+        retry = lambda: self.engine.recaption(library.photo_ids(status=PhotoStatus.FAILED))  # noqa: E731
         self.writes.run(retry, lambda **_: self._requery_timer.start())
 
     def edit_caption(self, path: str, text: str) -> None:
@@ -199,8 +198,8 @@ class MainWindow(QMainWindow):
             shown = self.details.record
             if shown and shown.path in changed:
                 if from_engine:
-                    self._commit_caption()  # a caption arrived for the photo being edited: the typing wins
-                self._show_details(self.library.photo(shown.path))  # (the box keeps text not saved yet)
+                    self.commit_caption()  # a caption arrived for the photo being edited: the typing wins
+                self.show_details(self.library.photo(shown.path))  # (the box keeps text not saved yet)
             if from_engine:
                 self.engine_requery.ask()  # (at most every ENGINE_REQUERY_GAP_MS)
             else:
@@ -224,17 +223,7 @@ class MainWindow(QMainWindow):
         self.folder = folder
         self.requery()
 
-    def _edit_keywords(self, path: str, words: list) -> None:  # type: ignore[type-arg]
-        self._commit_caption()
-        self.edits.edit_keywords(path, words)
-
-    def _recaption(self, path: str, prompt: str | None = None) -> None:
-        self._commit_caption()
-        record = self.library.photo(path)
-        if record is not None:
-            self.edits.run(lambda: self.engine.recaption([record.id], prompt), path)
-
-    def _commit_caption(self) -> None:
+    def commit_caption(self) -> None:
         """Save the caption box when it holds typed text the library does not have yet."""
         pending = self.details.pending_caption()
         if pending is not None:
@@ -250,32 +239,10 @@ class MainWindow(QMainWindow):
 
     def _edit_applied(self, _index: int) -> None:
         if self.details.record is not None and not self._closed:
-            self._show_details(self.library.photo(self.details.record.path))  # (with the edits still queued)
+            self.show_details(self.library.photo(self.details.record.path))  # (with the edits still queued)
 
-    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        if not self.model.changing:  # (rows moving report changes half-way: see show_selected)
-            self.show_selected()
-
-    def show_selected(self, if_other: bool = False) -> None:
-        """Show the selected photo's details (with ``if_other``, only when it is not the photo shown)."""
-        indexes = self.grid.selectionModel().selectedIndexes()
-        listed = indexes[0].data(RECORD_ROLE) if indexes else None
-        shown = self.details.record
-        if if_other and (listed and listed.path) == (shown and shown.path):
-            return
-        record = self.library.photo(listed.path) if listed is not None else None  # fresh, not the grid's copy
-        if shown is not None and (record is None or record.path != shown.path):
-            self._commit_caption()
-        self._show_details(record)
-
-    def reselect(self, record: PhotoRecord | None) -> None:
-        """Make ``record``'s photo the current one again (after the grid was reset)."""
-        row = self.model.row_of(record.id) if record is not None else None
-        if row is not None and self.grid.currentIndex().row() != row:
-            flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
-            self.grid.selectionModel().setCurrentIndex(self.model.index(row), flag)
-
-    def _show_details(self, record: PhotoRecord | None) -> None:
+    def show_details(self, record: PhotoRecord | None) -> None:
+        """Show ``record`` (as it will be once its queued edits are saved) in the details panel."""
         record = self.edits.expected(record) if record is not None else None
         thumbnail = self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record)) if record else None
         self.details.show_record(record, thumbnail)
@@ -308,7 +275,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self._commit_caption()
+        self.commit_caption()
         self.state.setText("Finishing the batch in hand…")
         for part in (self.centralWidget(), self.menuBar(), *self.findChildren(QDockWidget)):
             part.setEnabled(False)

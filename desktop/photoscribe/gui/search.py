@@ -22,7 +22,7 @@ from photoscribe import meaning
 from photoscribe.events import SearchState, SearchStatus
 from photoscribe.gui.photo_model import RECORD_ROLE
 from photoscribe.gui.tasks import TaskRunner
-from photoscribe.library import PhotoRecord
+from photoscribe.library import PhotoFilter, PhotoRecord, PhotoStatus
 from photoscribe.library.query import meaning_text
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ class SearchController(QObject):
 
     # -- the grid's photos ------------------------------------------------------------------------------------
 
-    def finder(self, text: str, status: str | None, folder: Path | None) -> Callable[[], list[int]] | None:
+    def finder(
+        self, text: str, status: PhotoStatus | PhotoFilter | None, folder: Path | None
+    ) -> Callable[[], list[int]] | None:
         """What finds the photos to show, best first (:func:`photoscribe.meaning.photo_ids`, as the CLI ranks
         them), to run off the GUI thread; ``None`` while the query's vector is being made (the grid keeps what it
         shows and is searched again when the vector is there)."""
