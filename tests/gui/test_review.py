@@ -49,6 +49,7 @@ def test_twenty_new_photos_are_reviewed_from_the_keyboard(qtbot, open_window, tm
     for left in range(19, 9, -1):  # one at a time: each leaves the list, the next is current
         shown = window.details.record
         assert shown is not None and shown.to_review and shown.path not in accepted
+        assert "captioned, to review" in window.details.status.text()
         qtbot.keyClick(grid, Qt.Key.Key_Return)
         accepted.append(shown.path)
         qtbot.waitUntil(lambda: model.rowCount() == left, timeout=WAIT_MS)  # noqa: B023
@@ -151,3 +152,25 @@ def test_with_prompt_needs_a_selection(qtbot, open_window, colour_photos) -> Non
     assert window.review.selected_ids() == [] and details.record is None
     assert not details.recaption_prompt.isEnabled() and not prompt_action.isEnabled()
     assert not details.accept.isEnabled() and not details.recaption.isEnabled()
+
+
+def test_write_metadata_writes_the_photos_selected(qtbot, open_window, colour_photos) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    window = captioned_window(qtbot, open_window, colour_photos["red"][0].parent)  # metadata writing off
+    write = next(a for a in window.review.actions if a.text() == "&Write metadata")
+    chosen = [colour_photos["red"][0], colour_photos["blue"][1]]
+    in_grid(window)
+    click(qtbot, window, row_of(window, chosen[0]))
+    click(qtbot, window, row_of(window, chosen[1]), Qt.KeyboardModifier.ControlModifier)
+    write.trigger()
+    assert "Metadata writing is off" in window.statusBar().currentMessage()
+    window.engine.apply_settings(dataclasses.replace(window.engine.settings, write_metadata="sidecar"))
+    write.trigger()
+    for photo in chosen:
+        xmp = photo.with_name(photo.name + ".xmp")
+        qtbot.waitUntil(lambda: xmp.exists() and "a photo of a" in xmp.read_text(), timeout=WAIT_MS)  # noqa: B023
+    window.writes.run(lambda: None).result(timeout=60)
+    window.engine.wait_until_idle(60)
+    others = [p for paths in colour_photos.values() for p in paths if p not in chosen]
+    assert not any(p.with_name(p.name + ".xmp").exists() for p in others)  # only the photos selected

@@ -200,7 +200,8 @@ def _title(record: PhotoRecord) -> str:
     """The file name (both, for a RAW+JPEG pair) and the photo's state, as rich text."""
     names = [html.escape(Path(p).name) for p in (record.path, companion(record)) if p]
     pair = f" &nbsp; ({pair_label(record)})" if len(names) > 1 else ""
-    return f"<b>{' + '.join(names)}</b>{pair} &nbsp; {badge(record) or 'captioned'}"
+    state = badge(record) or ("captioned, to review" if record.to_review else "captioned")
+    return f"<b>{' + '.join(names)}</b>{pair} &nbsp; {state}"
 
 
 def _facts(record: PhotoRecord) -> str:
