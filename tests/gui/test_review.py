@@ -3,6 +3,8 @@ many photos selected at once (Ctrl+A, Shift and Ctrl clicks), and *With promptâ€
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,9 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QPoint, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QInputDialog  # noqa: E402
 
-from photoscribe.library import PhotoFilter  # noqa: E402
-from tests.gui.common import WAIT_MS, captioned_window, row_of, select  # noqa: E402
+from photoscribe.library import CaptionResult, Library, PhotoFilter  # noqa: E402
+from tests.gui.common import WAIT_MS, captioned_window, close_window, row_of, select  # noqa: E402
+from tests.gui.conftest import BIG  # noqa: E402
 from tests.gui.test_edits import add_keyword  # noqa: E402
 from tests.helpers import save_colour  # noqa: E402
 from tests.tiny_blip import COLOURS  # noqa: E402
@@ -174,3 +177,53 @@ def test_write_metadata_writes_the_photos_selected(qtbot, open_window, colour_ph
     window.engine.wait_until_idle(60)
     others = [p for paths in colour_photos.values() for p in paths if p not in chosen]
     assert not any(p.with_name(p.name + ".xmp").exists() for p in others)  # only the photos selected
+
+
+class NotingLibrary(Library):
+    """A library that notes the threads its review writes run on."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.writers: dict[str, str] = {}  # method: the thread it ran on
+
+    def mark_reviewed(self, photo_ids: Sequence[int]) -> int:
+        self.writers["mark_reviewed"] = threading.current_thread().name
+        return super().mark_reviewed(photo_ids)
+
+    def change_keywords(self, *args: object, **kwargs: object) -> dict[int, tuple[str, ...]]:
+        self.writers["change_keywords"] = threading.current_thread().name
+        return super().change_keywords(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_thousands_of_photos_are_accepted_and_keyworded_without_stalling_the_gui(  # type: ignore[no-untyped-def]
+    qtbot, big_library: Path, tiny_model_dir: Path
+) -> None:
+    from tests.gui.test_large import STALL_S, Ticks, window_on
+
+    library = NotingLibrary(big_library)
+    claimed = library.claim_batch(2000)  # captioned as a worker stores them
+    library.save_results([CaptionResult(c.id, "a photo of a red wall", ["red", "wall"], "m") for c in claimed])
+    window = window_on(qtbot, library, tiny_model_dir)
+    grid, model = window.grid, window.model
+    assert model.rowCount() == BIG
+    window.status_filter.setCurrentText("To review")
+    qtbot.waitUntil(lambda: model.rowCount() == 2000, timeout=WAIT_MS)
+    in_grid(window)
+    select(window, Path(model.record(0).path))
+    ticks = Ticks()
+    qtbot.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: model.rowCount() == 0, timeout=WAIT_MS)
+    window.status_filter.setCurrentText("Captioned")
+    qtbot.waitUntil(lambda: model.rowCount() == 2000, timeout=WAIT_MS)
+    select(window, Path(model.record(0).path))
+    qtbot.keyClick(grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    window.review.change_keywords(["Archive"], [])  # as Photos > Add keywordâ€¦ does
+    qtbot.waitUntil(lambda: len(library.writers) == 2 and not window.edits._queued, timeout=WAIT_MS)
+    worst = ticks.worst()
+    assert worst < STALL_S, f"the GUI thread stalled {worst:.2f} s"
+    assert threading.main_thread().name not in library.writers.values()
+    assert library.photo_ids(status=PhotoFilter.TO_REVIEW) == []
+    assert sorted(library.photo_ids("Archive")) == sorted(c.id for c in claimed)
+    close_window(qtbot, window)
+    library.close()

@@ -3,7 +3,7 @@ which photos' captions they have reviewed (any edit counts; a new model caption 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import and_, delete, not_, or_, select, update
@@ -142,7 +142,7 @@ def change_keywords(
     before: dict[int, tuple[str, ...]] = {}
     for chunk in _chunks(photo_ids):
         with db.writing() as session:
-            for photo in session.scalars(with_details(select(Photo).where(Photo.id.in_(chunk)))):
+            for photo in _loaded(session, chunk):
                 old = keywords_in_force(photo)
                 new = dedupe([word for word in old if word.casefold() not in gone] + list(add))
                 if tuple(new) != old:
@@ -157,10 +157,19 @@ def set_keywords_of(db: Database, keywords: Mapping[int, Sequence[str]]) -> None
     """Set the photographer's own keywords of each photo by id (as :func:`set_user_keywords`)."""
     for chunk in _chunks(list(keywords)):
         with db.writing() as session:
-            for photo in session.scalars(with_details(select(Photo).where(Photo.id.in_(chunk)))):
+            for photo in _loaded(session, chunk):
                 replace_keywords(session, photo, KeywordSource.USER, list(keywords[photo.id]))
                 _reviewed(photo)
                 reindex(session, photo)
+
+
+def _loaded(session: Session, photo_ids: list[int], group: int = 20) -> Iterator[Photo]:
+    """The photos with their captions and keywords, loaded a few at a time and let go once changed (flushed): each
+    keyword replaced checks every object the session holds, so a session holding a whole chunk made it quadratic."""
+    for start in range(0, len(photo_ids), group):
+        yield from session.scalars(with_details(select(Photo).where(Photo.id.in_(photo_ids[start : start + group]))))
+        session.flush()
+        session.expunge_all()
 
 
 def _reviewed(photo: Photo) -> None:
