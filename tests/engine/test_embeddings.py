@@ -83,7 +83,17 @@ def started_and_embedded(meaning_engine, watched: Path, minilm):  # type: ignore
 
 def test_captions_are_embedded_as_they_are_made_with_progress(meaning_engine, watched: Path, minilm) -> None:  # type: ignore[no-untyped-def]
     engine, events, photos = started_and_embedded(meaning_engine, watched, minilm)
-    wait_for(lambda: any(s.state == SearchState.READY for s in events.of(SearchStatus)), what="search ready")
+
+    def ready_after_the_last_vector() -> bool:
+        # the vectors are stored before their pass reports them (and an earlier pass, made while photos were
+        # still being captioned, may have said READY at 4 of 8): wait for the report of the pass that stored
+        # the last one, then READY
+        said = events.of(SearchStatus)
+        return bool(said) and said[-1].state == SearchState.READY and any(
+            s.state == SearchState.EMBEDDING and s.done == s.total == 8 for s in said
+        )
+
+    wait_for(ready_after_the_last_vector, what="search ready after every vector was reported")
     statuses = events.of(SearchStatus)
     assert statuses[0] == SearchStatus(SearchState.LOADING, minilm.ref)
     progress = [s for s in statuses if s.state == SearchState.EMBEDDING]
