@@ -89,8 +89,10 @@ def test_captions_are_embedded_as_they_are_made_with_progress(meaning_engine, wa
         # still being captioned, may have said READY at 4 of 8): wait for the report of the pass that stored
         # the last one, then READY
         said = events.of(SearchStatus)
-        return bool(said) and said[-1].state == SearchState.READY and any(
-            s.state == SearchState.EMBEDDING and s.done == s.total == 8 for s in said
+        return (
+            bool(said)
+            and said[-1].state == SearchState.READY
+            and any(s.state == SearchState.EMBEDDING and s.done == s.total == 8 for s in said)
         )
 
     wait_for(ready_after_the_last_vector, what="search ready after every vector was reported")
