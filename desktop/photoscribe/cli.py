@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings_from(args)
         if not getattr(args, "handler", None):
-            return open_desktop_app(settings, getattr(args, "quit_after", None))
+            return open_desktop_app(settings, getattr(args, "quit_after", None), args.quit_when_idle)
         code = args.handler(args, settings)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's final flush
         return code
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--quit-after", type=int, metavar="MS", help=argparse.SUPPRESS)  # smoke tests
+    parser.add_argument("--quit-when-idle", action="store_true", help=argparse.SUPPRESS)  # the bundle's smoke test
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     cmd = commands.add_parser("caption", parents=[common], help="caption new and changed photos in folders or files")
@@ -220,8 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands --------------------------------------------------------------------------------------------------
 
 
-def open_desktop_app(settings: Settings, quit_after_ms: int | None = None) -> int:
-    """Open the main window (plain ``photoscribe``)."""
+def open_desktop_app(settings: Settings, quit_after_ms: int | None = None, quit_when_idle: bool = False) -> int:
+    """Open the main window (plain ``photoscribe``); ``quit_when_idle`` closes it once every photo of the library's
+    folders is captioned (the installer's smoke test)."""
     try:
         from photoscribe.gui.app import run
     except ImportError as exc:  # e.g. Qt's system libraries are missing
@@ -229,7 +231,7 @@ def open_desktop_app(settings: Settings, quit_after_ms: int | None = None) -> in
             f"the desktop app cannot start ({exc}); see Troubleshooting in the README, or use the commands "
             "(photoscribe --help)"
         ) from exc
-    return run(settings, quit_after_ms=quit_after_ms)
+    return run(settings, quit_after_ms=quit_after_ms, quit_when_idle=quit_when_idle)
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:

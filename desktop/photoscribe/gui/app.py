@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMetaObject, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -28,8 +28,11 @@ PRELOAD_THREAD = "import-pytorch"
 ICON = Path(__file__).resolve().parents[1] / "icons" / "photoscribe.png"
 
 
-def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None = None) -> int:
-    """Open the main window on ``settings``' library and run until it is closed; returns the exit code."""
+def run(
+    settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None = None, quit_when_idle: bool = False
+) -> int:
+    """Open the main window on ``settings``' library and run until it is closed; returns the exit code.
+    ``quit_when_idle`` closes the window once the engine has started and has nothing left to do (smoke tests)."""
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -47,6 +50,8 @@ def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None 
     settle_loaded_objects()  # Qt, SQLAlchemy and the app's objects out of full collections (a 0.15-0.25 s pause
     window.show()  # of every thread each time the grid's records churned enough to start one)
     QTimer.singleShot(0, engine.start)  # once the window is up; it returns at once (the scan has its own thread)
+    if quit_when_idle:
+        QTimer.singleShot(0, lambda: close_when_idle(engine, window))  # (after engine.start: queued after it)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, window.close)
     code = app.exec()
@@ -54,6 +59,19 @@ def run(settings: Settings, argv: Sequence[str] = (), quit_after_ms: int | None 
     priority.restore()
     engine.library.close()
     return code
+
+
+def close_when_idle(engine: Engine, window: MainWindow) -> threading.Thread:
+    """Close ``window`` (on its own thread) once ``engine`` is idle: scanned, captioned, nothing settling."""
+
+    def wait() -> None:
+        while not engine.wait_until_idle(3600):
+            pass
+        QMetaObject.invokeMethod(window, "close", Qt.ConnectionType.QueuedConnection)
+
+    thread = threading.Thread(target=wait, name="quit-when-idle", daemon=True)
+    thread.start()
+    return thread
 
 
 def import_pytorch_early() -> threading.Thread:
