@@ -26,9 +26,10 @@ SPEC = ROOT / "packaging" / "photoscribe.spec"
 
 
 def build(dist: Path, work: Path) -> Path:
-    """Run PyInstaller on the spec; returns the built program."""
+    """Run PyInstaller on the spec, from scratch (its cache once kept a changed module's old code); returns the
+    built program."""
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", "--distpath", str(dist),
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN", "--distpath", str(dist),
          "--workpath", str(work), str(SPEC)],
         check=True,
     )  # fmt: skip
