@@ -8,7 +8,7 @@
 The bundle holds whichever PyTorch the environment has (CPU-only or CUDA), Qt and transformers, not the caption
 model (downloaded on first use). The smoke test (smoke.py) runs the built program in a scratch folder: --version, a
 headless caption and search, and the desktop app offscreen captioning an added folder and exiting by itself. Without
---model it trains the tests' tiny captioner first (tests/tiny_blip.py, about a minute on 2 cores), so this needs a
+--model it trains the tests' tiny captioner first (tests/tiny_blip.py, a few seconds), so this needs a
 clone of the repository, not just the package.
 """
 
