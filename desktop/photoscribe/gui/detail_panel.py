@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage, QPixmap
+from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photoscribe.gui.fitted_preview import FittedPreview
 from photoscribe.gui.keyword_chips import AppUndoWhenNothingToUndo, KeywordChips
 from photoscribe.gui.photo_model import badge, companion, pair_label
 from photoscribe.library import PhotoRecord
@@ -41,8 +42,7 @@ class DetailPanel(QWidget):
         super().__init__(parent)
         self.record: PhotoRecord | None = None
         self._saved_text = ""  # the caption in force when the box was last loaded from the library
-        self.preview = QLabel("Select a photo", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(220)
+        self.preview = FittedPreview("Select a photo")  # as wide as the panel
         self.status = QLabel()
         self.selection = QLabel(wordWrap=True)  # how many photos the actions apply to, when more than one
         self.selection.hide()
@@ -75,15 +75,20 @@ class DetailPanel(QWidget):
         buttons.addWidget(self.accept)
         buttons.addWidget(self.save_caption)
         buttons.addWidget(self.use_model)
-        actions = QHBoxLayout()
-        for button in (self.recaption, self.recaption_prompt, self.find_similar, self.open_file, self.show_folder):
-            actions.addWidget(button)
+        actions, files = QHBoxLayout(), QHBoxLayout()  # (two rows: the panel stays narrower than the grid)
+        for row, row_buttons in (
+            (actions, (self.recaption, self.recaption_prompt, self.find_similar)),
+            (files, (self.open_file, self.show_folder)),
+        ):
+            for button in row_buttons:
+                row.addWidget(button)
         form = QFormLayout()
         form.addRow("Keywords", self.keywords)
         form.addRow("File", self.facts)
         form.addRow("Made by", self.provenance)
         layout = QVBoxLayout(self)
-        for item in (self.preview, self.status, self.selection, self.caption, buttons, self.error, form, actions):
+        parts = (self.preview, self.status, self.selection, self.caption, buttons, self.error, form, actions, files)
+        for item in parts:
             layout.addLayout(item) if isinstance(item, (QHBoxLayout, QFormLayout)) else layout.addWidget(item)
         layout.addStretch(1)
 
@@ -118,8 +123,7 @@ class DetailPanel(QWidget):
         ):
             widget.setEnabled(record is not None)
         if record is None:
-            self.preview.clear()
-            self.preview.setText("Select a photo")
+            self.preview.show_image(None, "Select a photo")
             for label in (self.status, self.error, self.facts, self.provenance):
                 label.clear()
             self._saved_text = ""
@@ -135,20 +139,13 @@ class DetailPanel(QWidget):
         self.use_model.setEnabled(record.user_caption is not None)
         self.keywords.set_keywords(record.keywords)
         self.error.setText(f"Could not be captioned: {record.error}" if record.error else "")
+        self.error.setVisible(bool(record.error))  # (no empty band)
         self.facts.setText(_facts(record))
         self.provenance.setText(_provenance(record))
 
     def show_preview(self, thumbnail: QImage | None, missing: str = "loading…") -> None:
         """Show the shown photo's thumbnail (``None``: show the text ``missing`` instead)."""
-        if thumbnail is None:
-            self.preview.clear()
-            self.preview.setText(missing)
-            return
-        self.preview.setPixmap(
-            QPixmap.fromImage(thumbnail).scaled(
-                320, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-        )
+        self.preview.show_image(thumbnail, missing)
 
     def is_editing(self) -> bool:
         """True while the caption box holds text that differs from the caption in force."""

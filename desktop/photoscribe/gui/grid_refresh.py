@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QPoint, QTimer, Signal
 
 from photoscribe.gui.id_diff import IdChange, plan
-from photoscribe.gui.photo_delegate import CELL
 from photoscribe.gui.photo_model import RECORD_ROLE
 from photoscribe.gui.scroll_gate import ScrollGate
 from photoscribe.gui.tasks import LatestTask
@@ -101,7 +100,8 @@ class GridRefresher(QObject):
         if grid.verticalScrollBar().value() == 0:
             return None
         grid.executeDelayedItemsLayout()  # (an earlier change may not be laid out yet)
-        index = grid.indexAt(QPoint(CELL.width() // 2, CELL.height() // 2))
+        cell = grid.gridSize()
+        index = grid.indexAt(QPoint(cell.width() // 2, cell.height() // 2))
         if not index.isValid():
             return None
         return self.window.model.ids()[index.row()], grid.visualRect(index).top()
@@ -119,11 +119,12 @@ class GridRefresher(QObject):
         """Drop thumbnails waiting for rows more than a screen away from those shown."""
         grid, model = self.window.grid, self.window.model
         grid.executeDelayedItemsLayout()
-        first = grid.indexAt(QPoint(CELL.width() // 2, CELL.height() // 2))
+        cell = grid.gridSize()
+        first = grid.indexAt(QPoint(cell.width() // 2, cell.height() // 2))
         if not first.isValid():
             return
         viewport = grid.viewport().rect()
-        screen = max(1, viewport.width() // CELL.width()) * (viewport.height() // CELL.height() + 2)
+        screen = max(1, viewport.width() // cell.width()) * (viewport.height() // cell.height() + 2)
         ids = model.ids()[max(0, first.row() - screen) : first.row() + 2 * screen]
         self.window.thumbnails.keep_only(set(ids))
 

@@ -1,15 +1,16 @@
-"""The photo grid's view: fixed cells laid out left to right and wrapped, so 100,000 photos lay out in a few ms."""
+"""The photo grid's view: fixed cells laid out left to right and wrapped, so 100,000 photos lay out in a few ms.
+The cells are widened to share the width left over by the columns (:func:`spread_columns`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QRect, QSize, QTimer
+from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QListView, QStyle, QStyleOptionViewItem
 
-from photoscribe.gui.photo_delegate import CELL, THUMB, PhotoDelegate
+from photoscribe.gui.photo_delegate import CELL, PhotoDelegate, cell_size
 
 
 class PhotoGrid(QListView):
@@ -50,9 +51,10 @@ class PhotoGrid(QListView):
         if count == 0:
             return range(0)
         first = self.visualRect(self.model().index(0, 0, self.rootIndex()))
-        columns = max(1, (self.viewport().width() - first.left()) // CELL.width())
-        top_line = max(0, (area.top() - first.top()) // CELL.height())
-        bottom_line = max(0, (area.bottom() - first.top()) // CELL.height())
+        cell = self.gridSize()
+        columns = max(1, (layout_width(self) - 1 - first.left()) // cell.width())
+        top_line = max(0, (area.top() - first.top()) // cell.height())
+        bottom_line = max(0, (area.bottom() - first.top()) // cell.height())
         return range(min(count, top_line * columns), min(count, (bottom_line + 1) * columns))
 
 
@@ -73,14 +75,51 @@ def configure(grid: QListView, model: QAbstractItemModel) -> QListView:
     grid.setResizeMode(QListView.ResizeMode.Adjust)
     grid.setUniformItemSizes(True)
     grid.setGridSize(CELL)
-    grid.setIconSize(QSize(THUMB))
     grid.setMovement(QListView.Movement.Static)
     grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)  # Shift/Ctrl click, Ctrl+A (see review.py)
     grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-    grid.setItemDelegate(PhotoDelegate(grid))
+    delegate = PhotoDelegate(grid)
+    grid.setItemDelegate(delegate)
+    grid.setIconSize(QSize(delegate.thumb))
     grid.setModel(model)
     grid.setStyleSheet("QListView { background: #1e2023; }")
+    grid.installEventFilter(_Spreader(grid))
     return grid
+
+
+def layout_width(grid: QListView) -> int:
+    """The width ``QListView`` lays its columns out in: the viewport's with its vertical scroll bar, shown or not
+    (so the columns do not change when the bar comes and goes)."""
+    width = grid.maximumViewportSize().width()
+    if grid.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded:
+        width -= grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, grid.verticalScrollBar())
+    return width
+
+
+def spread_columns(grid: QListView, thumb: QSize | None = None) -> None:
+    """Lay ``grid`` out in as many columns of cells around a thumbnail place of ``thumb`` (default: the one its
+    delegate has) as fit, each widened by an even share of the width left over."""
+    delegate = grid.itemDelegate()
+    if not isinstance(delegate, PhotoDelegate):
+        return
+    thumb = QSize(delegate.thumb if thumb is None else thumb)
+    narrowest = cell_size(thumb)
+    width = layout_width(grid) - 1  # (QListView wraps a cell reaching the last pixel)
+    columns = max(1, width // narrowest.width())
+    cell = QSize(max(narrowest.width(), width // columns), narrowest.height())
+    if cell != delegate.cell or thumb != delegate.thumb or cell != grid.gridSize():
+        delegate.set_sizes(thumb, cell)
+        grid.setIconSize(thumb)
+        grid.setGridSize(cell)  # (lays the grid out again; the delegate's size hint is read anew)
+
+
+class _Spreader(QObject):
+    """Spreads the grid's columns again whenever the grid is resized."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QListView):
+            spread_columns(watched)
+        return False
 
 
 def single_shot(parent: QObject, delay_ms: int, slot: Callable[[], object]) -> QTimer:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QLineEdit, QListView, QListWidget, QListWidgetItem, QPlainTextEdit, QVBoxLayout, QWidget
 
+CHIPS_HEIGHT = (32, 96)  # the chips' height at least and at most (then they scroll)
 CHIP_STYLE = """
 QListWidget { background: transparent; border: none; }
 QListWidget::item { background: #3b6ea5; color: white; border-radius: 9px; padding: 2px 8px; margin: 2px; }
@@ -29,8 +30,7 @@ class KeywordChips(QWidget):
         self.chips.setResizeMode(QListView.ResizeMode.Adjust)
         self.chips.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chips.setStyleSheet(CHIP_STYLE)
-        self.chips.setMinimumHeight(32)
-        self.chips.setMaximumHeight(84)
+        self.chips.setFixedHeight(CHIPS_HEIGHT[0])  # as high as its rows of chips (see _fit_height)
         self.chips.setToolTip("Click a keyword to remove it")
         self.entry = QLineEdit(placeholderText="Add a keyword and press Enter")
         self.entry.installEventFilter(AppUndoWhenNothingToUndo(self.entry))
@@ -49,6 +49,21 @@ class KeywordChips(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, word)
             item.setSizeHint(QSize(self.fontMetrics().horizontalAdvance(f"{word}  ×") + 40, 26))
             self.chips.addItem(item)
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As high as the chips' rows at this width (no empty band below one row), up to three rows."""
+        chips = self.chips
+        chips.executeDelayedItemsLayout()
+        rows = (chips.visualRect(chips.model().index(row, 0)) for row in range(chips.count()))
+        bottom = max((rect.bottom() + 1 - chips.verticalOffset() for rect in rows), default=0)
+        low, high = CHIPS_HEIGHT
+        chips.setFixedHeight(min(max(bottom + 2 * chips.frameWidth() + 4, low), high))
 
     def keywords(self) -> list[str]:
         """The keywords shown, in order."""

@@ -34,6 +34,7 @@ from photoscribe.gui.detail_panel import DetailPanel
 from photoscribe.gui.edits import Edits
 from photoscribe.gui.folders_panel import FoldersPanel
 from photoscribe.gui.grid_refresh import STATUS_FILTERS, GridRefresher
+from photoscribe.gui.grid_size import GridSizer, proportion_docks
 from photoscribe.gui.grid_view import Throttle, make_grid, single_shot
 from photoscribe.gui.menus import build_menus
 from photoscribe.gui.photo_delegate import THUMB
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.state, self.pause_button = self.status_area.state, self.status_area.pause_button
         self._build_grid()
         self._build_docks()
+        proportion_docks(self)
         self.searcher = SearchController(self)  # hybrid search, Find similar, the search status line
         self.refresher = GridRefresher(self)  # the grid's query and the folder counts, in the background
         self.clear_queue = build_menus(self)
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
         self.status_filter.addItems(list(STATUS_FILTERS))
         self.count = QLabel()
         self.grid = make_grid(self.model)
+        self.grid_size = GridSizer(self)  # the thumbnail size: slider, Ctrl++ / Ctrl+- / Ctrl+0, remembered
         top = QWidget()
         bar = QVBoxLayout(top)
         bar.setContentsMargins(6, 6, 6, 0)
@@ -104,6 +107,7 @@ class MainWindow(QMainWindow):
         line.addWidget(self.search, 1)
         line.addWidget(self.status_filter)
         line.addWidget(self.count)
+        line.addWidget(self.grid_size.widget)
         bar.addWidget(row)
         bar.addWidget(self.grid, 1)
         self.setCentralWidget(top)

@@ -16,8 +16,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QStaticText, QTextLayout, QTextOption
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-CELL = QSize(220, 210)
-THUMB = QSize(204, 150)
+THUMB = QSize(204, 150)  # the thumbnail's place in a cell at the default size (see gui/grid_size.py)
+CELL_MARGIN = QSize(16, 60)  # a cell around its thumbnail: the frame and two lines of caption
 CELL_ROLE = Qt.ItemDataRole.UserRole + 5  # a Cell: all a cell paints; None while its record is being read
 BADGE_COLOURS = {
     "queued": "#5f6b7a",
@@ -39,19 +39,31 @@ class Cell:
     caption: str
     status: str = ""  # the status badge's text ("" for none)
     pair: str = ""  # "RAW+JPEG"/"RAW+HEIF" for the shown half of a pair, else ""
-    picture: QImage | QPixmap | None = None  # ideally already fitted to THUMB (see fitted_size)
+    picture: QImage | QPixmap | None = None  # ideally already fitted to the thumbnail place (see fitted_size)
 
 
-def fitted_size(size: QSize) -> QSize:
-    """The size a picture of ``size`` is shown at in a cell."""
-    return size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)
+def cell_size(thumb: QSize) -> QSize:
+    """The narrowest cell around a thumbnail place of ``thumb`` (the grid widens cells to fill its width)."""
+    return thumb + CELL_MARGIN
+
+
+CELL = cell_size(THUMB)  # 220 x 210
+
+
+def fitted_size(size: QSize, thumb: QSize = THUMB) -> QSize:
+    """The size a picture of ``size`` is shown at in a cell whose thumbnail place is ``thumb``."""
+    return size.scaled(thumb, Qt.AspectRatioMode.KeepAspectRatio)
 
 
 class PhotoDelegate(QStyledItemDelegate):
-    """Fixed-size cells so the view can lay out 100,000 items without measuring them."""
+    """Fixed-size cells so the view can lay out 100,000 items without measuring them.
+
+    :attr:`thumb` is the thumbnail's place, :attr:`cell` the cell as laid out (at least ``cell_size(thumb)``,
+    wider when the grid spreads its columns): both change at run time (:meth:`set_sizes`)."""
 
     def __init__(self, parent: object = None) -> None:
         super().__init__(parent)
+        self.thumb, self.cell, self._thumb_height = QSize(THUMB), QSize(CELL), THUMB.height()
         self._texts: OrderedDict[str, QStaticText] = OrderedDict()
         self._badges: dict[tuple[str, str], QPixmap] = {}
         self._font: QFont | None = None
@@ -59,7 +71,13 @@ class PhotoDelegate(QStyledItemDelegate):
         self._metrics: QFontMetrics | None = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return CELL
+        return self.cell
+
+    def set_sizes(self, thumb: QSize, cell: QSize) -> None:
+        """Paint thumbnails in a place of ``thumb`` in cells of ``cell`` (captions are laid out again)."""
+        if cell.width() != self.cell.width():
+            self._texts.clear()
+        self.thumb, self.cell, self._thumb_height = QSize(thumb), QSize(cell), thumb.height()
 
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -72,27 +90,26 @@ class PhotoDelegate(QStyledItemDelegate):
             painter.setPen(DIM)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "…")
             return
-        x, y = rect.x(), rect.y()
-        picture = cell.picture
+        x, y, width = rect.x(), rect.y(), rect.width()
+        picture, thumb_height = cell.picture, self._thumb_height
         if picture is not None and not picture.isNull():
-            self._paint_picture(painter, picture, x, y, rect.width())
+            self._paint_picture(painter, picture, x, y, width)
         self._use_font(painter.font(), painter.device().devicePixelRatioF())
         painter.setPen(TEXT)
-        painter.drawStaticText(x + 6, y + THUMB.height() + 8, self._caption(cell.caption))
+        painter.drawStaticText(x + 6, y + thumb_height + 8, self._caption(cell.caption, width - 12))
         if cell.status:
             badge = self._badge(cell.status, BADGE_COLOURS.get(cell.status, "#5f6b7a"))
-            painter.drawPixmap(x + rect.width() - round(badge.width() / self._ratio) - 6, y + 8, badge)
+            painter.drawPixmap(x + width - round(badge.width() / self._ratio) - 6, y + 8, badge)
         if cell.pair:
             badge = self._badge(cell.pair, PAIR_COLOUR)
-            painter.drawPixmap(x + 6, y + THUMB.height() - 18, badge)
+            painter.drawPixmap(x + 6, y + thumb_height - 18, badge)
 
-    @staticmethod
-    def _paint_picture(painter: QPainter, picture: QImage | QPixmap, x: int, y: int, width: int) -> None:
+    def _paint_picture(self, painter: QPainter, picture: QImage | QPixmap, x: int, y: int, width: int) -> None:
         """Centred in the thumbnail's place; drawn as it is when it was fitted beforehand (no scaling)."""
         size = picture.deviceIndependentSize().toSize()
-        fitted = fitted_size(size)
-        at = QPoint(x + (width - fitted.width()) // 2, y + 4 + (THUMB.height() - fitted.height()) // 2)
-        if fitted != size:  # (only pictures not made for the grid)
+        fitted = size.scaled(self.thumb, Qt.AspectRatioMode.KeepAspectRatio)
+        at = QPoint(x + (width - fitted.width()) // 2, y + 4 + (self._thumb_height - fitted.height()) // 2)
+        if fitted != size:  # (pictures not made for the grid, or fitted for another size, until fitted again)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             target = QRect(at, fitted)
             painter.drawImage(target, picture) if isinstance(picture, QImage) else painter.drawPixmap(target, picture)
@@ -108,14 +125,14 @@ class PhotoDelegate(QStyledItemDelegate):
             self._texts.clear()
             self._badges.clear()
 
-    def _caption(self, caption: str) -> QStaticText:
-        """The caption laid out in at most :data:`CAPTION_LINES` lines of the cell's width, the last one elided."""
+    def _caption(self, caption: str, width: int) -> QStaticText:
+        """The caption laid out in at most :data:`CAPTION_LINES` lines of ``width`` (the cell's, which all cells
+        share: see :meth:`set_sizes`), the last one elided."""
         font = self._font
         text = self._texts.get(caption)
         if text is not None:
             self._texts.move_to_end(caption)
             return text
-        width = CELL.width() - 8 - 12
         text = QStaticText(_two_lines(caption, font, self._metrics, width))  # type: ignore[arg-type]
         text.setTextFormat(Qt.TextFormat.PlainText)
         text.setTextWidth(width)

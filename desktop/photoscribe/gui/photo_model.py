@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from photoscribe.formats import FileKind, kind_of_name
 from photoscribe.gui.id_diff import IdChange, plan
-from photoscribe.gui.photo_delegate import CELL_ROLE, Cell, fitted_size
+from photoscribe.gui.photo_delegate import CELL_ROLE, THUMB, Cell, fitted_size
 from photoscribe.gui.record_pages import RecordPages
 from photoscribe.gui.thumbnails import THUMBNAIL_EDGE, ThumbnailCache
 from photoscribe.library import Library, PhotoRecord, PhotoStatus
@@ -210,6 +210,10 @@ class PhotoListModel(QStringListModel):
             picture = self._thumbnail(record)
         return Cell(caption_text(record), badge(record), pair_label(record), picture)
 
+    def set_thumb(self, thumb: QSize) -> None:
+        """Make the placeholders for a thumbnail place of ``thumb`` (the grid's thumbnails changed size)."""
+        self._placeholder, self._no_preview = _placeholder("loading…", thumb), _placeholder("no preview", thumb)
+
     def _thumbnail(self, record: PhotoRecord) -> QImage | QPixmap:
         """The thumbnail fitted for the grid, asked for if it is not loaded (a placeholder meanwhile)."""
         self.thumbnails.get(record.id, record.path, record.size, thumbnail_key(record))
@@ -257,8 +261,8 @@ def thumbnail_key(record: PhotoRecord) -> str:
     return str(record.captioned_at or record.id)
 
 
-def _placeholder(text: str) -> QPixmap:
-    pixmap = QPixmap(fitted_size(QSize(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 2 // 3)))
+def _placeholder(text: str, thumb: QSize = THUMB) -> QPixmap:
+    pixmap = QPixmap(fitted_size(QSize(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 2 // 3), thumb))
     pixmap.fill(QColor("#3a3d41"))
     painter = QPainter(pixmap)
     painter.setPen(QColor("#6b7075"))

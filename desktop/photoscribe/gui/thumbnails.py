@@ -66,6 +66,7 @@ class ThumbnailCache(QObject):
         self._bytes = 0
         self._loading: set[int] = set()
         self._unreadable: dict[int, str] = {}  # photo id -> why it could not be decoded
+        self._refit: set[int] = set()  # loaded photos fitted in an earlier fit, to fit again when shown
         self._results: list[tuple[int, object, object]] = []  # made, not yet taken by the GUI thread
         self._results_lock = threading.Lock()
         self._made.connect(self._take_results)
@@ -82,13 +83,25 @@ class ThumbnailCache(QObject):
         cache_file, stale = self.disk.file_for(photo_id, path, size, mtime_key)
         fit, ratio = self.fit, self.ratio
         disk = self.disk
-        dropped = self._queue.submit(photo_id, lambda: _fitted(_make(Path(path), cache_file, stale, disk), fit, ratio))
-        self._loading.difference_update(dropped)  # asked for again if painted again
+        job = lambda: _fitted(_make(Path(path), cache_file, stale, disk), fit, ratio)  # noqa: E731
+        self._dropped(self._queue.submit(photo_id, job))
         return None
+
+    def set_fit(self, fit: QSize) -> None:
+        """Fit thumbnails in ``fit`` from now on (the grid's thumbnails changed size). Those fitted before are
+        fitted again on a decoder thread when they are next shown (the grid scales them meanwhile)."""
+        if fit != self.fit:
+            self.fit = QSize(fit)
+            self._refit = set(self._images)
 
     def keep_only(self, photo_ids: Container[int]) -> None:
         """Drop the waiting requests for photos not in ``photo_ids`` (their rows were scrolled away)."""
-        self._loading.difference_update(self._queue.keep_only(photo_ids))
+        self._dropped(self._queue.keep_only(photo_ids))
+
+    def _dropped(self, photo_ids: list[int]) -> None:
+        """Requests dropped from the queue: asked for again if painted again."""
+        self._loading.difference_update(photo_ids)
+        self._refit.update(photo_id for photo_id in photo_ids if photo_id in self._images)
 
     def waiting(self) -> list[int]:
         """Photos whose thumbnails wait to be decoded, oldest request first."""
@@ -99,8 +112,15 @@ class ThumbnailCache(QObject):
         return self._used(photo_id, 0)
 
     def fitted(self, photo_id: int) -> QImage | None:
-        """The thumbnail fitted in :attr:`fit` (made on a decoder thread: painted without scaling), if loaded."""
-        return self._used(photo_id, 1)
+        """The thumbnail fitted in :attr:`fit` (made on a decoder thread: painted without scaling), if loaded;
+        one fitted in an earlier :attr:`fit` is returned while it is fitted again."""
+        image = self._used(photo_id, 1)
+        if photo_id in self._refit and image is not None and not self._closed:
+            self._refit.discard(photo_id)
+            self._loading.add(photo_id)
+            made, fit, ratio = self._images[photo_id][0], self.fit, self.ratio
+            self._dropped(self._queue.submit(photo_id, lambda: _fitted(made, fit, ratio)))
+        return image
 
     def _used(self, photo_id: int, which: int) -> QImage | None:
         """One of a loaded photo's two images (0: as decoded, 1: fitted), marked most recently used."""
@@ -133,6 +153,7 @@ class ThumbnailCache(QObject):
         if images is not None:
             self._bytes -= _bytes(images)
         self._unreadable.pop(photo_id, None)
+        self._refit.discard(photo_id)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop decoding: the thumbnails being made are finished (waited for with ``wait``), those still queued
@@ -161,12 +182,16 @@ class ThumbnailCache(QObject):
 
     def _loaded(self, photo_id: int, result: object, error: object) -> None:
         if isinstance(result, tuple):
+            made, fitted, fit = result
             self.forget(photo_id)
-            self._images[photo_id] = result
-            self._bytes += _bytes(result)
+            self._images[photo_id] = images = (made, fitted)
+            self._bytes += _bytes(images)
+            if fit != self.fit:  # (made before the fit changed)
+                self._refit.add(photo_id)
             while self._bytes > self.memory_budget and len(self._images) > 1:
-                _, evicted = self._images.popitem(last=False)
+                evicted_id, evicted = self._images.popitem(last=False)
                 self._bytes -= _bytes(evicted)
+                self._refit.discard(evicted_id)
         else:
             failed = one_line(error) if isinstance(error, BaseException) else "it could not be decoded"
             self._unreadable[photo_id] = result if isinstance(result, str) else failed
@@ -177,16 +202,16 @@ def _bytes(images: tuple[QImage, QImage]) -> int:
     return full.sizeInBytes() + (0 if fitted is full else fitted.sizeInBytes())
 
 
-def _fitted(made: QImage | str, fit: QSize | None, ratio: float) -> tuple[QImage, QImage] | str:
-    """The thumbnail and its copy fitted in ``fit`` (``ratio`` device pixels a pixel) in the format screens paint
-    fastest; the reason instead for a photo that cannot be decoded."""
+def _fitted(made: QImage | str, fit: QSize | None, ratio: float) -> tuple[QImage, QImage, QSize | None] | str:
+    """The thumbnail, its copy fitted in ``fit`` (``ratio`` device pixels a pixel) in the format screens paint
+    fastest, and ``fit``; the reason instead for a photo that cannot be decoded."""
     if not isinstance(made, QImage) or fit is None:
-        return (made, made) if isinstance(made, QImage) else made
+        return (made, made, fit) if isinstance(made, QImage) else made
     box = made.size().scaled(fit * ratio, Qt.AspectRatioMode.KeepAspectRatio)
     scaled = made.scaled(box, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
     fitted = scaled.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
     fitted.setDevicePixelRatio(ratio)
-    return made, fitted
+    return made, fitted, fit
 
 
 def _make(path: Path, cache_file: Path, stale: Path | None, disk: DiskCache) -> QImage | str:
