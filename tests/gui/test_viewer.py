@@ -123,6 +123,11 @@ def test_space_shows_the_photo_and_the_keys_move_through_the_grid(qtbot, open_wi
     shows_photo(qtbot, window, 4, big_photos)
     double_click(qtbot, viewer.picture, viewer.picture.rect().center())  # and a double-click
     assert not viewer.isVisible() and grid.currentIndex().row() == 4
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    window.details.caption.setFocus()  # the details panel beside it: the viewer stays
+    assert viewer.isVisible()
+    next(a for a in window.actions() if a.text() == "Find").trigger()  # Ctrl+F: the search bar under it
+    assert not viewer.isVisible() and QApplication.focusWidget() is window.search
     assert files(folder) == before  # viewing changed no file
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from photoscribe.errors import UnreadableImageError, one_line
 from photoscribe.gui.grid_view import single_shot
@@ -143,6 +143,7 @@ class PhotoViewer(QWidget):
         self.grid.installEventFilter(self)  # Space opens
         self.grid.doubleClicked.connect(lambda index: self.open(index.row()))
         window.thumbnails.ready.connect(self._thumbnails_ready)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
         for change in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved, self.model.dataChanged):
             change.connect(lambda *_: self.isVisible() and self._follow_timer.start())
 
@@ -290,6 +291,12 @@ class PhotoViewer(QWidget):
 
     def mouseDoubleClickEvent(self, event: QEvent) -> None:  # noqa: N802
         self.close_viewer()
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        behind = new is not None and new is not self and not self.isAncestorOf(new)
+        if self.isVisible() and behind and self.parentWidget().isAncestorOf(new):
+            self.hide()  # the keyboard went to a widget under the viewer (Ctrl+F: the search bar)
+            self._decode_timer.stop()
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002
         return False  # (Tab stays here: the widgets behind the viewer are not shown)
