@@ -1,6 +1,7 @@
 """The full-window viewer: Space (or a double-click, or Photos > View) shows the current photo decoded for the
 screen with its caption, the keys move through the grid's photos and the grid follows, a burst of keys decodes only
-the photo it ends on, an unreadable file says why, and viewing never changes a file."""
+the photo it ends on, an unreadable file says why, every format is decoded upright and fitted to the screen, and
+viewing never changes a file."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from PySide6.QtCore import QPoint, QSize, Qt  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from photoscribe.gui.viewer import BACKGROUND, Showing  # noqa: E402
+from photoscribe.gui.viewer import BACKGROUND, Showing, decode_for_screen  # noqa: E402
 from tests.gui.common import WAIT_MS, captioned_window, row_of  # noqa: E402
 from tests.tiny_blip import COLOURS, colour_image  # noqa: E402
 
@@ -182,3 +183,28 @@ def test_a_photo_that_cannot_be_read_shows_why(qtbot, open_window, samples: Path
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)
     assert not viewer.isVisible() and window.model.record(window.grid.currentIndex().row()).path == str(broken)
     assert files(folder) == before
+
+
+def test_the_picture_is_decoded_upright_in_every_format_and_fitted_to_the_screen(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    turned = tmp_path / "turned.jpg"  # stored 120 × 80, EXIF "rotate 90° clockwise": shown 80 × 120
+    image = colour_image("blue", size=(120, 80))
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(turned, exif=exif, quality=92)
+    heic = tmp_path / "phone.heic"
+    colour_image("green", size=(120, 80)).save(heic, quality=90)
+    big = tmp_path / "big.png"
+    colour_image("yellow", size=(3000, 2000)).save(big)
+    before = files(tmp_path)
+    fit = QSize(800, 600)
+    pictures = {path: decode_for_screen(str(path), fit) for path in (turned, heic, big)}
+    assert pictures[turned].size() == QSize(80, 120) and near(pictures[turned].pixelColor(40, 60), "blue")
+    assert pictures[heic].size() == QSize(120, 80) and near(pictures[heic].pixelColor(60, 40), "green")
+    assert pictures[big].size() == QSize(800, 533) and near(pictures[big].pixelColor(400, 266), "yellow", 2)
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    reason = decode_for_screen(str(tmp_path / "notes.jpg"), fit)
+    assert isinstance(reason, str) and reason and "Traceback" not in reason
+    assert {name: data for name, data in files(tmp_path).items() if name != "notes.jpg"} == before
