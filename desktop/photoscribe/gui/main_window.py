@@ -44,6 +44,7 @@ from photoscribe.gui.search import SearchController
 from photoscribe.gui.settings_dialog import SettingsDialog
 from photoscribe.gui.status_area import CaptioningStatus
 from photoscribe.gui.thumbnails import ThumbnailCache
+from photoscribe.gui.viewer import PhotoViewer
 from photoscribe.library import PhotoRecord, PhotoStatus
 
 SEARCH_DELAY_MS = 250
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.refresher = GridRefresher(self)  # the grid's query and the folder counts, in the background
         self.clear_queue = build_menus(self)
         self.review = Review(self)  # the selection: what the details show, actions on many photos, To review
+        self.viewer = PhotoViewer(self)  # Space or a double-click: one photo as large as the window allows
         self._connect_engine()
         self.refresh_folders()
         self.requery()
@@ -289,6 +291,7 @@ class MainWindow(QMainWindow):
         self.thumbnails.shutdown(wait=False)  # thumbnails still queued are dropped, not decoded
         self.model.shutdown(wait=False)
         stops = [self.edits.shutdown, self.searcher.shutdown, self.refresher.shutdown, self.thumbnails.shutdown]
+        stops.append(self.viewer.shutdown)
         # every edit is saved (and written into its photo), then the batch in hand finishes (or goes back)
         self._closing = Closing([*stops, self.model.shutdown, self.engine.stop], self)
         self._closing.finished.connect(self._finished_closing)

@@ -47,6 +47,7 @@ class Review(QObject):
         details = self.window.details
         actions = []
         for text, slot in (
+            ("&View\tSpace", lambda: self.window.viewer.open()),  # (the grid's own key: see viewer.py)
             ("&Accept\tEnter", self.accept),
             ("Add &keyword…", lambda: self._ask_keyword(add=True)),
             ("Re&move keyword…", lambda: self._ask_keyword(add=False)),
