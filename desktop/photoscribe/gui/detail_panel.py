@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from photoscribe.gui.fitted_preview import FittedPreview
 from photoscribe.gui.keyword_chips import AppUndoWhenNothingToUndo, KeywordChips
 from photoscribe.gui.photo_model import badge, companion, pair_label
+from photoscribe.gui.reveal import show_in_folder
 from photoscribe.library import PhotoRecord
 
 
@@ -100,7 +101,7 @@ class DetailPanel(QWidget):
         self.recaption_prompt.clicked.connect(self.ask_prompt)
         self.accept.clicked.connect(self.accept_requested)
         self.open_file.clicked.connect(lambda: self.record and _open(Path(self.record.path)))
-        self.show_folder.clicked.connect(lambda: self.record and _open(Path(self.record.path).parent))
+        self.show_folder.clicked.connect(lambda: self.record and show_in_folder(self.record.path))
         self.find_similar.clicked.connect(lambda: self.record and self.similar_requested.emit(self.record.path))
 
     def show_record(self, record: PhotoRecord | None, thumbnail: QImage | None = None) -> None:

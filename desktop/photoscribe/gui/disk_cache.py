@@ -139,7 +139,8 @@ class DiskCache:
 
 def file_name(path: str, size: int, key: str) -> str:
     """The thumbnail file name of a photo at ``path`` of ``size`` bytes, ``key`` naming its version."""
-    return hashlib.blake2b(f"{path}|{size}|{key}".encode(), digest_size=16).hexdigest() + SUFFIX
+    data = f"{path}|{size}|{key}".encode("utf-8", "surrogateescape")  # (a name that is not UTF-8: its own bytes)
+    return hashlib.blake2b(data, digest_size=16).hexdigest() + SUFFIX
 
 
 def remove_stale(file: Path | None) -> None:

@@ -1,11 +1,13 @@
 """The main window's menus: File (add folder, settings, quit), Edit (undo, redo), Captioning (clear the queue,
-retry failed photos), and Find (Ctrl+F to the search bar)."""
+retry failed photos), Find (Ctrl+F to the search bar) and Help (see help_menu.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
+
+from photoscribe.gui.help_menu import HelpMenu
 
 if TYPE_CHECKING:
     from photoscribe.gui.main_window import MainWindow
@@ -37,4 +39,5 @@ def build_menus(window: MainWindow) -> QAction:
     find = QAction("Find", window, shortcut=QKeySequence.StandardKey.Find)
     find.triggered.connect(window.search.setFocus)
     window.addAction(find)
+    HelpMenu(window)
     return clear_queue
