@@ -20,26 +20,12 @@ from huggingface_hub.errors import (
 
 from photoscribe import DEFAULT_MODEL
 from photoscribe.errors import ModelLoadError, PhotoScribeError
+from photoscribe.model_refs import OFFLINE_HINT, looks_like_path
 
 log = logging.getLogger(__name__)
 
 #: The files a BLIP captioning checkpoint needs; other weight formats (TensorFlow, .bin twins) are skipped.
 MODEL_FILE_PATTERNS = ["*.json", "*.txt", "*.safetensors", "*.model"]
-
-OFFLINE_HINT = (
-    "Connect to the internet once so PhotoScribe can download it (about 1 GB), or point --model "
-    "(or PHOTOSCRIBE_MODEL) at a local folder holding a copy saved with save_pretrained."
-)
-
-
-def looks_like_path(model_ref: str) -> bool:
-    """True when ``model_ref`` is meant as a folder rather than a Hub id like ``owner/name``."""
-    return (
-        model_ref.startswith(("/", ".", "~", "\\"))
-        or "\\" in model_ref
-        or (len(model_ref) > 1 and model_ref[1] == ":")
-        or model_ref.count("/") > 1
-    )
 
 
 @dataclass(frozen=True)

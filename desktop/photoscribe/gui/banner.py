@@ -1,10 +1,15 @@
 """A non-modal banner above the grid for a problem that stops captioning (the model cannot load): one banner
-whatever how often the engine reports it, with the two ways out as buttons."""
+whatever how often the engine reports it, with the ways out as buttons: *Settings…*, *Choose a model folder…*,
+*Working offline*, and *Retry* (*Download* when the model is missing)."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from photoscribe.gui.welcome import APP_HINT, for_the_app
 
 
 class ErrorBanner(QFrame):
@@ -19,17 +24,25 @@ class ErrorBanner(QFrame):
         self.setStyleSheet("#errorBanner { background: #5c2626; border-radius: 4px; } QLabel { color: white; }")
         self.message = QLabel(wordWrap=True)
         self.settings = QPushButton("Settings…")
+        self.choose_model = QPushButton("Choose a model folder…")
+        self.offline = QPushButton("Working offline")
         self.retry = QPushButton("Retry")
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 6)
         row.addWidget(self.message, 1)
-        row.addWidget(self.settings)
-        row.addWidget(self.retry)
+        for button in (self.settings, self.choose_model, self.offline, self.retry):
+            row.addWidget(button)
         self.settings.clicked.connect(self.settings_requested)
         self.retry.clicked.connect(self.retry_requested)
         self.hide()
 
     def show_error(self, message: str) -> None:
-        """Show (or update) the banner; it never stacks."""
-        self.message.setText(f"<b>Captioning stopped.</b> {message}<br>Fix the model in Settings, then press Retry.")
+        """Show (or update) the banner; it never stacks. Advice meant for the command line is said the app's way."""
+        message = for_the_app(message)
+        missing = APP_HINT in message
+        self.retry.setText("Download" if missing else "Retry")
+        self.choose_model.setVisible(missing)
+        self.offline.setVisible(missing)
+        after = "" if missing else "<br>Fix the model in Settings, then press Retry."
+        self.message.setText(f"<b>Captioning stopped.</b> {html.escape(message)}{after}")
         self.show()

@@ -73,7 +73,7 @@ class HelpMenu(QObject):
         troubleshooting.triggered.connect(self.show_troubleshooting)
         offline = QAction("Working &offline", window)
         offline.setToolTip("How to copy the caption model to a computer that is not connected")
-        offline.triggered.connect(lambda: self.show_troubleshooting().show_entry(OFFLINE_ENTRY))
+        offline.triggered.connect(self.show_offline)
         menu.addActions([about, troubleshooting, offline])
         self.menu_action = menu.menuAction()
         window.menuBar().installEventFilter(self)  # Help stays the last menu when others are added after it
@@ -104,6 +104,12 @@ class HelpMenu(QObject):
     def show_troubleshooting(self) -> TroubleshootingDialog:
         """Open the Troubleshooting text (non-modal)."""
         return self._show(TroubleshootingDialog(troubleshooting_text(), self.window))  # type: ignore[return-value]
+
+    def show_offline(self) -> TroubleshootingDialog:
+        """Open the Troubleshooting text at its entry on copying the caption model to an offline computer."""
+        dialog = self.show_troubleshooting()
+        dialog.show_entry(OFFLINE_ENTRY)
+        return dialog
 
     def _show(self, dialog: QDialog) -> QDialog:
         old = self.dialogs.pop(type(dialog), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -45,6 +45,7 @@ from photoscribe.gui.settings_dialog import SettingsDialog
 from photoscribe.gui.status_area import CaptioningStatus
 from photoscribe.gui.thumbnails import ThumbnailCache
 from photoscribe.gui.viewer import PhotoViewer
+from photoscribe.gui.welcome import FirstRun
 from photoscribe.library import PhotoRecord, PhotoStatus
 
 SEARCH_DELAY_MS = 250
@@ -61,7 +62,6 @@ class MainWindow(QMainWindow):
         self.library = engine.library
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
-        self.setAcceptDrops(True)
         self.edits = Edits(engine, self)
         self.undo = self.edits.undo
         self.writes = self.edits.writes  # one writer thread: edits and folder changes are applied in order
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.clear_queue = build_menus(self)
         self.review = Review(self)  # the selection: what the details show, actions on many photos, To review
         self.viewer = PhotoViewer(self)  # Space or a double-click: one photo as large as the window allows
+        self.first_run = FirstRun(self)  # the welcome while no folder is watched, folders dropped, the model's state
         self._connect_engine()
         self.refresh_folders()
         self.requery()
@@ -262,16 +263,6 @@ class MainWindow(QMainWindow):
             self.details.show_preview(image, self.thumbnails.no_preview_text(record.id))
 
     # -- window events ---------------------------------------------------------------------------------------
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if any(Path(url.toLocalFile()).is_dir() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        for url in event.mimeData().urls():
-            if Path(url.toLocalFile()).is_dir():
-                self.add_folder(url.toLocalFile())
-        event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.closing_done:

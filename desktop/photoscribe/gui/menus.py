@@ -39,5 +39,5 @@ def build_menus(window: MainWindow) -> QAction:
     find = QAction("Find", window, shortcut=QKeySequence.StandardKey.Find)
     find.triggered.connect(window.search.setFocus)
     window.addAction(find)
-    HelpMenu(window)
+    window.help = HelpMenu(window)
     return clear_queue

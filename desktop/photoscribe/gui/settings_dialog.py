@@ -4,15 +4,19 @@ the text model of search by meaning."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QWidget,
 )
@@ -29,6 +33,13 @@ class SettingsDialog(QDialog):
         self._original = settings
         self.model = QLineEdit(settings.model)
         self.model.setPlaceholderText("Hugging Face model id or a local folder")
+        self.pick_folder: Callable[[QWidget, str], str] = QFileDialog.getExistingDirectory  # (tests set it)
+        self.browse_model = QPushButton("Browse…")
+        self.browse_model.setToolTip("Choose a folder holding a copy of the caption model")
+        self.browse_model.clicked.connect(self._browse_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.browse_model)
         self.device = _combo(DEVICES, settings.device)
         self.precision = _combo(PRECISIONS, settings.precision)
         self.batch_size = _spin(0, 256, settings.batch_size or 0)
@@ -50,7 +61,7 @@ class SettingsDialog(QDialog):
             "another model embeds every photo again"
         )
         form = QFormLayout(self)
-        form.addRow("Model", self.model)
+        form.addRow("Model", model_row)
         form.addRow("Device", self.device)
         form.addRow("Precision", self.precision)
         form.addRow("Batch size", self.batch_size)
@@ -64,6 +75,11 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _browse_model(self) -> None:
+        folder = self.pick_folder(self, "Choose the folder holding the caption model")
+        if folder:
+            self.model.setText(folder)
 
     def settings(self) -> Settings:
         """The settings as edited (validated)."""

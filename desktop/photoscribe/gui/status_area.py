@@ -14,6 +14,7 @@ from photoscribe.engine import Engine
 from photoscribe.events import EngineState, ScanProgress
 from photoscribe.gui.banner import ErrorBanner
 from photoscribe.gui.bridge import EngineBridge
+from photoscribe.gui.welcome import NO_FOLDERS
 
 STATE_TEXTS = {
     EngineState.CAPTIONING: "Captioning…",
@@ -45,6 +46,8 @@ class CaptioningStatus(QObject):
         self.download: QProgressDialog | None = None
         self.paused = False
         self.stopped_by_error = False
+        self.has_folders = True  # (False: the welcome shows; the status bar does not claim to watch anything)
+        self._idle_text = STATE_TEXTS[EngineState.IDLE]
         bar = window.statusBar()
         bar.addWidget(self.state, 1)
         for widget in (self.scan, self.progress, self.rate, self.hardware, self.pause_button):
@@ -54,7 +57,17 @@ class CaptioningStatus(QObject):
         bridge.error.connect(self._show_error)
         bridge.download.connect(self._show_download)
         bridge.scan_progress.connect(self.show_scan)
-        bridge.queue_empty.connect(lambda: self.state.setText("All photos captioned; watching for new ones"))
+        bridge.queue_empty.connect(lambda: self._say_idle("All photos captioned; watching for new ones"))
+
+    def set_has_folders(self, has_folders: bool) -> None:
+        """With no folder watched the status bar says so instead of "Watching for new photos"."""
+        self.has_folders = has_folders
+        if self.state.text() in (NO_FOLDERS, self._idle_text):
+            self._say_idle(self._idle_text)
+
+    def _say_idle(self, text: str) -> None:
+        self._idle_text = text
+        self.state.setText(text if self.has_folders else NO_FOLDERS)
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume captioning."""
@@ -105,6 +118,8 @@ class CaptioningStatus(QObject):
             self.state.setText(f"Captioning stopped: {detail}" if detail else "Captioning stopped")
         elif state == EngineState.LOADING_MODEL:
             self.state.setText(f"Loading the model {detail}…")
+        elif state == EngineState.IDLE:
+            self._say_idle(STATE_TEXTS[EngineState.IDLE])
         else:
             self.state.setText(STATE_TEXTS.get(state, state.capitalize()))
         if state in (EngineState.CAPTIONING, EngineState.IDLE, EngineState.PAUSED):
