@@ -67,7 +67,7 @@ class GridRefresher(QObject):
         """Search again with the search bar, the status filter and the folder selected (in the background)."""
         window = self.window
         status = STATUS_FILTERS[window.status_filter.currentText()]
-        find = window.searcher.finder(window.search.text(), status, window.folder)
+        find = window.searcher.finder(window.search.text(), status, window.folder, window.sort.order)
         if find is None:  # the query's meaning is being worked out: searched again when it is
             return
         shown, gate = window.model.ids(), self.gate

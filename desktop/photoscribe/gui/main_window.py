@@ -42,6 +42,7 @@ from photoscribe.gui.photo_model import PhotoListModel, thumbnail_key
 from photoscribe.gui.review import Review
 from photoscribe.gui.search import SearchController
 from photoscribe.gui.settings_dialog import SettingsDialog
+from photoscribe.gui.sort_order import SortChoice
 from photoscribe.gui.status_area import CaptioningStatus
 from photoscribe.gui.thumbnails import ThumbnailCache
 from photoscribe.gui.viewer import PhotoViewer
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.status_filter.addItems(list(STATUS_FILTERS))
         self.count = QLabel()
         self.grid = make_grid(self.model)
+        self.sort = SortChoice(self)  # Newest added, Date taken, Name
         self.grid_size = GridSizer(self)  # the thumbnail size: slider, Ctrl++ / Ctrl+- / Ctrl+0, remembered
         top = QWidget()
         bar = QVBoxLayout(top)
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         line.setContentsMargins(0, 0, 0, 0)
         line.addWidget(self.search, 1)
         line.addWidget(self.status_filter)
+        line.addWidget(self.sort.widget)
         line.addWidget(self.count)
         line.addWidget(self.grid_size.widget)
         bar.addWidget(row)

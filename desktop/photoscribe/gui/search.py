@@ -22,7 +22,7 @@ from photoscribe import meaning
 from photoscribe.events import SearchState, SearchStatus
 from photoscribe.gui.photo_model import RECORD_ROLE
 from photoscribe.gui.tasks import TaskRunner
-from photoscribe.library import PhotoFilter, PhotoRecord, PhotoStatus
+from photoscribe.library import PhotoFilter, PhotoRecord, PhotoStatus, SortOrder
 from photoscribe.library.query import meaning_text
 
 if TYPE_CHECKING:
@@ -74,7 +74,11 @@ class SearchController(QObject):
     # -- the grid's photos ------------------------------------------------------------------------------------
 
     def finder(
-        self, text: str, status: PhotoStatus | PhotoFilter | None, folder: Path | None
+        self,
+        text: str,
+        status: PhotoStatus | PhotoFilter | None,
+        folder: Path | None,
+        order: SortOrder = SortOrder.ADDED,
     ) -> Callable[[], list[int]] | None:
         """What finds the photos to show, best first (:func:`photoscribe.meaning.photo_ids`, as the CLI ranks
         them), to run off the GUI thread; ``None`` while the query's vector is being made (the grid keeps what it
@@ -93,7 +97,7 @@ class SearchController(QObject):
             known = self._vectors[key]  # (None: the model went away meanwhile)
         found = _Known(*known, embedder) if known is not None else None
         library = self.library
-        return lambda: meaning.photo_ids(library, text, embedder=found, status=status, folder=folder)
+        return lambda: meaning.photo_ids(library, text, embedder=found, status=status, folder=folder, order=order)
 
     def _encode(self, key: tuple[str, str]) -> None:
         if key in self._encoding:

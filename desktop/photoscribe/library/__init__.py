@@ -20,6 +20,7 @@ from photoscribe.library.records import (
     PhotoRecord,
     Registration,
     SearchHit,
+    SortOrder,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "MatchKind",
     "PhotoFacts",
     "PhotoFilter",
+    "SortOrder",
     "PhotoRecord",
     "PhotoStatus",
     "Registration",

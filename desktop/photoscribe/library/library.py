@@ -35,6 +35,7 @@ from photoscribe.library.records import (
     PhotoRecord,
     Registration,
     SearchHit,
+    SortOrder,
 )
 
 if TYPE_CHECKING:
@@ -192,10 +193,11 @@ class Library:
         *,
         query_vector: np.ndarray | None = None,
         model_ref: str | None = None,
+        order: SortOrder = SortOrder.ADDED,
     ) -> list[int]:
         index = self._index("text") if query_vector is not None else None
         return reading.photo_ids(
-            self.db, text, status, folder, query_vector=query_vector, model_ref=model_ref, index=index
+            self.db, text, status, folder, query_vector=query_vector, model_ref=model_ref, index=index, order=order
         )
 
     def records(self, photo_ids: Sequence[int]) -> dict[int, PhotoRecord]:

@@ -9,6 +9,7 @@ caption and keywords (Python that holds the GIL beside the GUI thread, at 100,00
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from photoscribe.library.models import Caption, Keyword, KeywordSource, Photo, PhotoStatus
-from photoscribe.library.records import PhotoRecord
+from photoscribe.library.records import PhotoRecord, SortOrder
 from photoscribe.library.rows import HIDDEN, chosen_keywords, companions
 
 #: Ids asked for in one statement (SQLite allows 32,766 parameters; a page of the grid is 200).
@@ -121,3 +122,29 @@ def shown_ids(session: Session, status: PhotoStatus | None = None) -> list[int]:
         cursor.close()
     ids.sort(reverse=True)
     return ids
+
+
+def ordered_ids(session: Session, ids: list[int], order: SortOrder) -> list[int]:
+    """``ids`` (newest added first, or best first) in ``order``: ``ADDED`` keeps them as they are. One read of
+    the sort key of every photo through the driver's cursor (a date or a path per row), sorted in Python."""
+    if order == SortOrder.ADDED or not ids:
+        return ids
+    column = "taken_at" if order == SortOrder.TAKEN else "path"
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT id, {column} FROM {Photo.__tablename__}")
+        keys = dict(cursor.fetchall())
+    finally:
+        cursor.close()
+    position = {pid: n for n, pid in enumerate(sorted(ids, reverse=True))}  # ties: newest added first
+    if order == SortOrder.TAKEN:  # (stored as ISO text on SQLite: text order is time order)
+        dated = sorted((pid for pid in ids if keys.get(pid) is not None), key=lambda pid: (str(keys[pid]), pid))
+        dated.reverse()
+        return dated + sorted((pid for pid in ids if keys.get(pid) is None), key=position.__getitem__)
+    return sorted(ids, key=lambda pid: (_name(keys.get(pid)), position[pid]))
+
+
+def _name(path: object) -> str:
+    """The case-folded file name of a stored path (bytes on SQLite, surrogate escapes kept)."""
+    text = os.fsdecode(bytes(path)) if isinstance(path, (bytes, memoryview)) else str(path or "")  # type: ignore[arg-type]
+    return text.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].casefold()

@@ -16,7 +16,7 @@ from photoscribe.library import search as fts
 from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, ImageVector, Photo, PhotoStatus
 from photoscribe.library.query import Query, parse_query
-from photoscribe.library.records import MatchKind, PhotoFilter, PhotoRecord, SearchHit
+from photoscribe.library.records import MatchKind, PhotoFilter, PhotoRecord, SearchHit, SortOrder
 from photoscribe.library.rows import HIDDEN, find_photo, records, with_details, within
 
 if TYPE_CHECKING:
@@ -57,14 +57,31 @@ def photo_ids(
     query_vector: np.ndarray | None = None,
     model_ref: str | None = None,
     index: VectorIndex | None = None,
+    order: SortOrder = SortOrder.ADDED,
 ) -> list[int]:
     """Ids of the photos to show for a search (best first, ranked as :func:`search`) or, with no query, all of
-    them newest first.
+    them newest first; ``order`` other than ``ADDED`` sorts them by date taken or file name instead.
 
     Missing photos and the RAW halves of pairs are left out. ``status`` keeps one :class:`PhotoStatus`, or a
     :class:`PhotoFilter` (``EDITED``: photos with a user caption; ``TO_REVIEW``: model captions nobody has looked
     at); ``folder`` keeps photos inside that folder.
     """
+    ids = _photo_ids(db, text, status, folder, query_vector, model_ref, index)
+    if order == SortOrder.ADDED:
+        return ids
+    with db.reading() as session:
+        return plain.ordered_ids(session, ids, order)
+
+
+def _photo_ids(
+    db: Database,
+    text: str,
+    status: PhotoStatus | PhotoFilter | str | None,
+    folder: Path | str | None,
+    query_vector: np.ndarray | None,
+    model_ref: str | None,
+    index: VectorIndex | None,
+) -> list[int]:
     query = parse_query(text)
     with db.reading() as session:
         ranked = None

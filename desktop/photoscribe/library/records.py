@@ -62,6 +62,17 @@ class PhotoFilter(str, enum.Enum):
         return self.value
 
 
+class SortOrder(str, enum.Enum):
+    """Orders of the grid's photos. A search keeps its best-match order under ``ADDED`` (the default)."""
+
+    ADDED = "added"  # newest added first (a search: best match first)
+    TAKEN = "taken"  # newest taken first; photos without a date taken after them, newest added first
+    NAME = "name"  # file name A to Z, case ignored (then newest added first)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class MatchKind(str, enum.Enum):
     """How a search hit matched: its words, or only its meaning (search by meaning, similar photos)."""
 
