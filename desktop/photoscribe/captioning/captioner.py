@@ -25,6 +25,7 @@ import torch
 from PIL import Image
 
 from photoscribe.captioning.attention import use_fused_attention
+from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
 from photoscribe.captioning.word_choice import use_exact_word_choice
@@ -85,7 +86,7 @@ class Captioner:
         _keep_imported()
 
         try:
-            with warnings.catch_warnings(), _quiet_transformers():
+            with warnings.catch_warnings(), _quiet_transformers(), BUILDING:  # (one model built at a time)
                 warnings.simplefilter("ignore")
                 processor = BlipProcessor.from_pretrained(folder)
                 model = BlipForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)

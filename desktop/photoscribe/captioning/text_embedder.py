@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from photoscribe import DEFAULT_TEXT_MODEL
+from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.model_files import ModelKind, find_model
 from photoscribe.errors import PhotoScribeError
 
@@ -90,7 +91,8 @@ class TextEmbedder:
             hf_logging.disable_progress_bar()  # hide the "Loading weights" bar; the download bar came before
             dtype = {"model_kwargs": {"dtype": torch.bfloat16}} if chosen == "bf16" else {}
             try:
-                model = SentenceTransformer(str(folder), device=device, local_files_only=True, **dtype)
+                with BUILDING:  # (one model built at a time: see building.py)
+                    model = SentenceTransformer(str(folder), device=device, local_files_only=True, **dtype)
             finally:
                 if shown:
                     hf_logging.enable_progress_bar()
