@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from photoscribe.gui import theme
+
 
 class ErrorBanner(QFrame):
     """Shows the latest fatal error; ``retry_requested`` and ``settings_requested`` are the user's answers."""
@@ -16,7 +18,7 @@ class ErrorBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorBanner")
-        self.setStyleSheet("#errorBanner { background: #5c2626; border-radius: 4px; } QLabel { color: white; }")
+        theme.watch(self, self._use_colours)
         self.message = QLabel(wordWrap=True)
         self.settings = QPushButton("Settings…")
         self.retry = QPushButton("Retry")
@@ -28,6 +30,12 @@ class ErrorBanner(QFrame):
         self.settings.clicked.connect(self.settings_requested)
         self.retry.clicked.connect(self.retry_requested)
         self.hide()
+
+    def _use_colours(self, colours: theme.Colours) -> None:
+        self.setStyleSheet(
+            f"#errorBanner {{ background: {colours.banner}; border-radius: 4px; }}"
+            f" QLabel {{ color: {colours.banner_text}; }}"
+        )
 
     def show_error(self, message: str) -> None:
         """Show (or update) the banner; it never stacks."""
