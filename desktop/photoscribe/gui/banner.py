@@ -9,6 +9,7 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from photoscribe.gui import theme
 from photoscribe.gui.welcome import APP_HINT, for_the_app
 
 
@@ -21,7 +22,7 @@ class ErrorBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorBanner")
-        self.setStyleSheet("#errorBanner { background: #5c2626; border-radius: 4px; } QLabel { color: white; }")
+        theme.watch(self, self._use_colours)
         self.message = QLabel(wordWrap=True)
         self.settings = QPushButton("Settings…")
         self.choose_model = QPushButton("Choose a model folder…")
@@ -35,6 +36,12 @@ class ErrorBanner(QFrame):
         self.settings.clicked.connect(self.settings_requested)
         self.retry.clicked.connect(self.retry_requested)
         self.hide()
+
+    def _use_colours(self, colours: theme.Colours) -> None:
+        self.setStyleSheet(
+            f"#errorBanner {{ background: {colours.banner}; border-radius: 4px; }}"
+            f" QLabel {{ color: {colours.banner_text}; }}"
+        )
 
     def show_error(self, message: str) -> None:
         """Show (or update) the banner; it never stacks. Advice meant for the command line is said the app's way."""

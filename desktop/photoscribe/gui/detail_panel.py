@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photoscribe.gui import theme
 from photoscribe.gui.fitted_preview import FittedPreview
 from photoscribe.gui.keyword_chips import AppUndoWhenNothingToUndo, KeywordChips
 from photoscribe.gui.photo_model import badge, companion, pair_label
@@ -57,7 +58,7 @@ class DetailPanel(QWidget):
         self.use_model = QPushButton("Use model's caption")
         self.keywords = KeywordChips()
         self.error = QLabel(wordWrap=True)
-        self.error.setStyleSheet("color: #d64545")
+        theme.watch(self.error, lambda colours: self.error.setStyleSheet(f"color: {colours.error}"))
         self.facts = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
         self.provenance = QLabel(wordWrap=True)
         self.recaption = QPushButton("Re-caption")

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QObject, QRe
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QListView, QStyle, QStyleOptionViewItem
 
+from photoscribe.gui import theme
 from photoscribe.gui.photo_delegate import CELL, PhotoDelegate, cell_size
 
 
@@ -82,9 +83,15 @@ def configure(grid: QListView, model: QAbstractItemModel) -> QListView:
     grid.setItemDelegate(delegate)
     grid.setIconSize(QSize(delegate.thumb))
     grid.setModel(model)
-    grid.setStyleSheet("QListView { background: #1e2023; }")
+    theme.watch(grid, lambda colours: _use_colours(grid, delegate, colours))
     grid.installEventFilter(_Spreader(grid))
     return grid
+
+
+def _use_colours(grid: QListView, delegate: PhotoDelegate, colours: theme.Colours) -> None:
+    delegate.colours = colours
+    grid.setStyleSheet(f"QListView {{ background: {colours.grid}; }}")
+    grid.viewport().update()
 
 
 def layout_width(grid: QListView) -> int:

@@ -6,12 +6,14 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QLineEdit, QListView, QListWidget, QListWidgetItem, QPlainTextEdit, QVBoxLayout, QWidget
 
+from photoscribe.gui import theme
+
 CHIPS_HEIGHT = (32, 96)  # the chips' height at least and at most (then they scroll)
 CHIP_STYLE = """
-QListWidget { background: transparent; border: none; }
-QListWidget::item { background: #3b6ea5; color: white; border-radius: 9px; padding: 2px 8px; margin: 2px; }
-QListWidget::item:hover { background: #d64545; }
-"""
+QListWidget {{ background: transparent; border: none; }}
+QListWidget::item {{ background: {chip}; color: {chip_text}; border-radius: 9px; padding: 2px 8px; margin: 2px; }}
+QListWidget::item:hover {{ background: {chip_hover}; }}
+"""  # (filled in from the theme's colours)
 
 
 class KeywordChips(QWidget):
@@ -29,7 +31,7 @@ class KeywordChips(QWidget):
         self.chips.setWrapping(True)
         self.chips.setResizeMode(QListView.ResizeMode.Adjust)
         self.chips.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.chips.setStyleSheet(CHIP_STYLE)
+        theme.watch(self, self._use_colours)
         self.chips.setFixedHeight(CHIPS_HEIGHT[0])  # as high as its rows of chips (see _fit_height)
         self.chips.setToolTip("Click a keyword to remove it")
         self.entry = QLineEdit(placeholderText="Add a keyword and press Enter")
@@ -40,6 +42,10 @@ class KeywordChips(QWidget):
         layout.addWidget(self.entry)
         self.chips.itemClicked.connect(self._remove)
         self.entry.returnPressed.connect(self._add)
+
+    def _use_colours(self, colours: theme.Colours) -> None:
+        style = CHIP_STYLE.format(chip=colours.chip, chip_text=colours.chip_text, chip_hover=colours.chip_hover)
+        self.chips.setStyleSheet(style)
 
     def set_keywords(self, keywords: list[str] | tuple[str, ...]) -> None:
         """Show these keywords (does not emit ``changed``)."""

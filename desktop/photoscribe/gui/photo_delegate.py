@@ -16,6 +16,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap, QStaticText, QTextLayout, QTextOption
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from photoscribe.gui import theme
+
 THUMB = QSize(204, 150)  # the thumbnail's place in a cell at the default size (see gui/grid_size.py)
 CELL_MARGIN = QSize(16, 60)  # a cell around its thumbnail: the frame and two lines of caption
 CELL_ROLE = Qt.ItemDataRole.UserRole + 5  # a Cell: all a cell paints; None while its record is being read
@@ -29,7 +31,6 @@ BADGE_COLOURS = {
 PAIR_COLOUR = "#6a4fb3"
 CAPTION_LINES = 2
 TEXTS_KEPT = 2000  # laid-out captions kept (many photos share a caption)
-BACKGROUND, SELECTED, TEXT, DIM = QColor("#26292c"), QColor("#2f80ed"), QColor("#f2f2f2"), QColor("#6b7075")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class PhotoDelegate(QStyledItemDelegate):
         self._font: QFont | None = None
         self._ratio = 1.0  # device pixels per pixel of the painted device
         self._metrics: QFontMetrics | None = None
+        self.colours = theme.current()  # (set anew when the scheme changes: see grid_view.configure)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return self.cell
@@ -84,10 +86,11 @@ class PhotoDelegate(QStyledItemDelegate):
     ) -> None:
         rect = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.fillRect(rect, SELECTED if selected else BACKGROUND)
+        colours = self.colours
+        painter.fillRect(rect, colours.selected if selected else colours.cell)
         cell = index.data(CELL_ROLE)
         if not isinstance(cell, Cell):  # its record is being read: the cell is painted again when it is in
-            painter.setPen(DIM)
+            painter.setPen(colours.dim)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "…")
             return
         x, y, width = rect.x(), rect.y(), rect.width()
@@ -95,7 +98,7 @@ class PhotoDelegate(QStyledItemDelegate):
         if picture is not None and not picture.isNull():
             self._paint_picture(painter, picture, x, y, width)
         self._use_font(painter.font(), painter.device().devicePixelRatioF())
-        painter.setPen(TEXT)
+        painter.setPen(colours.text)
         painter.drawStaticText(x + 6, y + thumb_height + 8, self._caption(cell.caption, width - 12))
         if cell.status:
             badge = self._badge(cell.status, BADGE_COLOURS.get(cell.status, "#5f6b7a"))
