@@ -158,15 +158,17 @@ def library_shots(shots: Shots, scratch: Path, model: Path, folder: Path, count:
             frames.append(window.grab())
     window.grid.setFocus()
     window.grid.setCurrentIndex(window.model.index(0))
-    for _ in range(3):
+    for _ in range(3):  # four photos selected from the keyboard, a keyword typed for them
         QTest.keyClick(window.grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
-    shots.settle(0.5)
     window.details.keywords.entry.setText("Portugal")
-    QTest.keyClick(window.details.keywords.entry, Qt.Key.Key_Return)
+    shots.settle(1.0)
+    shots.save(window, "review")
+    if frames is not None:
+        frames.append(window.grab())
+    QTest.keyClick(window.details.keywords.entry, Qt.Key.Key_Return)  # (an edit counts as reviewing: they go)
     shots.settle(2.0)
     if frames is not None:
         frames.append(window.grab())
-    shots.save(window, "review")
 
     window.status_filter.setCurrentText("All")
     shots.wait(lambda: window.model.rowCount() == count, "every photo again")
@@ -208,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication([])
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="photoscribe-shots-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="photoscribe-shots-", ignore_cleanup_errors=True) as tmp:
         scratch = Path(tmp)
         os.environ.update(
             PHOTOSCRIBE_DATA_DIR=str(scratch / "data"),

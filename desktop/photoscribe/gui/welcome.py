@@ -115,10 +115,10 @@ class Welcome(QFrame):
         model_buttons.addStretch(1)
         box.addLayout(model_buttons)
         box.addStretch(2)
-        for widget in (line, self.model):
-            widget.setMaximumWidth(720)
-        box.setAlignment(line, Qt.AlignmentFlag.AlignHCenter)
-        box.setAlignment(self.model, Qt.AlignmentFlag.AlignHCenter)
+        for widget in (line, self.model):  # (full width, text centred: a wrapped label sized to its hint is cut)
+            widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            widget.setMinimumHeight(widget.fontMetrics().lineSpacing() * 3)
+        box.setContentsMargins(40, 0, 40, 0)
 
     def show_model(self, ref: str, state: ModelState) -> None:
         self.model.setText(describe(ref, state))
