@@ -1,7 +1,10 @@
-"""The folders panel: watched folders with their photo counts and state; add, remove, pause."""
+"""The folders panel: watched folders with their photo counts and state, their subfolders indented beneath them
+with their own counts (photos inside, subfolders included); add, remove, pause (watched folders only)."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -10,6 +13,28 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QListWidget, QListWidget
 from photoscribe.library import FolderRecord
 
 ALL_FOLDERS = "All photos"
+INDENT = "    "
+
+
+@dataclass(frozen=True)
+class SubFolder:
+    """A row for a folder inside a watched folder: selecting it shows its photos (and its subfolders')."""
+
+    path: Path
+
+
+def subfolder_counts(folder: Path, directories: dict[str, int]) -> list[tuple[Path, int]]:
+    """The folders inside ``folder`` holding photos (and those on the way to them), each with the photos inside
+    it, subfolders included; sorted by path, so a folder comes right before its subfolders."""
+    top = os.path.join(str(folder), "")
+    counts: dict[str, int] = {}
+    for directory, count in directories.items():
+        if not directory.startswith(top):
+            continue
+        while directory.startswith(top):  # the directory and each of its parents up to (not including) folder
+            counts[directory] = counts.get(directory, 0) + count
+            directory = os.path.dirname(directory)
+    return [(Path(path), counts[path]) for path in sorted(counts, key=lambda p: p.split(os.sep))]
 
 
 class FoldersPanel(QWidget):
@@ -45,9 +70,10 @@ class FoldersPanel(QWidget):
         self.pause.toggled.connect(self._toggle_pause)
         self.list.currentItemChanged.connect(self._changed)
 
-    def show_folders(self, folders: list[tuple[FolderRecord, int]]) -> None:
-        """Show folders with their photo counts, keeping the selection."""
-        selected = self._selected()
+    def show_folders(self, folders: list[tuple[FolderRecord, int]], directories: dict[str, int] | None = None) -> None:
+        """Show folders with their photo counts, and the subfolders of ``directories`` (photos directly in each
+        directory) beneath them; the selection is kept."""
+        selected = self._shown()
         self.list.blockSignals(True)
         self.list.clear()
         self.list.addItem(ALL_FOLDERS)
@@ -59,6 +85,14 @@ class FoldersPanel(QWidget):
             self.list.addItem(item)
             if selected == folder.path:
                 self.list.setCurrentItem(item)
+            for path, inside in subfolder_counts(folder.path, directories or {}):
+                depth = len(path.relative_to(folder.path).parts)
+                sub = QListWidgetItem(f"{INDENT * depth}{path.name}  ({inside})")
+                sub.setToolTip(str(path))
+                sub.setData(Qt.ItemDataRole.UserRole, SubFolder(path))
+                self.list.addItem(sub)
+                if selected == path:
+                    self.list.setCurrentItem(sub)
         if self.list.currentItem() is None:
             self.list.setCurrentRow(0)
         self.list.blockSignals(False)
@@ -78,6 +112,12 @@ class FoldersPanel(QWidget):
         record = self._record()
         return record.path if record else None
 
+    def _shown(self) -> Path | None:
+        """The folder whose photos the grid shows: a watched folder or a subfolder (None: all photos)."""
+        item = self.list.currentItem()
+        data = item.data(Qt.ItemDataRole.UserRole) if item else None
+        return data.path if isinstance(data, (FolderRecord, SubFolder)) else None
+
     def _toggle_pause(self, paused: bool) -> None:
         record = self._record()
         if record is not None and record.paused != paused:
@@ -85,7 +125,7 @@ class FoldersPanel(QWidget):
 
     def _changed(self) -> None:
         self._sync_buttons()
-        self.folder_selected.emit(self._selected())
+        self.folder_selected.emit(self._shown())
 
     def _sync_buttons(self) -> None:
         record = self._record()

@@ -135,9 +135,11 @@ class GridRefresher(QObject):
         library, gate = self.window.library, self.gate
         self._counts.run(lambda: gate.wait() or folder_counts(library), self._show_folders)
 
-    def _show_folders(self, result: list[tuple[FolderRecord, int]] | None, error: object) -> None:
+    def _show_folders(
+        self, result: tuple[list[tuple[FolderRecord, int]], dict[str, int]] | None, error: object
+    ) -> None:
         if error is None and result is not None:
-            self.window.folders.show_folders(result)
+            self.window.folders.show_folders(*result)
             self.folders_shown.emit()
 
     def shutdown(self) -> None:
@@ -150,7 +152,8 @@ class GridRefresher(QObject):
         self._counts.shutdown()
 
 
-def folder_counts(library: Library) -> list[tuple[FolderRecord, int]]:
-    """Each library folder with the number of photos it shows (one grouped query)."""
+def folder_counts(library: Library) -> tuple[list[tuple[FolderRecord, int]], dict[str, int]]:
+    """Each library folder with the number of photos it shows (one grouped query), and the photos shown in each
+    directory (for the subfolders: one read of the shown photos' paths)."""
     counts = library.folder_counts()
-    return [(folder, counts.get(folder.path, 0)) for folder in library.folders()]
+    return [(folder, counts.get(folder.path, 0)) for folder in library.folders()], library.directory_counts()

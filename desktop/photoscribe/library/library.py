@@ -100,6 +100,9 @@ class Library:
     def folder_counts(self) -> dict[Path, int]:
         return counts.folder_counts(self.db)
 
+    def directory_counts(self) -> dict[str, int]:
+        return counts.directory_counts(self.db)
+
     def set_left_out(self, folder_id: int, counts: Mapping[tuple[str, str], int]) -> None:
         left_out.set_left_out(self.db, folder_id, counts)
 
