@@ -101,50 +101,65 @@ def _record(row: Any, keywords: list[tuple[str, str]], companion_path: str | Non
     )
 
 
+def driver_rows(session: Session, sql: str, values: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` read through the driver's own cursor: plain tuples, without the Python of SQLAlchemy's
+    rows (which held the GIL beside the GUI thread for 90-140 ms per 100,000 rows)."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(values))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _shown_where(session: Session, status: PhotoStatus | None = None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (with its values) of the shown photos, or of those in ``status``."""
+    mark = "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
+    if status is None:
+        return f"status NOT IN ({', '.join(mark for _ in HIDDEN)})", tuple(hidden.value for hidden in HIDDEN)
+    return f"status = {mark}", (PhotoStatus(status).value,)
+
+
+def stored_path(value: object) -> str:
+    """A path as read by :func:`driver_rows` (the file name's bytes on SQLite), as ``str`` with surrogate escapes,
+    the way ``PathBytes`` gives it through the ORM."""
+    return os.fsdecode(bytes(value)) if isinstance(value, (bytes, memoryview)) else str(value or "")  # type: ignore[arg-type]
+
+
 def shown_ids(session: Session, status: PhotoStatus | None = None) -> list[int]:
     """Ids of every shown photo (not missing, not the RAW half of a pair), or of those in ``status``, newest first.
 
     Read through the driver's own cursor from the covering index on (status, id), then sorted: 40 ms for 100,000
     photos where SQLAlchemy's rows took 90-140 ms of Python holding the GIL (the grid asks on every requery).
     """
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    if status is None:
-        sql = f"SELECT id FROM {Photo.__tablename__} WHERE status NOT IN ({', '.join(mark for _ in HIDDEN)})"
-        values = tuple(hidden.value for hidden in HIDDEN)
-    else:
-        sql, values = f"SELECT id FROM {Photo.__tablename__} WHERE status = {mark}", (PhotoStatus(status).value,)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, values)
-        ids = [row[0] for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    where, values = _shown_where(session, status)
+    ids = [row[0] for row in driver_rows(session, f"SELECT id FROM {Photo.__tablename__} WHERE {where}", values)]
     ids.sort(reverse=True)
     return ids
 
 
+def shown_paths(session: Session) -> list[str]:
+    """The path of every shown photo (about 0.1 s at 100,000 photos)."""
+    where, values = _shown_where(session)
+    rows = driver_rows(session, f"SELECT path FROM {Photo.__tablename__} WHERE {where}", values)
+    return [stored_path(row[0]) for row in rows]
+
+
 def ordered_ids(session: Session, ids: list[int], order: SortOrder) -> list[int]:
     """``ids`` (newest added first, or best first) in ``order``: ``ADDED`` keeps them as they are. One read of
-    the sort key of every photo through the driver's cursor (a date or a path per row), sorted in Python."""
+    the sort key of every photo through the driver's cursor (a date or a path per row), sorted in Python; ties
+    newest added (highest id) first."""
     if order == SortOrder.ADDED or not ids:
         return ids
     column = "taken_at" if order == SortOrder.TAKEN else "path"
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(f"SELECT id, {column} FROM {Photo.__tablename__}")
-        keys = dict(cursor.fetchall())
-    finally:
-        cursor.close()
-    position = {pid: n for n, pid in enumerate(sorted(ids, reverse=True))}  # ties: newest added first
+    keys = dict(driver_rows(session, f"SELECT id, {column} FROM {Photo.__tablename__}"))
     if order == SortOrder.TAKEN:  # (stored as ISO text on SQLite: text order is time order)
         dated = sorted((pid for pid in ids if keys.get(pid) is not None), key=lambda pid: (str(keys[pid]), pid))
         dated.reverse()
-        return dated + sorted((pid for pid in ids if keys.get(pid) is None), key=position.__getitem__)
-    return sorted(ids, key=lambda pid: (_name(keys.get(pid)), position[pid]))
+        return dated + sorted((pid for pid in ids if keys.get(pid) is None), reverse=True)
+    return sorted(ids, key=lambda pid: (_name(keys.get(pid)), -pid))
 
 
 def _name(path: object) -> str:
-    """The case-folded file name of a stored path (bytes on SQLite, surrogate escapes kept)."""
-    text = os.fsdecode(bytes(path)) if isinstance(path, (bytes, memoryview)) else str(path or "")  # type: ignore[arg-type]
-    return text.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].casefold()
+    """The case-folded file name of a stored path."""
+    return stored_path(path).rsplit("/", 1)[-1].rsplit("\\", 1)[-1].casefold()
