@@ -20,6 +20,7 @@ from photoscribe.config import Settings  # noqa: E402
 from photoscribe.engine import Engine  # noqa: E402
 from photoscribe.library import Library  # noqa: E402
 from tests.helpers import Recorder  # noqa: E402
+from tests.postgres import PostgresServer  # noqa: E402
 from tests.tiny_blip import RECIPE_VERSION, build_tiny_blip, colour_image  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
@@ -117,10 +118,39 @@ def cli(tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
     yield CliRunner(tmp_path / "library.sqlite3", tiny_model_dir, capsys)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (see ``tests/postgres.py``)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def library(tmp_path: Path) -> Iterator[Library]:
-    """A fresh library file in the test's temp folder."""
-    lib = Library(tmp_path / "lib.sqlite3")
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database, dropped after the test."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def library_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a fresh library goes: a file in the test's temp folder, or, for tests parametrized with
+    ``backend`` (see ``both_backends``), a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return str(tmp_path / "lib.sqlite3")
+
+
+#: ``@both_backends`` on a test (or ``pytestmark = both_backends`` in a module) runs it on SQLite and PostgreSQL.
+both_backends = pytest.mark.parametrize("library_location", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def library(library_location: str) -> Iterator[Library]:
+    """A fresh library (a file in the test's temp folder unless the test runs on both backends)."""
+    lib = Library(library_location)
     yield lib
     lib.close()
 

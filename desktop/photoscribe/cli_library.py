@@ -74,7 +74,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         ready = library.text_vector_progress(settings.text_model) if settings.text_model else None
     device, precision, batch_size = _hardware(settings)
     figures = {
-        "library": str(library.path),
+        "library": library.shown_location,
         "photos": stats.photos,
         "captioned": stats.captioned,
         "pending": stats.pending,

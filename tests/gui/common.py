@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 from photoscribe.gui.main_window import MainWindow
 from photoscribe.library import Library, PhotoFacts
+from tests.library.common import fake_fingerprint
 
 WAIT_MS = 60_000
 
@@ -58,5 +59,7 @@ def fill_library(library: Library, count: int, first: int = 0, root: str = "/big
     paths = [f"{root}/{n // 1000:03d}/IMG_{n:06d}.jpg" for n in range(first, first + count)]
     for start in range(0, count, 5000):
         chunk = paths[start : start + 5000]
-        library.register([PhotoFacts(p, 3_000_000 + i, 1.7e9 + i, f"fp-{p}") for i, p in enumerate(chunk)], folder)
+        library.register(
+            [PhotoFacts(p, 3_000_000 + i, 1.7e9 + i, fake_fingerprint(p)) for i, p in enumerate(chunk)], folder
+        )
     return paths

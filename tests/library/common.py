@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from PIL import Image
@@ -25,6 +26,11 @@ def caption_all(library: Library, captions: dict[str, str]) -> None:
     )
 
 
+def fake_fingerprint(path: object) -> str:
+    """A stand-in content fingerprint of a file, unique to its path (the length of a real one: 64 hex digits)."""
+    return hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def facts(path: str, fingerprint: str | None = None, size: int = 1) -> PhotoFacts:
     """What registration would have read from a file at ``path`` (rows without files, for queue tests)."""
-    return PhotoFacts(path=path, size=size, mtime=0.0, fingerprint=fingerprint or f"fp-{path}")
+    return PhotoFacts(path=path, size=size, mtime=0.0, fingerprint=fingerprint or fake_fingerprint(path))

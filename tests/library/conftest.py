@@ -14,3 +14,13 @@ def minilm(text_model_dir: Path) -> Any:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(text_model_dir), device="cpu")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every library test that takes the ``library`` fixture runs on SQLite and on PostgreSQL, unless marked
+    ``sqlite_only`` (with the reason: what it tests exists only in a file)."""
+    if "library_location" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if any("library_location" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
+        return
+    metafunc.parametrize("library_location", ["sqlite", "postgresql"], indirect=True)

@@ -15,6 +15,7 @@ from photoscribe.library.database import SCHEMA_VERSION
 from tests.library.common import caption_all, make_photo
 
 
+@pytest.mark.sqlite_only("WAL and the file's schema")
 def test_a_new_library_is_a_wal_sqlite_file_at_the_current_schema(tmp_path: Path, library: Library) -> None:
     conn = sqlite3.connect(library.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

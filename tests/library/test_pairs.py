@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect, text
 
 from photoscribe.ingest import reconcile, register_files
 from photoscribe.library import CaptionResult, Library, PhotoStatus
@@ -273,13 +273,16 @@ def test_forgetting_a_folder_with_the_jpeg_leaves_the_raw_its_caption(
 def test_the_companion_is_a_real_foreign_key(tmp_path: Path, library: Library, pair: tuple[Path, Path]) -> None:
     raw, jpeg = pair
     scan(library, jpeg.parent)
-    conn = sqlite3.connect(library.path)
-    (row,) = [r for r in conn.execute("PRAGMA foreign_key_list(photos)") if r[3] == "companion_id"]
-    assert (row[2], row[4], row[6]) == ("photos", "id", "SET NULL")
-    assert (
-        conn.execute("SELECT companion_id FROM photos WHERE file_kind = 'raw'").fetchone()[0] == library.photo(jpeg).id
+    keys = inspect(library.db.engine).get_foreign_keys("photos")
+    (key,) = [k for k in keys if k["constrained_columns"] == ["companion_id"]]
+    assert (key["referred_table"], key["referred_columns"], key["options"]["ondelete"]) == (
+        "photos",
+        ["id"],
+        "SET NULL",
     )
-    conn.close()
+    with library.db.reading() as session:
+        companions = session.execute(text("SELECT companion_id FROM photos WHERE file_kind = 'raw'")).scalars().all()
+    assert companions == [library.photo(jpeg).id]
 
 
 def test_a_raw_that_comes_back_does_not_take_over_the_pair(tmp_path: Path, samples: Path, library: Library) -> None:

@@ -94,7 +94,7 @@ class HelpMenu(QObject):
             f"chosen when the model loads (settings: device {settings.device}, precision {settings.precision})"
         )
         places = {
-            "Library": str(self.window.library.path),
+            "Library": self.window.library.shown_location,
             "Settings": str(config_path()),
             "Thumbnails": str(self.window.thumbnails.folder),
         }

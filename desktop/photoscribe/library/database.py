@@ -1,9 +1,14 @@
-"""Opening the library's SQLite file: pragmas, transactions, and migration only when the file is behind.
+"""Opening the library (a SQLite file, or a PostgreSQL database): transactions, and migration only when behind.
 
-WAL mode and a busy timeout let a watcher and a ``photoscribe status`` in another process share one file
+SQLite: WAL mode and a busy timeout let a watcher and a ``photoscribe status`` in another process share one file
 (beets #903). Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue instead of failing halfway;
 reads never take the write lock, and opening an up-to-date library only reads (so ``status`` and ``search`` work
 while another process writes, and a read-only library file can be searched).
+
+PostgreSQL (``postgresql://...``, the psycopg driver of the ``studio`` extra): a write session takes the library's
+write lock too (a transaction-level advisory lock), so every write keeps SQLite's one-writer-at-a-time meaning;
+the queue's own hot paths (claiming, storing results, the heartbeat) ask for ``serialised=False`` and rely on row
+locks instead (``SELECT ... FOR UPDATE SKIP LOCKED``), so many workers claim and store at once.
 """
 
 from __future__ import annotations
@@ -22,20 +27,30 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from photoscribe.errors import LibraryError
-from photoscribe.library.migrations import MIGRATIONS, SCHEMA_VERSION, migrate, needs_migration, schema_version
+from photoscribe.library.location import engine_url, is_server_url, shown_location
+from photoscribe.library.migrations import SCHEMA_VERSION, migrate, needs_migration, schema_version
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "SCHEMA_VERSION", "Database", "migrate", "schema_version"]
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Database", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+#: The key of PostgreSQL's advisory lock that stands for SQLite's write lock (any constant unique to PhotoScribe).
+WRITE_LOCK_KEY = 0x70686F746F  # "photo"
 
 
 class Database:
     """A SQLAlchemy engine on one library file, with short read and write sessions."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, location: Path | str) -> None:
+        self.server = is_server_url(location)
+        self.path = location if self.server else Path(location)
+        self.read_only = False
+        if self.server:
+            self.engine = _make_server_engine(str(location))
+            self._open()
+            return
+        path = Path(location)
         self.read_only = path.exists() and not os.access(path, os.W_OK)
         if not self.read_only:
             try:
@@ -44,17 +59,30 @@ class Database:
                 raise LibraryError(f"cannot create the library folder {path.parent}: {exc}") from exc
         try:
             self.engine = _open_read_only(path) if self.read_only else _make_engine(path, "rwc")
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            raise LibraryError(f"cannot open the library {path}: {getattr(exc, 'orig', None) or exc}") from exc
+        self._open()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def _open(self) -> None:
+        """Migrate the library when it is behind; a failure closes the engine and says what went wrong."""
+        try:
             if needs_migration(self.engine):
                 if self.read_only:
-                    raise LibraryError(f"the library {path} is read-only and needs an update PhotoScribe cannot write")
+                    raise LibraryError(
+                        f"the library {self.path} is read-only and needs an update PhotoScribe cannot write"
+                    )
                 migrate(self.engine)
         except (DatabaseError, sqlite3.DatabaseError) as exc:
-            if hasattr(self, "engine"):
-                self.engine.dispose()
-            raise LibraryError(f"cannot open the library {path}: {getattr(exc, 'orig', None) or exc}") from exc
+            self.engine.dispose()
+            where = shown_location(str(self.path))
+            raise LibraryError(f"cannot open the library {where}: {getattr(exc, 'orig', None) or exc}") from exc
         except LibraryError:
-            if hasattr(self, "engine"):
-                self.engine.dispose()
+            self.engine.dispose()
             raise
 
     @contextmanager
@@ -64,12 +92,15 @@ class Database:
             yield session
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """A session whose transaction takes the write lock at once and commits on success."""
+    def writing(self, serialised: bool = True) -> Iterator[Session]:
+        """A session whose transaction takes the write lock at once and commits on success.
+
+        ``serialised=False`` (PostgreSQL only; SQLite has one writer at a time whatever is asked) leaves the
+        library's write lock alone: for statements whose row locks are enough (see the module's docstring)."""
         if self.read_only:
             raise LibraryError(f"the library {self.path} is read-only")
         with Session(self.engine, expire_on_commit=False) as session:
-            session.connection(execution_options={"immediate": True})
+            session.connection(execution_options={"immediate": serialised or not self.server})
             yield session
             session.commit()
 
@@ -120,5 +151,35 @@ def _make_engine(path: Path, mode: str) -> Engine:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _make_server_engine(location: str) -> Engine:
+    """An engine on a PostgreSQL library: psycopg 3, a connection checked before use, and the library's write
+    lock (an advisory lock) taken by every transaction that asks for ``immediate``."""
+    try:
+        import psycopg  # noqa: F401  (the studio extra)
+    except ImportError as exc:
+        raise LibraryError("a PostgreSQL library needs the psycopg driver: pip install 'photoscribe[studio]'") from exc
+    try:
+        engine = create_engine(
+            engine_url(location),
+            pool_pre_ping=True,
+            pool_size=4,
+            max_overflow=8,
+            connect_args={
+                "connect_timeout": 10,
+                "application_name": "photoscribe",
+                "options": f"-c lock_timeout={BUSY_TIMEOUT_MS}",
+            },
+        )
+    except Exception as exc:  # a URL SQLAlchemy cannot parse
+        raise LibraryError(f"cannot use the library {shown_location(location)}: {exc}") from exc
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("immediate", False):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     return engine

@@ -21,6 +21,7 @@ from photoscribe.config import default_library_path
 from photoscribe.library import counts, edits, known, left_out, own_writes, reading, registration
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
+from photoscribe.library.location import is_server_url, shown_location
 from photoscribe.library.models import PhotoStatus
 from photoscribe.library.paths import normalise
 from photoscribe.library.queue import Queue
@@ -47,7 +48,7 @@ __all__ = ["Library", "normalise"]
 
 
 class Library:
-    """A photo library in one SQLite file. Thread-safe: every call uses its own short session.
+    """A photo library in one SQLite file or a PostgreSQL database. Thread-safe: every call uses its own short session.
 
     ``owner`` identifies this process's leases on the queue (tests and other machines may pass their own);
     ``lease_seconds`` is how long a claim lasts without a heartbeat.
@@ -59,7 +60,8 @@ class Library:
         owner: LeaseOwner | None = None,
         lease_seconds: float = LEASE_SECONDS,
     ) -> None:
-        self.path = normalise(path or default_library_path())
+        location = path or default_library_path()
+        self.path: Path | str = location if is_server_url(location) else normalise(location)
         self.db = Database(self.path)
         self.owner = owner or LeaseOwner.this_process()
         self.queue = Queue(self.db, self.owner, lease_seconds)
@@ -71,6 +73,11 @@ class Library:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def shown_location(self) -> str:
+        """Where the library is, safe to print (a server URL without its password)."""
+        return shown_location(str(self.path))
 
     @property
     def read_only(self) -> bool:

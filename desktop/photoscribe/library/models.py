@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -77,7 +78,7 @@ class Photo(Base):
     folder_id: Mapped[int | None] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
     path: Mapped[str] = mapped_column(PathBytes, unique=True)  # the exact bytes of the file name
     path_key: Mapped[str | None] = mapped_column(PathBytes, index=True)  # identity: see paths.path_key
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)  # (a file can pass 2 GB: PostgreSQL's INTEGER cannot hold it)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -156,6 +157,26 @@ class LeftOutFile(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # formats.LeftOut value
     extension: Mapped[str] = mapped_column(String(32), primary_key=True)  # lower case with its dot; "" for none
     count: Mapped[int] = mapped_column(Integer)
+
+
+class Root(Base):
+    """A folder shared by several machines (a NAS share): photos under it are stored under ``path``, the place
+    where the machine that added the root sees it; every machine maps it to its own mount point (``RootMount``)."""
+
+    __tablename__ = "roots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(PathBytes, unique=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RootMount(Base):
+    """Where one machine (by host name) sees a root."""
+
+    __tablename__ = "root_mounts"
+    root_id: Mapped[int] = mapped_column(ForeignKey("roots.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    path: Mapped[str] = mapped_column(PathBytes)
 
 
 class TextVector(Base):
