@@ -29,6 +29,7 @@ from photoscribe.cli_library import (
     shown,
 )
 from photoscribe.cli_search import cmd_search, cmd_similar
+from photoscribe.cli_worker import add_worker_command
 from photoscribe.config import DEVICES, METADATA_MODES, PRECISIONS, Settings, load_settings
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 
@@ -110,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: an option left out of a subcommand must not overwrite the same option given before it.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = common.add_argument_group("common options")
-    group.add_argument("--library", metavar="FILE", help="library database file (env PHOTOSCRIBE_LIBRARY)")
+    group.add_argument(
+        "--library",
+        metavar="FILE_OR_URL",
+        help="library file, or a studio's postgresql://user@host/db (env PHOTOSCRIBE_LIBRARY)",
+    )
     group.add_argument(
         "--model", metavar="ID_OR_DIR", help="Hugging Face model id or local folder (env PHOTOSCRIBE_MODEL)"
     )
@@ -180,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often polled folders are looked at (default 30; only changed directories are listed)",
     )
     cmd.set_defaults(handler=cmd_watch)
+
+    add_worker_command(commands, common)
 
     cmd = commands.add_parser(
         "write-metadata", parents=[common], help="write the library's captions and keywords into photos or sidecars"

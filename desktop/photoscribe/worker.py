@@ -127,6 +127,8 @@ class CaptionWorker:
                     summary.failed += [(str(p.path), reason) for p, reason in outcome.failed]
                     if on_batch:
                         on_batch(outcome)
+                    if should_stop():  # the batch in hand is done; the one claimed ahead goes back
+                        break
             finally:
                 unfinished = [photo.id for photo, _ in current + upcoming]
                 if unfinished:

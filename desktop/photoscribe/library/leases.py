@@ -121,7 +121,7 @@ class LeaseKeeper:
 
     def renew(self) -> int:
         """Push the expiry of every lease this owner holds; returns how many were renewed."""
-        with self.db.writing() as session:
+        with self.db.writing(serialised=False) as session:
             result = session.execute(
                 update(Photo)
                 .where(Photo.lease_owner == str(self.owner), Photo.status == PhotoStatus.RUNNING)

@@ -25,6 +25,7 @@ from photoscribe.library.location import is_server_url, shown_location
 from photoscribe.library.models import PhotoStatus
 from photoscribe.library.paths import normalise
 from photoscribe.library.queue import Queue
+from photoscribe.library.waiting import QueueWaiter, announce_queued
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,
@@ -136,7 +137,10 @@ class Library:
         return known.known_files(self.db, paths)
 
     def register(self, facts: Sequence[PhotoFacts], folder_id: int | None = None) -> Counter[Registration]:
-        return registration.register(self.db, facts, folder_id)
+        found = registration.register(self.db, facts, folder_id)
+        if found[Registration.NEW] or found[Registration.CHANGED]:
+            announce_queued(self.db)
+        return found
 
     def expect_own_write(self, path: Path | str, size: int, mtime: float, fingerprint: str) -> None:
         own_writes.expect_own_write(self.db, path, size, mtime, fingerprint)
@@ -159,7 +163,7 @@ class Library:
         return self.queue.claim_batch(limit, within)
 
     def release(self, photo_ids: Iterable[int]) -> int:
-        return self.queue.release(photo_ids)
+        return self._announced(self.queue.release(photo_ids))
 
     def save_results(
         self,
@@ -170,10 +174,20 @@ class Library:
         return self.queue.save_results(captions, failures, metadata_pending)
 
     def reclaim_expired(self) -> int:
-        return self.queue.reclaim_expired()
+        return self._announced(self.queue.reclaim_expired())
 
     def requeue(self, photo_ids: Iterable[int], prompt: str | None = None) -> int:
-        return self.queue.requeue(photo_ids, prompt)
+        return self._announced(self.queue.requeue(photo_ids, prompt))
+
+    def _announced(self, queued: int) -> int:
+        """Tell waiting workers (``waiting.py``) when photos went back to the queue."""
+        if queued:
+            announce_queued(self.db)
+        return queued
+
+    def waiter(self, poll_seconds: float = 30.0) -> QueueWaiter:
+        """Something to wait on for photos to be queued (a headless worker's idle time)."""
+        return QueueWaiter(self.db, poll_seconds)
 
     def cancel_pending(self, within: Sequence[Path | str] | None = None) -> int:
         return self.queue.cancel_pending(within)
