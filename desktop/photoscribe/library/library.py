@@ -25,7 +25,6 @@ from photoscribe.library.location import is_server_url, shown_location
 from photoscribe.library.models import PhotoStatus
 from photoscribe.library.paths import normalise
 from photoscribe.library.queue import Queue
-from photoscribe.library.waiting import QueueWaiter, announce_queued
 from photoscribe.library.records import (
     CaptionResult,
     ClaimedPhoto,
@@ -39,6 +38,7 @@ from photoscribe.library.records import (
     SearchHit,
     SortOrder,
 )
+from photoscribe.library.waiting import QueueWaiter, announce_queued
 
 if TYPE_CHECKING:
     import numpy as np
