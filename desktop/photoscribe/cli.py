@@ -29,7 +29,7 @@ from photoscribe.cli_library import (
     shown,
 )
 from photoscribe.cli_search import cmd_search, cmd_similar
-from photoscribe.cli_worker import add_worker_command
+from photoscribe.cli_studio import add_studio_commands
 from photoscribe.config import DEVICES, METADATA_MODES, PRECISIONS, Settings, load_settings
 from photoscribe.errors import PhotoScribeError, library_busy, one_line
 
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmd.set_defaults(handler=cmd_watch)
 
-    add_worker_command(commands, common)
+    add_studio_commands(commands, common)
 
     cmd = commands.add_parser(
         "write-metadata", parents=[common], help="write the library's captions and keywords into photos or sidecars"

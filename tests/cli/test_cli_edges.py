@@ -166,3 +166,17 @@ def test_a_closed_pipe_and_a_name_that_is_not_utf8_are_no_trouble(tiny_model_dir
         f"{sys.executable} -m photoscribe search red | head -0", shell=True, env=env, capture_output=True, timeout=180
     )
     assert b"BrokenPipeError" not in piped.stderr and b"Traceback" not in piped.stderr, piped.stderr.decode()
+
+
+def test_roots_are_listed_added_and_mapped_per_machine(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    share = tmp_path / "nas"
+    share.mkdir()
+    assert cli("roots")[1].startswith("No roots")
+    code, out, _ = cli("roots", "add", "nas", str(share))
+    assert (code, out) == (0, f"nas: {share}, here at the same path\n")
+    monkeypatch.setenv("PHOTOSCRIBE_HOST", "render-box")
+    code, out, _ = cli("roots", "set", "nas", "/mnt/not-here")
+    assert code == 0 and "here at /mnt/not-here  (not reachable here" in out
+    assert cli("roots", "set", "studio", "/x")[0] == 2  # no such root: a clear error
+    monkeypatch.setenv("PHOTOSCRIBE_HOST", "first")
+    assert cli("roots")[1] == f"nas: {share}, here at the same path\n"  # the other machine's mount is its own

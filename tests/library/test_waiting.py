@@ -41,3 +41,37 @@ def test_a_waiter_on_sqlite_looks_again_after_its_poll_and_stops_when_told(tmp_p
             assert waiter.wait(stop) is False  # returns at once when stopped
     finally:
         library.close()
+
+
+@pytest.mark.parametrize("library_location", ["postgresql"], indirect=True)
+def test_one_process_at_a_time_holds_a_photos_metadata_lock(library_location: str) -> None:
+    from sqlalchemy import text
+
+    from tests.helpers import wait_for
+
+    first, second = Library(library_location), Library(library_location)
+    entered = threading.Event()
+
+    def other_machine() -> None:
+        with second.photo_lock(7):
+            entered.set()
+
+    try:
+        with first.photo_lock(7):
+            thread = threading.Thread(target=other_machine)
+            thread.start()
+
+            def waiting() -> bool:
+                with first.db.reading() as session:
+                    sql = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 AND NOT granted"
+                    return session.execute(text(sql)).scalar() == 1
+
+            wait_for(waiting, timeout=30, what="the second writer waiting for the lock")
+            assert not entered.is_set()
+            with first.photo_lock(8):  # another photo is not held up
+                pass
+        thread.join(timeout=30)
+        assert entered.is_set()
+    finally:
+        first.close()
+        second.close()

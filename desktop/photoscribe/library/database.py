@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 #: The key of PostgreSQL's advisory lock that stands for SQLite's write lock (any constant unique to PhotoScribe).
 WRITE_LOCK_KEY = 0x70686F746F  # "photo"
+#: The first key of the advisory locks per photo (the second is the photo's id): see ``Database.photo_lock``.
+PHOTO_LOCK_CLASS = 0x7068  # "ph"
 
 
 class Database:
@@ -103,6 +105,23 @@ class Database:
             session.connection(execution_options={"immediate": serialised or not self.server})
             yield session
             session.commit()
+
+    @contextmanager
+    def photo_lock(self, photo_id: int) -> Iterator[None]:
+        """Held while one process writes a photo's metadata: on PostgreSQL an advisory lock per photo, so two
+        machines never write one file at once (the second waits). SQLite libraries live on one machine, whose own
+        writes are told apart by ``own_writes.py``: nothing to take there."""
+        if not self.server:
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({PHOTO_LOCK_CLASS}, {int(photo_id)})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PHOTO_LOCK_CLASS}, {int(photo_id)})")
+                conn.commit()
 
     def close(self) -> None:
         """Release every connection."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from photoscribe.library.database import Database
+from photoscribe.library.location import this_host
 from photoscribe.library.models import Photo, PhotoStatus
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,12 @@ class LeaseOwner:
     @classmethod
     def this_process(cls) -> LeaseOwner:
         """The owner for the running process."""
-        return cls(socket.gethostname(), os.getpid(), process_start(os.getpid()) or 0)
+        return cls(this_host(), os.getpid(), process_start(os.getpid()) or 0)
 
     def is_dead(self) -> bool:
         """True only when this owner certainly no longer runs: on this host, and its pid is gone, a zombie, or
         now belongs to a process started at another time. Other hosts' owners are never judged dead."""
-        if self.host != socket.gethostname() or sys.platform == "win32":  # os.kill(pid, 0) would kill on Windows
+        if self.host != this_host() or sys.platform == "win32":  # os.kill(pid, 0) would kill on Windows
             return False
         try:
             os.kill(self.pid, 0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from photoscribe.config import default_library_path
 from photoscribe.library import counts, edits, known, left_out, own_writes, reading, registration
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseOwner
-from photoscribe.library.location import is_server_url, shown_location
+from photoscribe.library.location import is_server_url, shown_location, this_host
 from photoscribe.library.models import PhotoStatus
 from photoscribe.library.paths import normalise
 from photoscribe.library.queue import Queue
@@ -38,6 +39,7 @@ from photoscribe.library.records import (
     SearchHit,
     SortOrder,
 )
+from photoscribe.library.roots import Roots
 from photoscribe.library.waiting import QueueWaiter, announce_queued
 
 if TYPE_CHECKING:
@@ -60,10 +62,12 @@ class Library:
         path: Path | str | None = None,
         owner: LeaseOwner | None = None,
         lease_seconds: float = LEASE_SECONDS,
+        host: str | None = None,
     ) -> None:
         location = path or default_library_path()
         self.path: Path | str = location if is_server_url(location) else normalise(location)
         self.db = Database(self.path)
+        self.roots = Roots(self.db, host or this_host())  # shared folders, and where this machine sees them
         self.owner = owner or LeaseOwner.this_process()
         self.queue = Queue(self.db, self.owner, lease_seconds)
         self._indexes: dict[str, VectorIndex] = {}  # text and image vectors in memory, made on first use
@@ -145,6 +149,9 @@ class Library:
     def expect_own_write(self, path: Path | str, size: int, mtime: float, fingerprint: str) -> None:
         own_writes.expect_own_write(self.db, path, size, mtime, fingerprint)
 
+    def photo_lock(self, photo_id: int) -> AbstractContextManager[None]:
+        return self.db.photo_lock(photo_id)  # one writer of a photo's metadata at a time, across machines
+
     def note_own_write(self, path: Path | str) -> None:
         own_writes.note_own_write(self.db, path)
 
@@ -160,7 +167,7 @@ class Library:
     # -- the captioning queue --------------------------------------------------------------------------------
 
     def claim_batch(self, limit: int, within: Sequence[Path | str] | None = None) -> list[ClaimedPhoto]:
-        return self.queue.claim_batch(limit, within)
+        return self.queue.claim_batch(limit, within, excluding=self.roots.unreachable())
 
     def release(self, photo_ids: Iterable[int]) -> int:
         return self._announced(self.queue.release(photo_ids))

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from urllib.parse import urlsplit, urlunsplit
 
 #: URL schemes of a PostgreSQL library (``postgresql+psycopg`` is SQLAlchemy's spelling of the same).
@@ -34,3 +36,12 @@ def shown_location(location: str) -> str:
     netloc = parts.netloc.rsplit("@", 1)
     user = netloc[0].split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+#: Overrides the name of this machine in the library (its lease owner's host, its mount points of roots).
+HOST_ENV = "PHOTOSCRIBE_HOST"
+
+
+def this_host() -> str:
+    """The name this machine goes by in a shared library."""
+    return os.environ.get(HOST_ENV) or socket.gethostname()

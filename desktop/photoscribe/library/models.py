@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from photoscribe.library.paths import PathBytes
+from photoscribe.library.paths import PathBytes, PathKeyBytes, RootPathBytes
 
 
 class Base(DeclarativeBase):
@@ -77,7 +77,7 @@ class Photo(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     folder_id: Mapped[int | None] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
     path: Mapped[str] = mapped_column(PathBytes, unique=True)  # the exact bytes of the file name
-    path_key: Mapped[str | None] = mapped_column(PathBytes, index=True)  # identity: see paths.path_key
+    path_key: Mapped[str | None] = mapped_column(PathKeyBytes, index=True)  # identity: see paths.path_key
     size: Mapped[int] = mapped_column(BigInteger)  # (a file can pass 2 GB: PostgreSQL's INTEGER cannot hold it)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -166,7 +166,7 @@ class Root(Base):
     __tablename__ = "roots"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    path: Mapped[str] = mapped_column(PathBytes, unique=True)
+    path: Mapped[str] = mapped_column(RootPathBytes, unique=True)
     added_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -176,7 +176,7 @@ class RootMount(Base):
     __tablename__ = "root_mounts"
     root_id: Mapped[int] = mapped_column(ForeignKey("roots.id", ondelete="CASCADE"), primary_key=True)
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
-    path: Mapped[str] = mapped_column(PathBytes)
+    path: Mapped[str] = mapped_column(RootPathBytes)
 
 
 class TextVector(Base):

@@ -22,23 +22,50 @@ from sqlalchemy.types import TypeDecorator
 CASE_INSENSITIVE = sys.platform in ("darwin", "win32")
 
 
+#: The attribute of an engine's dialect holding the library roots' map for this machine (see ``roots.py``).
+ROOTS_ATTRIBUTE = "photoscribe_roots"
+
+
 class PathBytes(TypeDecorator[str]):
-    """A path column: ``str`` in Python (surrogate escapes included), the file system's bytes in SQLite."""
+    """A path column: ``str`` in Python (surrogate escapes included), the file system's bytes in the library.
+
+    Where the library has roots (``roots.py``), a path under this machine's mount point of a root is stored under
+    the root's own path and read back under the mount point, so every machine sees its own paths."""
 
     impl = LargeBinary
     cache_ok = True
+    holds_keys = False  # True on the column of path keys (their roots' prefixes are keys too)
+    mapped = True  # False on the roots' own paths
 
     def process_bind_param(self, value: object, dialect: object) -> bytes | None:
-        if value is None or isinstance(value, bytes):
-            return value
-        return os.fsencode(value)  # type: ignore[arg-type]
+        if value is None:
+            return None
+        raw = value if isinstance(value, bytes) else os.fsencode(value)  # type: ignore[arg-type]
+        roots = getattr(dialect, ROOTS_ATTRIBUTE, None) if self.mapped else None
+        return roots.to_stored(raw, self.holds_keys) if roots is not None else raw
 
     def process_result_value(self, value: object, dialect: object) -> str | None:
         if value is None:
             return None
         if isinstance(value, str):  # a row a migration has not converted (never expected)
             return value
-        return os.fsdecode(bytes(value))  # type: ignore[arg-type]
+        raw = bytes(value)  # type: ignore[arg-type]
+        roots = getattr(dialect, ROOTS_ATTRIBUTE, None) if self.mapped else None
+        return os.fsdecode(roots.to_local(raw, self.holds_keys) if roots is not None else raw)
+
+
+class PathKeyBytes(PathBytes):
+    """The column of path identities (:func:`path_key`)."""
+
+    cache_ok = True
+    holds_keys = True
+
+
+class RootPathBytes(PathBytes):
+    """A root's own path, stored as given (never mapped)."""
+
+    cache_ok = True
+    mapped = False
 
 
 def normalise(path: Path | str) -> Path:

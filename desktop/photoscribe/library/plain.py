@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from photoscribe.library.models import Caption, Keyword, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.paths import ROOTS_ATTRIBUTE
 from photoscribe.library.records import PhotoRecord, SortOrder
 from photoscribe.library.rows import HIDDEN, chosen_keywords, companions
 
@@ -142,6 +143,9 @@ def shown_paths(session: Session) -> list[str]:
     """The path of every shown photo (about 0.1 s at 100,000 photos)."""
     where, values = _shown_where(session)
     rows = driver_rows(session, f"SELECT path FROM {Photo.__tablename__} WHERE {where}", values)
+    roots = getattr(session.get_bind().dialect, ROOTS_ATTRIBUTE, None)  # (read past PathBytes: map them here)
+    if roots is not None:
+        return [stored_path(roots.to_local(bytes(row[0]))) for row in rows]
     return [stored_path(row[0]) for row in rows]
 
 

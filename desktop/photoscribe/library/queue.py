@@ -37,8 +37,14 @@ class Queue:
         """A filter keeping the photos this owner holds (leased: RUNNING, unless other ``statuses`` are given)."""
         return and_(Photo.status.in_(statuses or (PhotoStatus.RUNNING,)), Photo.lease_owner == str(self.owner))
 
-    def claim_batch(self, limit: int, paths: Sequence[Path | str] | None = None) -> list[ClaimedPhoto]:
-        """Atomically lease up to ``limit`` pending photos (under ``paths`` if given), oldest first.
+    def claim_batch(
+        self,
+        limit: int,
+        paths: Sequence[Path | str] | None = None,
+        excluding: Sequence[Path | str] = (),
+    ) -> list[ClaimedPhoto]:
+        """Atomically lease up to ``limit`` pending photos (under ``paths`` if given, not under ``excluding``),
+        oldest first.
 
         On PostgreSQL the rows are locked as they are read and rows another worker is claiming right now are
         skipped (``FOR UPDATE SKIP LOCKED``), so workers claim side by side, never the same photo and never waiting
@@ -47,6 +53,9 @@ class Queue:
         inside = within(paths)
         if inside is not None:
             query = query.where(inside)
+        outside = within(excluding) if excluding else None
+        if outside is not None:  # roots this machine cannot see: left for the machines that can
+            query = query.where(~outside)
         with self.db.writing(serialised=False) as session:
             photos = session.scalars(query.order_by(Photo.id).limit(limit)).all()
             claimed_at, expires = None, time.time() + self.lease_seconds

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 
 from photoscribe.config import Settings
@@ -73,14 +74,22 @@ def write_records(
     for record in records:
         if record.caption is None and not record.keywords:
             continue
-        for photo in halves(record):
-            hook = _ExpectOwnWrite(library, photo) if library is not None else None
-            outcome = write_record(writer, record, hook, photo)
-            if hook is not None and hook.error is not None:
-                raise hook.error
-            if library is not None and outcome.written and not outcome.unchanged and outcome.target == outcome.path:
-                library.note_own_write(outcome.path)
-            outcomes.append(outcome)
+        lock = getattr(library, "photo_lock", None)  # across machines, one writer of a photo at a time
+        with lock(record.id) if lock is not None else nullcontext():
+            outcomes += _write_halves(writer, record, library)
+    return outcomes
+
+
+def _write_halves(writer: MetadataWriter, record: PhotoRecord, library: Library | None) -> list[WriteOutcome]:
+    outcomes = []
+    for photo in halves(record):
+        hook = _ExpectOwnWrite(library, photo) if library is not None else None
+        outcome = write_record(writer, record, hook, photo)
+        if hook is not None and hook.error is not None:
+            raise hook.error
+        if library is not None and outcome.written and not outcome.unchanged and outcome.target == outcome.path:
+            library.note_own_write(outcome.path)
+        outcomes.append(outcome)
     return outcomes
 
 
