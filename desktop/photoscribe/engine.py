@@ -31,6 +31,7 @@ from photoscribe.engine_embeddings import EmbeddingKeeper, Loader
 from photoscribe.engine_folders import FolderKeeper
 from photoscribe.engine_metadata import MetadataSync
 from photoscribe.engine_model import ModelKeeper
+from photoscribe.engine_others import OtherProcesses
 from photoscribe.engine_parts import Busy, ProgressMeter, download_progress, trouble_message
 from photoscribe.engine_scan import ScanThread
 from photoscribe.events import (
@@ -82,6 +83,7 @@ class Engine:
         self._watcher = self._folders.watcher
         self._metadata = MetadataSync(self)
         self._wake, self._paused, self._stopping = threading.Event(), threading.Event(), threading.Event()
+        self._others = OtherProcesses(self, self._wake)  # photos and captions from other processes and machines
         self._cancel, self._settings_changed = threading.Event(), threading.Event()
         self._changed = threading.Condition()
         self._state = EngineState.STOPPED
@@ -124,12 +126,14 @@ class Engine:
         self._thread.start()
         self._scan.start()
         self.embeddings.start()
+        self._others.start()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop scanning and watching, let the batch in hand finish (or go back to the queue), and wait for the
         threads. Safe from any thread; the GUI calls it off its own thread."""
         self._stopping.set()
         self._wake.set()
+        self._others.stop()
         self._scan.stop(timeout)
         self._watcher.stop()
         self.embeddings.stop(timeout)
@@ -245,6 +249,7 @@ class Engine:
         if stats.pending - stats.running <= 0:
             if stats.pending:  # every waiting photo is leased by another process: look again later
                 self._reclaim_expired()
+            self._others.seen(stats)
             self._go_idle()
             return
         if self._model.error is not None:  # reported once; resume() or apply_settings() retries

@@ -63,3 +63,19 @@ def test_subfolder_counts_add_up_the_folders_inside() -> None:
         (Path("/p/Photos/c"), 3),
     ]
     assert subfolder_counts(Path("/p/Photo"), directories) == []  # a name that only starts like it
+
+
+def test_a_shared_root_this_machine_cannot_see_is_listed_with_how_to_map_it(qtbot, open_window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = open_window()
+    window.library.roots.add("nas", tmp_path / "nas-as-the-render-box-sees-it")  # not a folder here
+    with qtbot.waitSignal(window.refresher.folders_shown, timeout=WAIT_MS):
+        window.refresh_folders()
+    text, root = rows(window)[-1]
+    assert text == "nas  (not reachable here)"
+    item = window.folders.list.item(window.folders.list.count() - 1)
+    assert "photoscribe roots set nas PATH" in item.toolTip()
+    assert not item.flags() & Qt.ItemFlag.ItemIsSelectable
+    (tmp_path / "nas-as-the-render-box-sees-it").mkdir()  # mounted: no longer listed
+    with qtbot.waitSignal(window.refresher.folders_shown, timeout=WAIT_MS):
+        window.refresh_folders()
+    assert [text for text, _ in rows(window)] == ["All photos"]

@@ -4,6 +4,7 @@ with their own counts (photos inside, subfolders included); add, remove, pause (
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from photoscribe.library import FolderRecord
+from photoscribe.library.roots import RootRecord
 
 ALL_FOLDERS = "All photos"
 INDENT = "    "
@@ -35,6 +37,18 @@ def subfolder_counts(folder: Path, directories: dict[str, int]) -> list[tuple[Pa
             counts[directory] = counts.get(directory, 0) + count
             directory = os.path.dirname(directory)
     return [(Path(path), counts[path]) for path in sorted(counts, key=lambda p: p.split(os.sep))]
+
+
+def unreachable_item(root: RootRecord) -> QListWidgetItem:
+    """A row (not selectable) for a shared root this machine cannot see, saying how to map it."""
+    item = QListWidgetItem(f"{root.name}  (not reachable here)")
+    item.setToolTip(
+        f"The shared folder {root.name!r} ({root.path}) is not at {root.here} on this computer. Its photos are "
+        f"captioned by the computers that see it. To see it here: photoscribe roots set {root.name} PATH"
+    )
+    item.setFlags(Qt.ItemFlag.NoItemFlags)
+    item.setData(Qt.ItemDataRole.UserRole, root)
+    return item
 
 
 class FoldersPanel(QWidget):
@@ -70,9 +84,14 @@ class FoldersPanel(QWidget):
         self.pause.toggled.connect(self._toggle_pause)
         self.list.currentItemChanged.connect(self._changed)
 
-    def show_folders(self, folders: list[tuple[FolderRecord, int]], directories: dict[str, int] | None = None) -> None:
+    def show_folders(
+        self,
+        folders: list[tuple[FolderRecord, int]],
+        directories: dict[str, int] | None = None,
+        unreachable: Sequence[RootRecord] = (),
+    ) -> None:
         """Show folders with their photo counts, and the subfolders of ``directories`` (photos directly in each
-        directory) beneath them; the selection is kept."""
+        directory) beneath them, then the shared roots this machine cannot see; the selection is kept."""
         selected = self._shown()
         self.list.blockSignals(True)
         self.list.clear()
@@ -93,6 +112,8 @@ class FoldersPanel(QWidget):
                 self.list.addItem(sub)
                 if selected == path:
                     self.list.setCurrentItem(sub)
+        for root in unreachable:
+            self.list.addItem(unreachable_item(root))
         if self.list.currentItem() is None:
             self.list.setCurrentRow(0)
         self.list.blockSignals(False)

@@ -21,6 +21,7 @@ from photoscribe.gui.scroll_gate import ScrollGate
 from photoscribe.gui.tasks import LatestTask
 from photoscribe.ingest import pace
 from photoscribe.library import FolderRecord, Library, PhotoFilter, PhotoStatus
+from photoscribe.library.roots import RootRecord
 
 if TYPE_CHECKING:
     from photoscribe.gui.main_window import MainWindow
@@ -135,9 +136,7 @@ class GridRefresher(QObject):
         library, gate = self.window.library, self.gate
         self._counts.run(lambda: gate.wait() or folder_counts(library), self._show_folders)
 
-    def _show_folders(
-        self, result: tuple[list[tuple[FolderRecord, int]], dict[str, int]] | None, error: object
-    ) -> None:
+    def _show_folders(self, result: FolderCounts | None, error: object) -> None:
         if error is None and result is not None:
             self.window.folders.show_folders(*result)
             self.folders_shown.emit()
@@ -152,8 +151,13 @@ class GridRefresher(QObject):
         self._counts.shutdown()
 
 
-def folder_counts(library: Library) -> tuple[list[tuple[FolderRecord, int]], dict[str, int]]:
-    """Each library folder with the number of photos it shows (one grouped query), and the photos shown in each
-    directory (for the subfolders: one read of the shown photos' paths)."""
+FolderCounts = tuple[list[tuple[FolderRecord, int]], dict[str, int], list[RootRecord]]
+
+
+def folder_counts(library: Library) -> FolderCounts:
+    """Each library folder with the number of photos it shows (one grouped query), the photos shown in each
+    directory (for the subfolders: one read of the shown photos' paths), and the shared roots this machine cannot
+    see (read again: another machine may have added one)."""
     counts = library.folder_counts()
-    return [(folder, counts.get(folder.path, 0)) for folder in library.folders()], library.directory_counts()
+    folders = [(folder, counts.get(folder.path, 0)) for folder in library.folders()]
+    return folders, library.directory_counts(), [root for root in library.roots.refresh() if not root.reachable]

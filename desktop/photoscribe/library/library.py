@@ -40,7 +40,7 @@ from photoscribe.library.records import (
     SortOrder,
 )
 from photoscribe.library.roots import Roots
-from photoscribe.library.waiting import QueueWaiter, announce_queued
+from photoscribe.library.waiting import CAPTIONS_CHANNEL, QUEUE_CHANNEL, QueueWaiter, announce, announce_queued
 
 if TYPE_CHECKING:
     import numpy as np
@@ -178,7 +178,9 @@ class Library:
         failures: Sequence[tuple[int, str]] = (),
         metadata_pending: bool = False,
     ) -> list[int]:
-        return self.queue.save_results(captions, failures, metadata_pending)
+        stored = self.queue.save_results(captions, failures, metadata_pending)
+        announce(self.db, CAPTIONS_CHANNEL)  # the app on other machines shows them
+        return stored
 
     def reclaim_expired(self) -> int:
         return self._announced(self.queue.reclaim_expired())
@@ -192,9 +194,10 @@ class Library:
             announce_queued(self.db)
         return queued
 
-    def waiter(self, poll_seconds: float = 30.0) -> QueueWaiter:
-        """Something to wait on for photos to be queued (a headless worker's idle time)."""
-        return QueueWaiter(self.db, poll_seconds)
+    def waiter(self, poll_seconds: float = 30.0, captions: bool = False) -> QueueWaiter:
+        """Something to wait on for photos to be queued (a headless worker's idle time), and with ``captions``
+        for captions stored by other processes too (the app's)."""
+        return QueueWaiter(self.db, poll_seconds, (QUEUE_CHANNEL, CAPTIONS_CHANNEL) if captions else (QUEUE_CHANNEL,))
 
     def cancel_pending(self, within: Sequence[Path | str] | None = None) -> int:
         return self.queue.cancel_pending(within)

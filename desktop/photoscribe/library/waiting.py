@@ -21,27 +21,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE_CHANNEL = "photoscribe_queue"  # photos were queued
+CAPTIONS_CHANNEL = "photoscribe_captions"  # captions were stored (the app on other machines shows them)
 #: How often a waiter looks at ``stop`` while it waits for an announcement.
 STOP_CHECK_SECONDS = 0.25
 
 
 def announce_queued(db: Database) -> None:
     """Tell waiting workers that photos were queued (PostgreSQL; nothing to do on SQLite, where they poll)."""
+    announce(db, QUEUE_CHANNEL)
+
+
+def announce(db: Database, channel: str) -> None:
+    """NOTIFY ``channel`` on a PostgreSQL library (after the change it announces was committed)."""
     if not db.server or db.read_only:
         return
     try:
         with db.engine.connect() as conn:
-            conn.execute(text(f"NOTIFY {QUEUE_CHANNEL}"))
+            conn.execute(text(f"NOTIFY {channel}"))
             conn.commit()
-    except Exception:  # waiting workers still look again at their next poll
-        log.warning("could not tell waiting workers about new photos", exc_info=True)
+    except Exception:  # whoever waits still looks again at their next poll
+        log.warning("could not announce %s", channel, exc_info=True)
 
 
 class QueueWaiter:
-    """Blocks until photos may have been queued, ``poll_seconds`` passed, or ``stop`` is set."""
+    """Blocks until photos may have been queued (or what ``channels`` announce happened), ``poll_seconds``
+    passed, or ``stop`` is set."""
 
-    def __init__(self, db: Database, poll_seconds: float = 30.0) -> None:
-        self.db, self.poll_seconds = db, poll_seconds
+    def __init__(self, db: Database, poll_seconds: float = 30.0, channels: tuple[str, ...] = (QUEUE_CHANNEL,)) -> None:
+        self.db, self.poll_seconds, self.channels = db, poll_seconds, channels
         self._conn: Any = None
         if db.server:
             self._listen()
@@ -52,7 +59,8 @@ class QueueWaiter:
         url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-            self._conn.execute(f"LISTEN {QUEUE_CHANNEL}")
+            for channel in self.channels:
+                self._conn.execute(f"LISTEN {channel}")
         except psycopg.Error:
             log.warning("cannot listen for new photos; looking every %.0f s instead", self.poll_seconds, exc_info=True)
             self._conn = None
