@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,9 @@ from pathlib import Path
 
 COLOURS = {"red": (200, 30, 30), "green": (30, 160, 40), "blue": (30, 60, 200)}
 STEP_TIMEOUT = 600  # seconds: a bundle's first start unpacks nothing but imports PyTorch and Qt (slow on 2 cores)
+
+
+OLD_LIBRARY = Path(__file__).resolve().parents[1] / "tests" / "data" / "library-v4.sqlite3"
 
 
 class SmokeFailed(Exception):
@@ -106,6 +110,13 @@ def smoke(command: list[str], model: Path, scratch: Path, say=print) -> None:  #
     if (count := program.captioned(library)) != len(app_photos):
         raise SmokeFailed(f"the app: {count} of {len(app_photos)} photos captioned")
     say(f"the app (offscreen): {count} photos captioned, exited 0")
+
+    old = scratch / "old.sqlite3"  # made by PhotoScribe at schema 4: opening it runs Alembic's migrations
+    shutil.copy(OLD_LIBRARY, old)
+    photos = int(json.loads(program.run("status", "--json", library=old))["photos"])
+    if photos != 6:
+        raise SmokeFailed(f"an old library: status counted {photos} photos, not 6, after its migration")
+    say("an old library migrated (Alembic)")
 
     if digest(list(before)) != before:
         raise SmokeFailed("a photo changed")
