@@ -186,3 +186,42 @@ def test_migration_7_adds_vectors_and_an_old_library_is_searched_by_meaning(tmp_
     conn.execute("DELETE FROM photos WHERE id = ?", (barn.id,))
     assert conn.execute("SELECT count(*) FROM text_vectors WHERE photo_id = ?", (barn.id,)).fetchone()[0] == 0
     conn.close()
+
+
+def test_the_revisions_known_here_are_alembics_chain_in_order() -> None:
+    from alembic.script import ScriptDirectory
+
+    from photoscribe.library.migrations import HEAD, REVISIONS, SCRIPTS
+
+    scripts = ScriptDirectory(str(SCRIPTS))
+    chain = [script.revision for script in scripts.walk_revisions()]  # head first
+    assert (scripts.get_current_head(), chain[::-1]) == (HEAD, list(REVISIONS))
+
+
+def test_a_library_at_a_revision_unknown_here_is_refused_clearly(tmp_path: Path) -> None:
+    Library(tmp_path / "lib.sqlite3").close()
+    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
+    conn.execute("UPDATE alembic_version SET version_num = '0042'")  # written by a newer PhotoScribe
+    conn.commit()
+    conn.close()
+    with pytest.raises(LibraryError, match="newer PhotoScribe"):
+        Library(tmp_path / "lib.sqlite3")
+
+
+def test_a_new_postgresql_library_is_created_at_the_head_revision(postgres_url: str) -> None:
+    from sqlalchemy import text
+
+    from photoscribe.library.migrations import HEAD
+
+    with Library(postgres_url) as library:
+        with library.db.reading() as session:
+            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+    with Library(postgres_url) as library:  # opened again: nothing to migrate, the same library
+        assert library.stats().photos == 0
+
+
+def test_an_unreachable_server_is_a_clear_error(postgres_url: str) -> None:
+    wrong_port = postgres_url.rsplit(":", 1)[0] + ":1/photos"
+    with pytest.raises(LibraryError, match="cannot open the library postgresql://postgres:\\*\\*\\*@") as error:
+        Library(wrong_port.replace("postgres@", "postgres:secret@"))
+    assert "secret" not in str(error.value)  # the password is never printed
