@@ -1,4 +1,4 @@
-"""Full-text search with SQLite FTS5 (the SQLite-only part of the library; a PostgreSQL twin would use tsvector).
+"""Full-text search with SQLite FTS5 (SQLite's half of ``search.py``; ``search_tsvector.py`` is PostgreSQL's).
 
 One FTS5 row per photo, rowid = photo id, holding the file name, the model's caption, the user's caption and
 the keywords in force. The Porter stemmer makes "dogs" find "dog"; bm25 ranks best matches first.
@@ -17,41 +17,44 @@ from photoscribe.library.query import Query, Term
 if TYPE_CHECKING:
     import numpy as np
 
-FTS_TABLE = "photo_search"
+    from photoscribe.library.search import SearchRow
+
+TABLE = "photo_search"
 COLUMNS = ("filename", "model_caption", "user_caption", "keywords")
 #: bm25 weights per column: the user's own words count most, file names least.
 WEIGHTS = (1.0, 4.0, 6.0, 3.0)
+ROWS_PER_DELETE = 500
 
 
 def create_index(conn: Connection) -> None:
-    """Create the FTS5 table (schema migration 1)."""
+    """Create the FTS5 table (with a new library's schema; schema migration 1 made it in old ones)."""
     conn.execute(
         text(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
             f"{', '.join(COLUMNS)}, tokenize = 'porter unicode61 remove_diacritics 2')"
         )
     )
 
 
-def index_photo(
-    session: Session,
-    photo_id: int,
-    filename: str,
-    model_caption: str | None,
-    user_caption: str | None,
-    keywords: list[str],
-) -> None:
-    """Replace the search row of ``photo_id`` with these texts."""
-    remove_photo(session, photo_id)
-    session.execute(
-        text(f"INSERT INTO {FTS_TABLE}(rowid, {', '.join(COLUMNS)}) VALUES (:id, :f, :m, :u, :k)"),
-        {"id": photo_id, "f": filename, "m": model_caption or "", "u": user_caption or "", "k": " ".join(keywords)},
-    )
+def index_photos(session: Session, rows: Sequence[SearchRow]) -> None:
+    """Replace the search rows of these photos: old rows deleted by chunks (FTS5 has no upsert; a reused id may
+    have left one), the new ones inserted in one executemany."""
+    ids = [row.photo_id for row in rows]
+    for start in range(0, len(ids), ROWS_PER_DELETE):
+        chunk = ",".join(str(int(i)) for i in ids[start : start + ROWS_PER_DELETE])
+        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid IN ({chunk})"))
+    if rows:
+        values = [
+            {"id": i, "f": name, "m": model or "", "u": people or "", "k": " ".join(words)}
+            for i, name, model, people, words in rows
+        ]
+        statement = f"INSERT INTO {TABLE}(rowid, {', '.join(COLUMNS)}) VALUES (:id, :f, :m, :u, :k)"
+        session.execute(text(statement), values)
 
 
 def remove_photo(session: Session, photo_id: int) -> None:
     """Drop the search row of ``photo_id``, if any."""
-    session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": photo_id})
+    session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), {"id": photo_id})
 
 
 def matching_ids(session: Session, query: Query, limit: int | None = None) -> list[tuple[int, float]]:
@@ -85,15 +88,15 @@ def _matching_sql(query: Query, limit: int | None, *, scored: bool) -> tuple[str
     limit_sql = "" if limit is None else f" LIMIT {int(limit)}"
     if included:
         expression = f"({included}) NOT ({excluded})" if excluded else included
-        rank = f"bm25({FTS_TABLE}, {', '.join(str(w) for w in WEIGHTS)})"
+        rank = f"bm25({TABLE}, {', '.join(str(w) for w in WEIGHTS)})"
         columns, order = (f"rowid AS id, -{rank} AS score", "score DESC") if scored else ("rowid AS id", rank)
-        sql = f"SELECT {columns} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY {order}, rowid{limit_sql}"
+        sql = f"SELECT {columns} FROM {TABLE} WHERE {TABLE} MATCH ? ORDER BY {order}, rowid{limit_sql}"
         return sql, (expression,)
     columns = "id, 0.0" if scored else "id"
     if excluded:
         sql = (
             f"SELECT {columns} FROM photos WHERE id NOT IN "
-            f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) ORDER BY id{limit_sql}"
+            f"(SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ?) ORDER BY id{limit_sql}"
         )
         return sql, (excluded,)
     return f"SELECT {columns} FROM photos ORDER BY id{limit_sql}", ()
@@ -103,7 +106,7 @@ def matching_any(session: Session, terms: tuple[Term, ...]) -> set[int]:
     """Ids of the photos matching any of ``terms`` (used to leave excluded photos out of meaning hits)."""
     if not terms:
         return set()
-    rows = _fetch(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (_any_of(terms, "OR"),))
+    rows = _fetch(session, f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ?", (_any_of(terms, "OR"),))
     return {int(row[0]) for row in rows}
 
 
