@@ -8,14 +8,18 @@ through a GIN index and ranked by ``ts_rank`` with weights in the proportions of
   diacritics removed) before PostgreSQL reads them: "IMG_1234.jpg" is found by ``img`` and ``1234``, "café" by
   ``cafe``, and a query's words and phrases are lexemes joined by ``<->``, so no punctuation a user types can reach
   the tsquery parser. Every term is a bound parameter.
-- The 'english' configuration stems words ("dogs" finds "dog") and, unlike FTS5, leaves out stop words ("the",
-  "on", "a"): a stop word in a query is ignored, and a query of stop words only finds nothing.
+- The 'english' configuration stems words ("dogs" finds "dog") and, unlike FTS5, leaves stop words ("the", "on",
+  "a", "do", "down") out of the texts and the queries: a stop word in a query is ignored, a query of stop words
+  only finds nothing, and a prefix finds no stop word ("do*" finds "dog", not "down").
 - A lexeme no query can hold (``_``) sits 100 positions between fields, so that a phrase never spans two fields
   (FTS5 matches a phrase within one column).
-- ts_rank scores a photo by the query's words it holds, by field weight (a word repeated adds less each time),
-  and divides by the log of the document's length; bm25 also weighs rare words more and normalises each field's
-  length by its average. The two agree on which field counts most and on shorter texts first; among photos
-  matching in the same fields they can order differently (see the tests of both engines).
+- ts_rank scores each of the query's words by the best field holding it (a repeat adds little: the second a
+  quarter) and divides by the log of the document's length in lexemes; FTS5's bm25 sums a word's weighted counts
+  with saturation, weighs rare words more and normalises by the row's length in tokens (stop words included)
+  against the average row. Both rank a word in what people wrote, the model's caption, the keywords, the file name
+  in that order, and short texts first; they can differ on a word repeated in a long text against a short text
+  saying it once (FTS5 puts "a dog and a dog on a dog bed" before "a dog", ts_rank after) and on texts long only
+  in stop words.
 """
 
 from __future__ import annotations
