@@ -1,11 +1,15 @@
-"""Fixtures of the library tests: the real MiniLM text model, loaded once per session (about 6 s)."""
+"""Fixtures of the library tests: the real MiniLM text model, loaded once per session (about 6 s), and a library
+database for the search tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.library.search_engines import SearchDb
 
 
 @pytest.fixture(scope="session")
@@ -14,6 +18,14 @@ def minilm(text_model_dir: Path) -> Any:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(text_model_dir), device="cpu")
+
+
+@pytest.fixture
+def search_db(library_location: str) -> Iterator[SearchDb]:
+    """A new library's database, for tests of the search layer (on SQLite and PostgreSQL, as ``library``)."""
+    db = SearchDb(library_location)
+    yield db
+    db.close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

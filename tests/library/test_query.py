@@ -25,3 +25,8 @@ def test_meaningless_input_is_ignored_not_an_error() -> None:
 
 def test_quotes_inside_words_are_kept_for_the_index_to_split() -> None:
     assert parse_query("rock'n'roll").terms == (Term("rock'n'roll"),)
+
+
+def test_a_nul_character_separates_words() -> None:
+    expected = (Term("dog"), Term("cat"), Term("a b", exclude=True, phrase=True))
+    assert parse_query('dog\x00cat -"a\x00b"').terms == expected

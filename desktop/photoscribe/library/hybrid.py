@@ -1,4 +1,4 @@
-"""Hybrid search: words (FTS5 and bm25, see ``search.py``) and meaning (text vectors, see ``vectors.py``).
+"""Hybrid search: words (full-text search, see ``search.py``) and meaning (text vectors, see ``vectors.py``).
 
 - Exact hits are the photos the query's words match, as in a words-only search; meaning hits are photos whose
   text vector has a cosine similarity of at least :data:`CUTOFF` to the query's vector.

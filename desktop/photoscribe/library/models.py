@@ -1,4 +1,5 @@
-"""The library's tables as SQLAlchemy 2.0 models (portable SQL; SQLite-only parts live in ``search.py``)."""
+"""The library's tables as SQLAlchemy 2.0 models (portable SQL; full-text search, which differs by database, is in
+``search.py``)."""
 
 from __future__ import annotations
 

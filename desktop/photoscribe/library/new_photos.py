@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from photoscribe.library import search
@@ -20,8 +20,9 @@ from photoscribe.library.pairs import placement
 from photoscribe.library.paths import display_path
 from photoscribe.library.records import PhotoFacts
 from photoscribe.library.rows import now
+from photoscribe.library.search import SearchRow
 
-SEARCH_ROWS_PER_DELETE = 500
+PATHS_PER_SELECT = 500
 
 
 def is_plain(fact: PhotoFacts) -> bool:
@@ -58,27 +59,10 @@ def insert_new(session: Session, facts: Sequence[PhotoFacts], folder_id: int | N
     session.execute(insert(Photo), rows)  # one executemany (asking for the ids back costs a statement a row)
     by_path: dict[str, int] = {}
     paths = [fact.path for fact in facts]
-    for start in range(0, len(paths), SEARCH_ROWS_PER_DELETE):
-        query = select(Photo.path, Photo.id).where(Photo.path.in_(paths[start : start + SEARCH_ROWS_PER_DELETE]))
+    for start in range(0, len(paths), PATHS_PER_SELECT):
+        query = select(Photo.path, Photo.id).where(Photo.path.in_(paths[start : start + PATHS_PER_SELECT]))
         by_path.update((path, photo_id) for path, photo_id in session.execute(query))
     ids = [by_path[path] for path in paths]
     names = [display_path(Path(path).name) for path in paths]
-    index_rows(session, [(photo_id, name, None, None, []) for photo_id, name in zip(ids, names)])
+    search.index_photos(session, [SearchRow(photo_id, name, None, None, ()) for photo_id, name in zip(ids, names)])
     return ids
-
-
-def index_rows(session: Session, rows: Sequence[tuple[int, str, str | None, str | None, list[str]]]) -> None:
-    """Search rows for photos just added, in one statement: (id, file name, model caption, what people wrote,
-    keywords), as ``search.index_photo`` writes them one by one. A search row a reused id may have left goes."""
-    ids = [row[0] for row in rows]
-    for start in range(0, len(ids), SEARCH_ROWS_PER_DELETE):
-        chunk = ",".join(str(int(i)) for i in ids[start : start + SEARCH_ROWS_PER_DELETE])
-        session.execute(text(f"DELETE FROM {search.FTS_TABLE} WHERE rowid IN ({chunk})"))
-    if rows:
-        columns = ", ".join(search.COLUMNS)
-        values = [
-            {"id": i, "f": name, "m": model or "", "u": people or "", "k": " ".join(words)}
-            for i, name, model, people, words in rows
-        ]
-        statement = f"INSERT INTO {search.FTS_TABLE}(rowid, {columns}) VALUES (:id, :f, :m, :u, :k)"
-        session.execute(text(statement), values)

@@ -60,7 +60,7 @@ class Query:
 def parse_query(text: str) -> Query:
     """Parse what the user typed; characters that mean nothing in a search are ignored, never an error."""
     terms: list[Term] = []
-    for match in TOKEN.finditer(text):
+    for match in TOKEN.finditer(text.replace("\x00", " ")):  # (FTS5 reads a NUL as the end of the query)
         minus, phrase, bare = match.groups()
         if phrase is not None:
             if WORD_CHARS.search(phrase):

@@ -161,10 +161,8 @@ def reindex(session: Session, photo: Photo) -> None:
 
 def index_new_photos(session: Session, photos: Sequence[Photo]) -> None:
     """:func:`reindex` for photos just added (flushed, with ids): they have no text vector yet, so their search
-    rows are all that is written, in one statement for them all (see ``new_photos.index_rows``)."""
-    from photoscribe.library.new_photos import index_rows
-
-    index_rows(session, [(photo.id, *_search_texts(photo)) for photo in photos])
+    rows are all that is written, in few statements for them all (see ``search.index_photos``)."""
+    search.index_photos(session, [search.SearchRow(photo.id, *_search_texts(photo)) for photo in photos])
 
 
 def _search_texts(photo: Photo) -> tuple[str, str | None, str | None, list[str]]:

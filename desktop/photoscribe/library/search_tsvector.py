@@ -1,0 +1,177 @@
+"""Full-text search with PostgreSQL's tsvector (PostgreSQL's half of ``search.py``; ``search_fts5.py`` is SQLite's).
+
+One row per photo in ``photo_search``: the photo's id and one tsvector of its texts, each field weighted as the
+FTS5 table's columns are (what people wrote A, the model's caption B, the keywords C, the file name D), searched
+through a GIN index and ranked by ``ts_rank`` with weights in the proportions of FTS5's bm25 weights.
+
+- Texts are split into words in Python as FTS5's unicode61 tokenizer splits them (runs of letters and digits,
+  diacritics removed) before PostgreSQL reads them: "IMG_1234.jpg" is found by ``img`` and ``1234``, "café" by
+  ``cafe``, and a query's words and phrases are lexemes joined by ``<->``, so no punctuation a user types can reach
+  the tsquery parser. Every term is a bound parameter.
+- The 'english' configuration stems words ("dogs" finds "dog") and, unlike FTS5, leaves stop words ("the", "on",
+  "a", "do", "down") out of the texts and the queries: a stop word in a query is ignored, a query of stop words
+  only finds nothing, and a prefix finds no stop word ("do*" finds "dog", not "down").
+- A lexeme no query can hold (``_``) sits 100 positions between fields, so that a phrase never spans two fields
+  (FTS5 matches a phrase within one column).
+- ts_rank scores each of the query's words by the best field holding it (a repeat adds little: the second a
+  quarter) and divides by the log of the document's length in lexemes; FTS5's bm25 sums a word's weighted counts
+  with saturation, weighs rare words more and normalises by the row's length in tokens (stop words included)
+  against the average row. Both rank a word in what people wrote, the model's caption, the keywords, the file name
+  in that order, and short texts first; they can differ on a word repeated in a long text against a short text
+  saying it once (FTS5 puts "a dog and a dog on a dog bed" before "a dog", ts_rank after) and on texts long only
+  in stop words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from photoscribe.library import search_fts5
+from photoscribe.library.query import Query, Term
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from photoscribe.library.search import SearchRow
+
+TABLE = "photo_search"
+CONFIG = "english"
+#: ts_rank's weights, in its order D, C, B, A (file name, keywords, model caption, what people wrote): FTS5's bm25
+#: weights of those columns (1, 3, 4, 6), divided by the largest.
+_BY_COLUMN = dict(zip(search_fts5.COLUMNS, search_fts5.WEIGHTS, strict=True))
+_ORDER = ("filename", "keywords", "model_caption", "user_caption")
+RANK_WEIGHTS = "{" + ",".join(f"{_BY_COLUMN[c] / max(search_fts5.WEIGHTS):.4f}" for c in _ORDER) + "}"
+#: ts_rank's normalisation: 1 divides by 1 + the log of the document's length (short texts first, as bm25 ranks).
+RANK_NORMALISATION = 1
+#: (unnest column, weight) of each field; the fields are joined with :data:`GAP` between them.
+FIELDS = (("u", "A"), ("m", "B"), ("k", "C"), ("f", "D"))
+GAP = "CAST('_:100' AS tsvector)"
+ROWS_PER_STATEMENT = 5000
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: FTS5 unicode61's token characters (L*, N*)
+_DIACRITICS = re.compile("[\u0300-\u036f]")  # combining diacritical marks (what remove_diacritics drops)
+_DOCUMENT = f" || {GAP} || ".join(f"setweight(to_tsvector('{CONFIG}', r.{c}), '{w}')" for c, w in FIELDS)
+_INSERT = (
+    f"INSERT INTO {TABLE} (photo_id, document) SELECT r.id, {_DOCUMENT} FROM unnest(CAST(:ids AS integer[]), "
+    f"{', '.join(f'CAST(:{c} AS text[])' for c, _ in FIELDS)}) AS r(id, {', '.join(c for c, _ in FIELDS)}) "
+    "ON CONFLICT (photo_id) DO UPDATE SET document = excluded.document"
+)
+
+
+def create_index(conn: Connection) -> None:
+    """Create the search table and its GIN index (with a new library's schema)."""
+    conn.execute(
+        text(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (photo_id integer PRIMARY KEY REFERENCES photos (id) "
+            "ON DELETE CASCADE, document tsvector NOT NULL)"
+        )
+    )
+    conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)"))
+
+
+def words(value: str | None) -> list[str]:
+    """The words of ``value`` as FTS5's unicode61 tokenizer finds them: runs of letters and digits, diacritics
+    removed (``"IMG_1234.jpg"``: img, 1234, jpg; ``"Café"``: Cafe)."""
+    if not value:
+        return []
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", value)))
+    return _WORD.findall(value)
+
+
+def index_photos(session: Session, rows: Sequence[SearchRow]) -> None:
+    """Insert or replace the search rows of these photos (one each: an upsert may touch a row once), a few
+    thousand per statement (arrays unnested)."""
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        session.execute(
+            text(_INSERT),
+            {
+                "ids": [row.photo_id for row in chunk],
+                "u": [" ".join(words(row.user_caption)) for row in chunk],
+                "m": [" ".join(words(row.model_caption)) for row in chunk],
+                "k": [" ".join(words(" ".join(row.keywords))) for row in chunk],
+                "f": [" ".join(words(row.filename)) for row in chunk],
+            },
+        )
+
+
+def remove_photo(session: Session, photo_id: int) -> None:
+    """Drop the search row of ``photo_id``, if any (deleting the photo drops it too)."""
+    session.execute(text(f"DELETE FROM {TABLE} WHERE photo_id = :id"), {"id": photo_id})
+
+
+def matching_ids(session: Session, query: Query, limit: int | None = None) -> list[tuple[int, float]]:
+    """Photo ids matching ``query`` with their ts_rank scores, best first, equal scores by id."""
+    plan = _plan(query)
+    if plan is None:
+        return []
+    select, order, parameters = plan
+    limit_sql = "" if limit is None else f" LIMIT {int(limit)}"
+    rows = _fetch(session, f"{select} ORDER BY {order}{limit_sql}", parameters)
+    return [(int(photo_id), float(score)) for photo_id, score in rows]
+
+
+def matching_id_array(session: Session, query: Query) -> np.ndarray:
+    """The ids of :func:`matching_ids`, in its order, as an int64 array: joined into one string by the server
+    (``string_agg`` in the same order), one Python object instead of a tuple per match."""
+    import numpy as np  # (not at the top: words-only searches never need numpy)
+
+    plan = _plan(query)
+    if plan is None:
+        return np.zeros(0, dtype=np.int64)
+    select, order, parameters = plan
+    joined = _fetch(session, f"SELECT string_agg(id::text, ',' ORDER BY {order}) FROM ({select}) AS hits", parameters)
+    return np.fromstring(joined[0][0], dtype=np.int64, sep=",") if joined[0][0] else np.zeros(0, dtype=np.int64)
+
+
+def matching_any(session: Session, terms: tuple[Term, ...]) -> set[int]:
+    """Ids of the photos matching any of ``terms``."""
+    parameters: dict[str, str] = {}
+    queries = [q for q in (_term(t, parameters) for t in terms) if q is not None]
+    if not queries:
+        return set()
+    rows = _fetch(session, f"SELECT photo_id FROM {TABLE} WHERE document @@ ({' || '.join(queries)})", parameters)
+    return {int(row[0]) for row in rows}
+
+
+def _plan(query: Query) -> tuple[str, str, dict[str, str]] | None:
+    """(SELECT of (id, score) rows, ORDER BY keys best first, parameters) for the photos matching ``query``;
+    ``None`` when nothing can match (an included term without a letter or digit, as in FTS5)."""
+    parameters: dict[str, str] = {}
+    included = [q for q in (_term(t, parameters) for t in query.included) if q is not None]
+    if len(included) < len(query.included):
+        return None
+    excluded = [q for q in (_term(t, parameters) for t in query.excluded) if q is not None]
+    left_out = f"document @@ ({' || '.join(excluded)})" if excluded else None
+    if included:
+        rank = f"ts_rank('{RANK_WEIGHTS}', document, {' || '.join(included)}, {RANK_NORMALISATION})"
+        where = f"document @@ ({' && '.join(included)})" + (f" AND NOT {left_out}" if left_out else "")
+        return f"SELECT photo_id AS id, {rank} AS score FROM {TABLE} WHERE {where}", "score DESC, id", parameters
+    where = f" WHERE id NOT IN (SELECT photo_id FROM {TABLE} WHERE {left_out})" if left_out else ""
+    return f"SELECT id, CAST(0 AS real) AS score FROM photos{where}", "id", parameters
+
+
+def _term(term: Term, parameters: dict[str, str]) -> str | None:
+    """SQL for the tsquery of one term, its text added to ``parameters`` (``None``: the term has no word).
+
+    A word or phrase is its lexemes joined by ``<->`` (the 'english' configuration stems them and skips stop
+    words, keeping the distances); a prefix marks the last one ``:*``, stemmed as FTS5 stems it ("beaches*" finds
+    "beach") or, for a stop word ("the*" finds "theatre"), as written."""
+    found = words(term.text)
+    if not found:
+        return None
+    name = f"t{len(parameters)}"
+    parameters[name] = " <-> ".join(found) + (":*" if term.prefix else "")
+    english = f"to_tsquery('{CONFIG}', %({name})s)"
+    return f"({english} || to_tsquery('simple', %({name})s))" if term.prefix else english
+
+
+def _fetch(session: Session, sql: str, parameters: dict[str, str]) -> Sequence[Sequence[Any]]:
+    return session.connection().exec_driver_sql(sql, parameters).fetchall()

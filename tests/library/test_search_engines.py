@@ -1,0 +1,144 @@
+"""What every full-text search implementation must do, run on each (SQLite FTS5 and PostgreSQL tsvector) at the
+search layer: the search language, file names and words split alike, odd input, writing and removing rows."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from photoscribe.library import search, search_tsvector
+from photoscribe.library.models import Photo
+from photoscribe.library.query import parse_query
+from tests.library.search_engines import SearchDb
+
+#: The captions of ``test_library.searchable``, stored as its photos' are (file names 1.jpg to 5.jpg).
+CAPTIONS = {
+    "1.jpg": "a dog running on the beach",
+    "2.jpg": "two dogs playing on a sandy beach next to the sea and a dog house",
+    "3.jpg": "a red stone wall",
+    "4.jpg": "a wall of red stones and a beach bar",
+    "5.jpg": "a bear in the forest",
+}
+
+
+@pytest.fixture
+def named(search_db: SearchDb) -> dict[int, str]:
+    """The photos of :data:`CAPTIONS`: file name by id."""
+    ids = search_db.add([(name, caption, None, caption.split()[-2:]) for name, caption in CAPTIONS.items()])
+    return dict(zip(ids, CAPTIONS, strict=True))
+
+
+def names(search_db: SearchDb, named: dict[int, str], text: str, limit: int | None = None) -> list[str]:
+    return [named[i] for i in search_db.ids(text, limit)]
+
+
+def test_the_search_language_beyond_test_library(search_db: SearchDb, named: dict[int, str]) -> None:
+    """``test_library``'s search tests run on both engines through the Library; these are the cases they leave."""
+    assert sorted(names(search_db, named, "BEACHES")) == ["1.jpg", "2.jpg", "4.jpg"]
+    assert sorted(names(search_db, named, "beaches*")) == ["1.jpg", "2.jpg", "4.jpg"]  # stemmed, as FTS5 does
+    assert names(search_db, named, "fores*") == ["5.jpg"]
+    assert names(search_db, named, '"wall red"') == []
+    assert names(search_db, named, "dog -dog") == []
+    assert names(search_db, named, "-beach") == ["3.jpg", "5.jpg"]  # only exclusions: the others, by id
+    assert sorted(names(search_db, named, "jpg")) == sorted(CAPTIONS)
+    assert search_db.ids("bea*", limit=2) == search_db.ids("bea*")[:2]
+    assert search_db.scored("") == [(i, 0.0) for i in sorted(named)]  # every photo, by id
+    assert search_db.ids("  - * ") == sorted(named)
+    with search_db.reading() as session:
+        found = search.matching_any(session, parse_query("forest stone*").terms)
+        assert sorted(named[i] for i in found) == ["3.jpg", "4.jpg", "5.jpg"]
+        assert search.matching_any(session, ()) == set()
+
+
+def test_file_names_and_words_split_as_fts5_splits_them(search_db: SearchDb) -> None:
+    img, cafe, rock = search_db.add(
+        [
+            ("IMG_1234.jpg", None, None, ()),
+            ("x.jpg", "a café in Zürich", None, ()),
+            ("y.jpg", None, "rock'n'roll night", ("e-mail",)),
+        ]
+    )
+    for text in ("img", "1234", "IMG_1234.jpg", "img_1234", "IMG*", "12*"):
+        assert search_db.ids(text) == [img], text
+    for text in ("cafe", "CAFÉ", "zurich", '"cafe in zürich"'):
+        assert search_db.ids(text) == [cafe], text
+    for text in ("rock'n'roll", '"rock n roll"', "roll", "e-mail", "mail"):
+        assert search_db.ids(text) == [rock], text
+    assert search_db.ids("jpg.1234") == []  # a phrase: "jpg" is not followed by "1234"
+
+
+PUNCTUATION = [
+    '"', "'", "\\", "AND", "OR NOT", "a*b", "NEAR(", "col:umn", "-", "üñíçødé", "dog:*", "dog:A", "dog&cat", "dog|cat",
+    "!dog", "dog<->cat", "(dog", "dog)", "%s", "%(t0)s", "{dog}", "dog'; DROP TABLE photos; --", "_", "__*", "'*'",
+    "dog\x00cat", "\u200b", "'dog' & 'cat'", "dog::tsquery", "$1", "?", ":id",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_odd_input_is_never_an_error(search_db: SearchDb, bulk: bool) -> None:
+    texts = [(f"{n}.jpg", t, t, [t]) for n, t in enumerate(PUNCTUATION)]
+    ids = search_db.add([*texts, ("dog.jpg", "a dog and a cat", None, ())], bulk=bulk)
+    for text in PUNCTUATION:
+        search_db.ids(text)
+        search_db.ids(f"-{text}")
+        search_db.ids(f'"{text}"* dog -{text}*')
+    adjacent = search_db.ids("dog&cat")  # the phrase "dog cat", as FTS5 reads it: not "a dog and a cat"
+    assert adjacent == search_db.ids('"dog cat"') and ids[PUNCTUATION.index("dog&cat")] in adjacent
+    assert ids[-1] not in adjacent and ids[-1] in search_db.ids("dog cat")
+    assert search_db.ids("_") == [] and search_db.ids("dog _") == []  # a term with no word matches nothing
+    assert search_db.ids("dog -_") == search_db.ids("dog")  # and leaves out nothing
+    with search_db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Photo)) == len(PUNCTUATION) + 1
+
+
+def test_rows_are_replaced_and_removed(search_db: SearchDb) -> None:
+    first, second = search_db.add([("a.jpg", "a dog on a beach", None, ("dog",)), ("b.jpg", "a cat", None, ())])
+    with search_db.writing() as session:
+        search.index_photo(session, first, "a.jpg", "a horse", "my horse", ["horse"])
+    assert search_db.ids("dog") == [] and search_db.ids("horse") == [first]
+    with search_db.writing() as session:
+        search.index_photos(
+            session,
+            [
+                search.SearchRow(second, "b.jpg", "a cat", None, ()),
+                search.SearchRow(second, "b.jpg", "a horse too", None, ()),
+            ],
+        )
+        search.index_photos(session, [])
+    assert search_db.ids("horse") == [first, second] and search_db.ids("cat") == []
+    with search_db.writing() as session:
+        search.remove_photo(session, first)
+        search.remove_photo(session, first)  # already gone: nothing to do
+    assert search_db.ids("horse") == [second]
+    assert search_db.ids("-horse") == [first]  # a photo without a search row matches only exclusions
+
+
+def test_bulk_rows_are_the_rows_written_one_by_one(search_db: SearchDb) -> None:
+    texts = [
+        ("IMG_0001.jpg", "a dog running on the beach", "Rex at Biarritz", ("dog", "beach")),
+        ("IMG_0002.jpg", "a cat sleeping on a sofa", None, ("cat", "Biarritz")),
+        ("dog.jpg", None, None, ()),
+    ]
+    bulk = search_db.add(texts)
+    single = search_db.add(texts, bulk=False)
+    for text in ("dog", "biarritz", "img*", "-cat", "rex", "sofa", '"on the beach"'):
+        scored = search_db.scored(text)
+        in_bulk = [(bulk.index(i), score) for i, score in scored if i in bulk]
+        assert in_bulk and in_bulk == [(single.index(i), score) for i, score in scored if i in single], text
+
+
+def test_on_postgresql_a_deleted_photo_takes_its_search_row_and_matches_use_the_gin_index(postgres_url: str) -> None:
+    db = SearchDb(postgres_url)
+    try:
+        gone, kept = db.add([("a.jpg", "a dog", None, ()), ("b.jpg", "a dog", None, ())])
+        with db.writing() as session:
+            session.execute(delete(Photo).where(Photo.id == gone))
+        assert db.ids("dog") == [kept]
+        with db.reading() as session:
+            session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")  # (else read whole: so small)
+            select_sql, order, parameters = search_tsvector._plan(parse_query('dog* -"a cat" bea*'))
+            explain = f"EXPLAIN {select_sql} ORDER BY {order}"
+            plan = session.connection().exec_driver_sql(explain, parameters).all()
+            assert "photo_search_document" in " ".join(row[0] for row in plan)
+    finally:
+        db.close()

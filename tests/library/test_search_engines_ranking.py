@@ -1,0 +1,66 @@
+"""Ranking, run on every full-text search implementation (SQLite FTS5 and PostgreSQL tsvector): both rank the
+fields alike, and where they differ (stop words; a repeated word) is pinned down. (``test_search_ranking.py``'s
+id array and hybrid search tests run on both through the Library.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from photoscribe.library.search import Dialect
+from tests.library.search_engines import SearchDb
+
+#: One photo per field that says "dog", each of the same length (ids in the reverse of the expected order, so that
+#: ties broken by id cannot pass), and one that does not say it. What people wrote replaces the model's caption.
+FIELDS = [
+    ("dog.jpg", "a cat on the grass", None, ["grass"]),  # 1: the file name
+    ("0002.jpg", "a cat on the grass", None, ["dog"]),  # 2: a keyword
+    ("0003.jpg", "a dog on the grass", None, ["grass"]),  # 3: the model's caption
+    ("0004.jpg", None, "a dog on the grass", ["grass"]),  # 4: what people wrote
+    ("0005.jpg", "a cat on the grass", None, ["grass"]),  # 5: no dog
+]
+#: Photo numbers (1 to 5, as above) each query finds, best first, on both engines.
+EXPECTED = {
+    "dog": [4, 3, 2, 1],
+    "dogs": [4, 3, 2, 1],  # stemming
+    "DOG*": [4, 3, 2, 1],  # prefix
+    "do*": [4, 3, 2, 1],
+    "dog grass": [4, 3, 2, 1],
+    '"dog on the grass"': [4, 3],  # phrase
+    '"grass dog"': [],
+    "dog -cat": [4, 3],  # exclusion
+    "grass -dog": [5],
+    "-dog": [5],
+    "-cat": [3, 4],  # only exclusions: by id
+    "grass": [4, 1, 3, 5, 2],  # what people wrote and a keyword; the model's caption and a keyword (ties by id)
+}
+
+
+@pytest.mark.parametrize("text", list(EXPECTED))
+def test_both_engines_rank_fields_alike(search_db: SearchDb, text: str) -> None:
+    ids = search_db.add(FIELDS)
+    scored = search_db.scored(text)
+    assert [ids.index(i) + 1 for i, _ in scored] == EXPECTED[text]
+    if text == "dog":  # what people wrote > the model's caption > keywords > the file name, strictly
+        assert [s for _, s in scored] == sorted({s for _, s in scored}, reverse=True)
+
+
+def test_stop_words_are_searched_by_fts5_only(search_db: SearchDb) -> None:
+    """The one difference in what matches (see ``search_tsvector.py``): PostgreSQL's 'english' configuration
+    leaves stop words out, of the photos' texts and of queries."""
+    on, under, onion = search_db.captioned(["a dog on the beach", "a dog under a tree", "an onion"])
+    if search_db.dialect is Dialect.SQLITE:
+        assert search_db.ids("on") == [on] and search_db.ids("dog on") == [on] and search_db.ids("dog -on") == [under]
+        assert sorted(search_db.ids("on*")) == [on, onion]
+    else:
+        assert search_db.ids("on") == [] and search_db.ids("dog on") == search_db.ids("dog -on") == [on, under]
+        assert search_db.ids("on*") == [onion]  # a prefix that is a stop word is still searched
+    assert search_db.ids('"dog on the beach"') == [on]  # the stop words' places count in a phrase
+    assert search_db.ids('"dog on beach"') == []
+
+
+def test_a_word_repeated_in_a_long_caption_ranks_apart(search_db: SearchDb) -> None:
+    """The difference in ranking (see ``search_tsvector.py``): bm25 counts a repeated word more than ts_rank does
+    against a short caption saying it once."""
+    repeated, once = search_db.captioned(["a dog and a dog on a dog bed", "a dog"])
+    expected = [repeated, once] if search_db.dialect is Dialect.SQLITE else [once, repeated]
+    assert search_db.ids("dog") == expected
