@@ -12,7 +12,7 @@ from photoscribe.errors import LibraryError
 from photoscribe.ingest import register_files
 from photoscribe.library import CaptionResult, Library, PhotoStatus, Registration
 from photoscribe.library.database import SCHEMA_VERSION
-from tests.library.common import caption_all, make_photo
+from tests.library.common import caption_all, facts, make_photo
 
 
 @pytest.mark.sqlite_only("WAL and the file's schema")
@@ -162,6 +162,21 @@ def test_search_excludes(library: Library, searchable: dict[str, Path]) -> None:
 def test_search_by_file_name_and_limit(library: Library, searchable: dict[str, Path]) -> None:
     assert names(library.search("5")) == ["5.jpg"]
     assert len(library.search("bea*", limit=2)) == 2
+
+
+def test_a_limited_search_fills_its_limit_past_many_hidden_best_matches(library: Library) -> None:
+    """The database sends only the best few matches of a limited search; when the best ones are hidden (missing
+    photos), it is asked again for more, so the limit is still filled with shown photos, best first."""
+    gone = [f"/photos/gone-{i:02d}.jpg" for i in range(40)]
+    kept = [f"/photos/kept-{i}.jpg" for i in range(5)]
+    library.register([facts(path) for path in gone + kept])
+    claimed = {p.path.name: p.id for p in library.claim_batch(100)}
+    results = [CaptionResult(claimed[Path(p).name], "red red red", ["red"], "m") for p in gone]
+    results += [CaptionResult(claimed[Path(p).name], f"a red wall {i}", [], "m") for i, p in enumerate(kept)]
+    library.save_results(results)
+    library.mark_missing(gone)
+    assert len(library.search("red", limit=3)) == 3
+    assert {Path(h.photo.path).name for h in library.search("red", limit=10)} == {Path(p).name for p in kept}
 
 
 def test_search_handles_odd_input_without_errors(library: Library, searchable: dict[str, Path]) -> None:

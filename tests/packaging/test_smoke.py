@@ -26,6 +26,7 @@ def test_the_installed_program_passes_the_smoke_test(tiny_model_dir: Path, tmp_p
     assert said[1:] == [
         "caption: 3 photos captioned, search found red wall.jpg",
         "the app (offscreen): 3 photos captioned, exited 0",
+        "an old library migrated (Alembic)",
         "photos unchanged",
     ]
 
