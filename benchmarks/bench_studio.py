@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--photos", type=int, default=1_000_000)
     parser.add_argument("--url", help="a PostgreSQL database to use (kept); default: a cluster of our own")
     parser.add_argument("--workers", default="1,2,4,8", help="worker processes of each claim run (default 1,2,4,8)")
-    parser.add_argument("--pending", type=int, default=20_000, help="photos queued for each claim run")
+    parser.add_argument("--pending", type=int, default=5_000, help="photos queued for each claim run (default 5,000)")
     parser.add_argument("--batch", type=int, default=32, help="photos per claim (default 32)")
     parser.add_argument("--gpu-seconds", type=float, default=0.25, help="stand-in GPU time per batch (see above)")
     parser.add_argument("--fill-processes", type=int, default=2, help="processes filling the library (default 2)")
