@@ -55,7 +55,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        _print_summary(figures, stats.paired, left_out)
+        _print_summary(figures, stats.paired, left_out, shared=library.db.server)
     return EXIT_OK
 
 
@@ -130,7 +130,9 @@ def _figures(
     }
 
 
-def _print_summary(figures: dict[str, object], paired: int, left_out: Counter[tuple[str, str]]) -> None:
+def _print_summary(
+    figures: dict[str, object], paired: int, left_out: Counter[tuple[str, str]], shared: bool = False
+) -> None:
     registered, known = figures["registered"], figures["already_known"]
     print(
         f"Registered {registered} photo{'s' if registered != 1 else ''} (queued for captioning), "
@@ -141,7 +143,5 @@ def _print_summary(figures: dict[str, object], paired: int, left_out: Counter[tu
     if left_out:
         print(left_out_line((kind, ext, n) for (kind, ext), n in left_out.items()))
     queued = figures["queued_in_library"]
-    print(
-        f"{queued} photo{'s' if queued != 1 else ''} in the library wait to be captioned (open the app, or run "
-        "`photoscribe watch`)."
-    )
+    how = "run `photoscribe worker` on a captioning machine" if shared else "open the app, or run `photoscribe watch`"
+    print(f"{queued} photo{'s' if queued != 1 else ''} in the library wait to be captioned ({how}).")

@@ -60,6 +60,7 @@ def test_two_workers_one_killed_caption_every_photo_once_and_search_finds_them(
     added = photoscribe("add", str(folder), library=postgres_url, model=tiny_model_dir)
     out, err = added.communicate(timeout=120)
     assert added.returncode == 0, err
+    assert f"{PHOTOS} photos in the library wait to be captioned (run `photoscribe worker`" in out
 
     first = photoscribe("worker", "--poll-seconds", "1", library=postgres_url, model=tiny_model_dir)
     second = photoscribe("worker", "--poll-seconds", "1", library=postgres_url, model=tiny_model_dir)

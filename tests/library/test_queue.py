@@ -153,8 +153,8 @@ def test_a_heartbeat_just_after_a_batch_is_stored_is_not_taken_for_a_lost_lease(
     beats: list[list[int]] = []
 
     @contextmanager
-    def writing_then_a_beat() -> Iterator[Session]:
-        with writing() as session:
+    def writing_then_a_beat(serialised: bool = True) -> Iterator[Session]:
+        with writing(serialised) as session:
             yield session
         if not beats:  # the heartbeat fires once, after the batch's transaction committed and before it returns
             beats.append(keeper.holding())
