@@ -7,21 +7,20 @@ or whose owner is a process on this host that no longer runs.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
 
 from photoscribe.library import left_out
 from photoscribe.library.database import Database
 from photoscribe.library.leases import LEASE_SECONDS, LeaseKeeper, LeaseOwner
-from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
+from photoscribe.library.models import Folder, Photo, PhotoStatus
 from photoscribe.library.records import CaptionResult, ClaimedPhoto, LibraryStats
-from photoscribe.library.rows import now, reindex, replace_keywords, with_details, within
+from photoscribe.library.rows import now, with_details, within
+from photoscribe.library.storing import store_captions
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +89,13 @@ class Queue:
         A result's ``image_vector`` is stored with its ``model_ref`` (for similar photos).
         """
         ids = [r.photo_id for r in captions] + [photo_id for photo_id, _ in failures]
-        stored: list[int] = []
         held_or_paired = self.mine(PhotoStatus.RUNNING, PhotoStatus.PAIRED)  # a RAW that paired while leased
         with self.keeper.settling(ids), self.db.writing(serialised=False) as session:
             query = with_details(select(Photo).where(Photo.id.in_(ids), held_or_paired))
             held = {photo.id: photo for photo in session.scalars(query)}
-            for result in captions:
-                if result.photo_id in held:
-                    _store_caption(session, held[result.photo_id], result, metadata_pending)
-                    stored.append(result.photo_id)
+            kept = list({r.photo_id: (held[r.photo_id], r) for r in captions if r.photo_id in held}.values())
+            store_captions(session, kept, metadata_pending)
+            stored = [photo.id for photo, _ in kept]
             seen = [(r.photo_id, r.model_ref, r.image_vector) for r in captions if r.photo_id in held]
             if any(vector is not None for _, _, vector in seen):
                 from photoscribe.library.vectors import store_image_vectors  # numpy only when there are vectors
@@ -200,25 +197,6 @@ class Queue:
 
 
 _UNLEASED = {"lease_owner": None, "lease_expires": None, "claimed_at": None}
-
-
-def _store_caption(session: Session, photo: Photo, result: CaptionResult, metadata_pending: bool) -> None:
-    if photo.caption is None:
-        photo.caption = Caption()
-    photo.caption.model_caption = result.caption
-    photo.caption.model_ref = result.model_ref
-    photo.caption.settings = json.dumps(result.settings, sort_keys=True)
-    photo.caption.captioned_at = now()
-    photo.caption.revision = (photo.caption.revision or 0) + 1
-    photo.caption.reviewed_at = None  # a new model caption nobody has looked at yet
-    replace_keywords(session, photo, KeywordSource.MODEL, result.keywords)
-    if photo.status == PhotoStatus.PAIRED:  # paired while captioned: its JPEG's caption is the pair's
-        photo.error, photo.prompt = None, None
-    else:
-        photo.status, photo.error, photo.prompt, photo.metadata_pending = PhotoStatus.DONE, None, None, metadata_pending
-    photo.lease_owner = photo.lease_expires = photo.claimed_at = None
-    session.flush()
-    reindex(session, photo)
 
 
 def _dead(owner: str) -> bool:
