@@ -51,7 +51,7 @@ from photoscribe.library.queue import UNLEASED
 from photoscribe.library.rows import index_new_photos, with_details
 
 #: Rows read, written and indexed at a time.
-CHUNK_ROWS = 5_000
+CHUNK_ROWS = 2_000
 #: The photographer's tables, each after those it refers to (a RAW's companion is linked once every photo is in).
 TABLES = (Folder, Photo, Caption, Keyword, LeftOutFile, Root, RootMount, TextVector, ImageVector)
 #: Tables whose ids PostgreSQL hands out from a sequence: set past the ids copied.
