@@ -228,7 +228,7 @@ def test_a_target_cut_off_mid_copy_is_left_empty(
         if stage == "photos" and done == 4:  # the server ends the copy's session (a restart, an administrator)
             with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
                 admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = %s",  # and waits
                     (postgres_url.rsplit("/", 1)[1],),
                 )
 
