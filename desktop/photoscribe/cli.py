@@ -22,6 +22,7 @@ from photoscribe.cli_library import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    add_library_commands,
     cmd_export,
     cmd_set_caption,
     cmd_status,
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.set_defaults(handler=cmd_watch)
 
     add_studio_commands(commands, common)
+    add_library_commands(commands, common)
 
     cmd = commands.add_parser(
         "write-metadata", parents=[common], help="write the library's captions and keywords into photos or sidecars"

@@ -17,7 +17,7 @@ from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, TextIO
 
-from photoscribe.cli_library import EXIT_OK, given_targets, left_out_line, pairs_line
+from photoscribe.cli_library import EXIT_OK, ProgressLine, given_targets, left_out_line, pairs_line
 from photoscribe.config import Settings
 from photoscribe.library import Library, Registration
 
@@ -77,39 +77,19 @@ class ReaderPool(Executor):
             self._pool.shutdown(wait, cancel_futures=cancel_futures)
 
 
-class ScanLine:
-    """The line "scanning 41,200 files…" on standard error: rewritten in place on a terminal (five times a second
-    at most), a new line once a second otherwise."""
+class ScanLine(ProgressLine):
+    """The line "scanning 41,200 files… 38,000 registered" (see :class:`ProgressLine`)."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.every = 0.2 if self.tty else 1.0
-        self._shown_at = time.monotonic()
+        super().__init__(stream)
         self._before = 0  # files of the folders scanned before this one
-        self._width = 0
 
     def begin(self, found: Counter[Registration]) -> None:
         self._before = sum(found.values())
 
     def update(self, count: ScanCount) -> None:
-        now = time.monotonic()
-        if now - self._shown_at < self.every:
-            return
-        self._shown_at = now
         seen, registered = self._before + count.files_seen, self._before + count.registered
-        text = f"scanning {seen:,} files… {registered:,} registered"
-        if self.tty:
-            self.stream.write("\r" + text.ljust(self._width))
-            self._width = len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def end(self) -> None:
-        if self.tty and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
+        self.show(f"scanning {seen:,} files… {registered:,} registered")
 
 
 def _figures(

@@ -1,4 +1,5 @@
-"""The commands that read the library (``status``, ``export``) and ``set-caption``; printing helpers.
+"""The commands that read the library (``status``, ``export``), ``set-caption`` and ``library copy``; printing
+helpers.
 
 None of them imports torch or transformers (``search`` and ``similar`` live in ``cli_search.py``).
 """
@@ -11,14 +12,16 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from photoscribe.config import Settings
 from photoscribe.errors import PhotoScribeError
 from photoscribe.formats import LeftOut
 from photoscribe.library import Library, PhotoRecord
+from photoscribe.library.location import shown_location
 
 if TYPE_CHECKING:
     from photoscribe.ingest.scanner import ScanTarget
@@ -168,6 +171,79 @@ def cmd_set_caption(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def add_library_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """``photoscribe library copy SOURCE TARGET``."""
+    cmd = commands.add_parser("library", parents=[common], help="whole libraries: copy one into a new one")
+    actions = cmd.add_subparsers(title="actions", metavar="ACTION", required=True)
+    copy = actions.add_parser(
+        "copy",
+        parents=[common],
+        help="copy a library into a new file or an empty PostgreSQL database (a desktop library to a studio)",
+        description="Copy everything in the library SOURCE (folders, photos, captions, your edits, keywords, "
+        "failures, vectors, RAW+JPEG pairs, roots) into TARGET, a new library file or an empty PostgreSQL "
+        "database, in one transaction: a failure leaves TARGET empty, and a TARGET that holds anything is refused. "
+        "SOURCE is only read (a library made by an older PhotoScribe is brought up to date first, as opening it "
+        "anywhere would). Photos being captioned are queued again in the copy.",
+    )
+    copy.add_argument("source", metavar="SOURCE", help="the library to copy: a file, or postgresql://user@host/db")
+    copy.add_argument("target", metavar="TARGET", help="a new library file, or an empty database's postgresql:// URL")
+    copy.set_defaults(handler=cmd_library_copy)
+
+
+def cmd_library_copy(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy one library into a new one; progress on stderr, one line of figures on stdout."""
+    from photoscribe.library.copying import copy_library
+
+    line = ProgressLine(sys.stderr)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        doing = "building the search index" if stage == "search" else f"copying {stage.replace('_', ' ')}"
+        line.show(f"{doing}: {done:,} of {total:,}")
+
+    try:
+        report = copy_library(args.source, args.target, progress)
+    finally:
+        line.end()
+    source, target = (shown(shown_location(place)) for place in (args.source, args.target))
+    print(
+        f"Copied {_many(report.photos, 'photo')} ({_many(report.folders, 'folder')}), "
+        f"{_many(report.captions, 'caption')} ({_many(report.edits, 'photo')} with your edits), "
+        f"{_many(report.keywords, 'keyword')} and {_many(report.vectors, 'vector')} from {source} to {target}."
+    )
+    return EXIT_OK
+
+
+class ProgressLine:
+    """A line of progress on standard error: rewritten in place on a terminal (five times a second at most), a new
+    line once a second otherwise; nothing at all for work done within the first moment."""
+
+    TTY_SECONDS, LOG_SECONDS = 0.2, 1.0  # the least time between two lines
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.every = self.TTY_SECONDS if self.tty else self.LOG_SECONDS
+        self._shown_at = time.monotonic()
+        self._width = 0
+
+    def show(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self._shown_at < self.every:
+            return
+        self._shown_at = now
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
 # -- helpers ---------------------------------------------------------------------------------------------------
 
 
@@ -189,6 +265,11 @@ def export_row(photo: PhotoRecord) -> dict[str, object]:
         "raw_companion": shown(photo.companion_path) if photo.companion_path else None,
         "captioned_at": photo.captioned_at.isoformat() if photo.captioned_at else None,
     }
+
+
+def _many(count: int, word: str) -> str:
+    """``"1 photo"``, ``"12,000 photos"``."""
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
 def _csv(rows: list[dict[str, object]]) -> str:

@@ -31,6 +31,7 @@ LIGHT_COMMANDS = (
     ("search", '"a dog"'),  # a quoted phrase asks for exact words: no text model needed
     ("export", "--format", "json"),
     ("set-caption", "{photo}", "a dog on a beach"),
+    ("library", "copy", "--help"),
 )
 HEAVY = ("torch", "transformers", "sentence_transformers")
 PROBE = """

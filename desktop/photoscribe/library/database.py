@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, literal, select, table
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
@@ -30,7 +30,7 @@ from photoscribe.errors import LibraryError
 from photoscribe.library.location import engine_url, is_server_url, shown_location
 from photoscribe.library.migrations import SCHEMA_VERSION, migrate, needs_migration, schema_version
 
-__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Database", "migrate", "schema_version"]
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Database", "existing_tables", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,29 @@ class Database:
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()
+
+
+def existing_tables(location: Path | str) -> dict[str, bool] | None:
+    """The tables already in the database at ``location``, each with whether it holds a row, read without opening
+    a library there (nothing is created or migrated); ``None`` where no file is there yet."""
+    if is_server_url(location):
+        engine = _make_server_engine(str(location))
+    elif Path(location).exists():
+        engine = _make_engine(Path(location), "ro")
+    else:
+        return None
+    try:
+        with engine.connect() as conn:
+            names = inspect(conn).get_table_names()
+            return {
+                name: conn.execute(select(literal(1)).select_from(table(name)).limit(1)).first() is not None
+                for name in names
+            }
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        where = shown_location(str(location))
+        raise LibraryError(f"cannot open the library {where}: {getattr(exc, 'orig', None) or exc}") from exc
+    finally:
+        engine.dispose()
 
 
 def _uri(path: Path, options: str) -> str:

@@ -70,7 +70,7 @@ class Queue:
         ids = list(photo_ids)
         with self.keeper.settling(ids), self.db.writing() as session:
             result = session.execute(
-                update(Photo).where(Photo.id.in_(ids), self.mine()).values(**_UNLEASED, status=PhotoStatus.PENDING)
+                update(Photo).where(Photo.id.in_(ids), self.mine()).values(**UNLEASED, status=PhotoStatus.PENDING)
             )
         return result.rowcount or 0
 
@@ -123,7 +123,7 @@ class Queue:
                     Photo.status == PhotoStatus.RUNNING,
                     or_(Photo.lease_owner.is_(None), Photo.lease_expires < time.time(), Photo.lease_owner.in_(dead)),
                 )
-                .values(**_UNLEASED, status=PhotoStatus.PENDING)
+                .values(**UNLEASED, status=PhotoStatus.PENDING)
             )
             return result.rowcount or 0
 
@@ -138,7 +138,7 @@ class Queue:
             result = session.execute(
                 update(Photo)
                 .where(Photo.id.in_(ids), Photo.status.not_in([PhotoStatus.MISSING, PhotoStatus.PAIRED]))
-                .values(**_UNLEASED, status=PhotoStatus.PENDING, error=None, prompt=prompt)
+                .values(**UNLEASED, status=PhotoStatus.PENDING, error=None, prompt=prompt)
             )
             return result.rowcount or 0
 
@@ -196,7 +196,8 @@ class Queue:
                 log.warning("could not give back %d claimed photos; they return when their lease expires", len(held))
 
 
-_UNLEASED = {"lease_owner": None, "lease_expires": None, "claimed_at": None}
+#: A photo's lease columns once no one holds it (given back, taken back, re-queued, copied to another library).
+UNLEASED = {"lease_owner": None, "lease_expires": None, "claimed_at": None}
 
 
 def _dead(owner: str) -> bool:
