@@ -99,3 +99,19 @@ def test_the_model_caption_is_stored_once_per_claim(tmp_path: Path, library: Lib
     library.save_results([CaptionResult(claimed.id, "a red wall", ["red", "wall"], "m")])
     assert library.save_results([CaptionResult(claimed.id, "a red wall", ["red", "wall"], "m")]) == []
     assert library.photo(tmp_path / "a.jpg").revision == 1
+
+
+def test_text_with_nul_characters_and_overlong_keywords_is_stored_on_every_library(
+    library: Library, tmp_path: Path
+) -> None:
+    """EXIF strings padded with NULs and a 200-character keyword: a SQLite file takes them as they are, PostgreSQL
+    refuses both; the library keeps what every backend can store."""
+    from photoscribe.library import FileDetails, PhotoFacts
+
+    details = FileDetails(camera="Canon\x00\x00\x00", caption="a barn\x00", keywords=("farm\x00", "x" * 200))
+    library.register([PhotoFacts(str(tmp_path / "barn.jpg"), 10, 1.0, "f" * 64, details)])
+    photo = library.photo(tmp_path / "barn.jpg")
+    assert (photo.camera, photo.file_caption, photo.file_keywords) == ("Canon", "a barn", ("farm", "x" * 128))
+    edited = library.set_user_caption(tmp_path / "barn.jpg", "my\x00 barn")
+    assert edited.caption == "my barn"
+    assert library.set_user_keywords(tmp_path / "barn.jpg", ["red\x00", "y" * 300]).keywords == ("red", "y" * 128)

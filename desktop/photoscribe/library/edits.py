@@ -14,7 +14,7 @@ from photoscribe.library import pairs, search
 from photoscribe.library.database import Database
 from photoscribe.library.models import Caption, Folder, KeywordSource, Photo, PhotoStatus
 from photoscribe.library.paths import display_path, normalise, path_key
-from photoscribe.library.records import FolderRecord, PhotoRecord
+from photoscribe.library.records import FolderRecord, PhotoRecord, storable
 from photoscribe.library.rows import (
     dedupe,
     keywords_in_force,
@@ -96,7 +96,7 @@ def set_user_caption(db: Database, path: Path | str, caption: str | None) -> Pho
     touch the keywords: the user's own keywords stay as they are (the model's, made from the caption the user
     replaced, are no longer in force). The RAW half of a pair is edited through its JPEG: the pair is one photo.
     """
-    text = (caption or "").strip() or None
+    text = (storable(caption) or "").strip() or None
     with db.writing() as session:
         photo = _shown(session, photo_at(session, path))
         if photo.caption is None:

@@ -166,6 +166,24 @@ class FileDetails:
     caption: str | None = None  # the photographer's (PhotoScribe's own writes are not included)
     keywords: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:  # text as every library can store it (see ``storable``)
+        object.__setattr__(self, "camera", storable(self.camera, CAMERA_CHARS))
+        object.__setattr__(self, "caption", storable(self.caption))
+
+
+#: The longest keyword and camera name the library keeps (longer ones are cut): the columns' sizes.
+KEYWORD_CHARS = 128
+CAMERA_CHARS = 128
+
+
+def storable(text: str | None, limit: int | None = None) -> str | None:
+    """``text`` as every library can store it: without NUL characters (a SQLite file keeps them, PostgreSQL refuses
+    them: an EXIF string padded with NULs must not stop a studio's registration) and cut to ``limit`` characters."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "")
+    return text[:limit] if limit is not None else text
+
 
 @dataclass(frozen=True)
 class PhotoFacts:

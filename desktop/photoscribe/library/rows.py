@@ -25,7 +25,7 @@ from photoscribe.library.models import (
     TextVector,
 )
 from photoscribe.library.paths import display_path, key_range, normalise, path_key
-from photoscribe.library.records import PhotoRecord
+from photoscribe.library.records import KEYWORD_CHARS, PhotoRecord, storable
 
 
 def now() -> datetime:
@@ -77,7 +77,7 @@ def dedupe(words: Sequence[str]) -> list[str]:
     """Stripped, non-empty words, the first spelling of each kept ("Paris" and "paris" are one keyword)."""
     seen: dict[str, str] = {}
     for word in words:
-        text = " ".join(word.split())
+        text = " ".join(storable(word, KEYWORD_CHARS).split())  # type: ignore[union-attr]
         if text and text.casefold() not in seen:
             seen[text.casefold()] = text
     return list(seen.values())

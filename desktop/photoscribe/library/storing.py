@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from photoscribe.library.models import Caption, Keyword, KeywordSource, Photo, PhotoStatus
-from photoscribe.library.records import CaptionResult
+from photoscribe.library.records import CaptionResult, storable
 from photoscribe.library.rows import dedupe, now, reindex_many
 
 
@@ -32,7 +32,7 @@ def store_captions(session: Session, stored: Sequence[tuple[Photo, CaptionResult
         caption = photo.caption
         if caption is None:
             caption = photo.caption = Caption()
-        caption.model_caption, caption.model_ref = result.caption, result.model_ref
+        caption.model_caption, caption.model_ref = storable(result.caption), result.model_ref
         caption.settings = json.dumps(result.settings, sort_keys=True)
         caption.captioned_at, caption.revision = stamp, (caption.revision or 0) + 1
         caption.reviewed_at = None  # a new model caption nobody has looked at yet
