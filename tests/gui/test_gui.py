@@ -118,12 +118,12 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     thread that waited for a batch (captioning, a lock held across one, a join) would miss ticks for that long.
     (The latency figure itself is a benchmark: benchmarks/bench_gui_latency.py.)"""
     folder = tmp_path / "many"
-    for i in range(120):
+    for i in range(300):
         save_colour(folder / f"{i:03d}.jpg", list(COLOURS)[i % 4])
-    window = open_window(batch_size=60)  # long batches: a wait for one stands out from timer noise
+    window = open_window(batch_size=150, num_beams=6)  # long batches: a wait for one stands out from noise
     window.set_paused(True)  # the whole folder registered first: captioning then runs two full batches
     window.add_folder(str(folder))
-    qtbot.waitUntil(lambda: window.engine.library.stats().pending == 120, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.engine.library.stats().pending == 300, timeout=WAIT_MS)
     batch_marks: list[float] = []  # engine thread: captioning starts, then each batch ends
     window.engine.subscribe(
         lambda e: (
@@ -142,8 +142,8 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
     try:
         timer.start()
         window.set_paused(False)
-        qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 120, timeout=WAIT_MS)
-        qtbot.waitUntil(lambda: len(batch_marks) >= 3)  # captioning started + 2 batches of 60
+        qtbot.waitUntil(lambda: window.engine.library.stats().captioned == 300, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: len(batch_marks) >= 3)  # captioning started + 2 batches of 150
         timer.stop()
     finally:
         gc.unfreeze()
