@@ -3,10 +3,14 @@ search layer: the search language, file names and words split alike, odd input, 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import delete, func, select
 
 from photoscribe.library import search, search_tsvector
+from photoscribe.library.database import Database
 from photoscribe.library.models import Photo
 from photoscribe.library.query import parse_query
 from tests.library.search_engines import SearchDb
@@ -65,6 +69,14 @@ def test_file_names_and_words_split_as_fts5_splits_them(search_db: SearchDb) -> 
     for text in ("rock'n'roll", '"rock n roll"', "roll", "e-mail", "mail"):
         assert search_db.ids(text) == [rock], text
     assert search_db.ids("jpg.1234") == []  # a phrase: "jpg" is not followed by "1234"
+
+
+def test_words_are_stemmed_by_porters_stemmer_on_both(search_db: SearchDb) -> None:
+    """FTS5's stemmer is Porter's; PostgreSQL's 'english' configuration has its successor, which stems "news" and
+    "skies" otherwise."""
+    news, skies, playing = search_db.captioned(["a man reading the news", "grey skies", "two boys playing"])
+    assert search_db.ids("new") == [news] and search_db.ids("ski") == [skies] and search_db.ids("plays") == [playing]
+    assert search_db.ids("playi*") == []  # stemmed "plai", as FTS5 stems it
 
 
 PUNCTUATION = [
@@ -142,3 +154,28 @@ def test_on_postgresql_a_deleted_photo_takes_its_search_row_and_matches_use_the_
             assert "photo_search_document" in " ".join(row[0] for row in plan)
     finally:
         db.close()
+
+
+def test_on_postgresql_libraries_created_at_once_make_the_text_search_configuration_once(postgres_url: str) -> None:
+    """The configuration without stop words is made with the search table, under the library's write lock: four
+    processes creating one library at once all open it; made again, nothing changes."""
+    start = threading.Barrier(4)
+
+    def create(_: int) -> Database:
+        start.wait()
+        return Database(postgres_url)
+
+    with ThreadPoolExecutor(4) as pool:
+        opened = list(pool.map(create, range(4)))
+    try:
+        with opened[0].writing() as session:
+            search.create_index(session.connection())
+        with opened[1].reading() as session:
+            read = session.connection().exec_driver_sql
+            made = read(f"SELECT cfgname FROM pg_ts_config WHERE cfgname = '{search_tsvector.CONFIG}'").all()
+            assert made == [(search_tsvector.CONFIG,)]
+            stems = read(f"SELECT to_tsvector('{search_tsvector.CONFIG}', 'The dogs were playing down there')")
+            assert stems.scalar() == "'dog':2 'down':5 'plai':4 'the':1 'there':6 'were':3"
+    finally:
+        for db in opened:
+            db.close()

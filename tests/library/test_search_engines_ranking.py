@@ -1,5 +1,5 @@
 """Ranking, run on every full-text search implementation (SQLite FTS5 and PostgreSQL tsvector): both rank the
-fields alike, and where they differ (stop words; a repeated word) is pinned down. (``test_search_ranking.py``'s
+fields alike, and where they differ (a repeated word) is pinned down. (``test_search_ranking.py``'s
 id array and hybrid search tests run on both through the Library.)"""
 
 from __future__ import annotations
@@ -44,18 +44,21 @@ def test_both_engines_rank_fields_alike(search_db: SearchDb, text: str) -> None:
         assert [s for _, s in scored] == sorted({s for _, s in scored}, reverse=True)
 
 
-def test_stop_words_are_searched_by_fts5_only(search_db: SearchDb) -> None:
-    """The one difference in what matches (see ``search_tsvector.py``): PostgreSQL's 'english' configuration
-    leaves stop words out, of the photos' texts and of queries."""
-    on, under, onion = search_db.captioned(["a dog on the beach", "a dog under a tree", "an onion"])
-    if search_db.dialect is Dialect.SQLITE:
-        assert search_db.ids("on") == [on] and search_db.ids("dog on") == [on] and search_db.ids("dog -on") == [under]
-        assert sorted(search_db.ids("on*")) == [on, onion]
-    else:
-        assert search_db.ids("on") == [] and search_db.ids("dog on") == search_db.ids("dog -on") == [on, under]
-        assert search_db.ids("on*") == [onion]  # a prefix that is a stop word is still searched
-    assert search_db.ids('"dog on the beach"') == [on]  # the stop words' places count in a phrase
-    assert search_db.ids('"dog on beach"') == []
+def test_stop_words_are_searched_as_any_other_word(search_db: SearchDb) -> None:
+    """Neither engine leaves stop words out (PostgreSQL's 'english' configuration would, ``photoscribe`` keeps
+    them): a stop word in a query counts, a query of stop words only finds, an excluded one leaves out, and a prefix
+    finds stop words."""
+    on, under, onion, down = search_db.captioned(
+        ["a dog on the beach", "a dog under a tree", "an onion", "a dog lying down"]
+    )
+    assert search_db.ids("on") == [on] and search_db.ids("dog on") == [on]
+    assert sorted(search_db.ids("dog -on")) == [under, down] and sorted(search_db.ids("dog -the")) == [under, down]
+    assert search_db.ids("-the") == [under, onion, down] and search_db.ids("the on") == [on]
+    assert sorted(search_db.ids("on*")) == [on, onion]
+    assert sorted(search_db.ids("do*")) == [on, under, down]  # "dog", and "down"
+    assert sorted(search_db.ids("a")) == [on, under, down]  # "an" is another word
+    assert search_db.ids('"dog on the beach"') == [on] and search_db.ids('"dog on beach"') == []
+    assert search_db.ids('"lying down"') == [down] and search_db.ids('"dog down"') == []
 
 
 def test_a_word_repeated_in_a_long_caption_ranks_apart(search_db: SearchDb) -> None:
