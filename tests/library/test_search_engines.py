@@ -3,6 +3,7 @@ search layer: the search language, file names and words split alike, odd input, 
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -152,6 +153,31 @@ def test_on_postgresql_a_deleted_photo_takes_its_search_row_and_matches_use_the_
             explain = f"EXPLAIN {select_sql} ORDER BY {order}"
             plan = session.connection().exec_driver_sql(explain, parameters).all()
             assert "photo_search_document" in " ".join(row[0] for row in plan)
+    finally:
+        db.close()
+
+
+def test_on_postgresql_a_prepared_search_makes_its_tsqueries_once_not_for_every_row(postgres_url: str) -> None:
+    """psycopg prepares a statement run 5 times, and PostgreSQL's plan for it may then be generic (forced here):
+    the search's tsqueries are computed once there too, not by to_tsquery on a parameter for every row."""
+    db = SearchDb(postgres_url)
+    try:
+        db.add([("a.jpg", "a dog at sunset", None, ())])
+        select_sql, order, parameters = search_tsvector._plan(parse_query('sunset do* -"a cat"'))
+        names = list(parameters)
+        numbered = re.sub(r"%\((t\d+)\)s", lambda m: f"CAST(${names.index(m[1]) + 1} AS text)", select_sql)
+        values = ", ".join(f"'{parameters[name]}'" for name in names)
+        with db.reading() as session:
+            run = session.connection().exec_driver_sql
+            run("SET LOCAL plan_cache_mode = force_generic_plan")
+            run(f"PREPARE page AS {numbered} ORDER BY {order} LIMIT 100")
+            try:
+                plan = [row[0] for row in run(f"EXPLAIN (VERBOSE) EXECUTE page({values})")]
+                assert [row[0] for row in run(f"EXECUTE page({values})")] == [1]
+            finally:
+                run("DEALLOCATE page")
+        for_every_row = [line for line in plan if "document" in line]
+        assert for_every_row and not [line for line in for_every_row if "to_tsquery" in line]
     finally:
         db.close()
 

@@ -149,7 +149,7 @@ def matching_any(session: Session, terms: tuple[Term, ...]) -> set[int]:
     queries = [q for q in (_term(t, parameters) for t in terms) if q is not None]
     if not queries:
         return set()
-    rows = _fetch(session, f"SELECT photo_id FROM {TABLE} WHERE document @@ ({' || '.join(queries)})", parameters)
+    rows = _fetch(session, f"SELECT photo_id FROM {TABLE} WHERE document @@ {_once(queries, '||')}", parameters)
     return {int(row[0]) for row in rows}
 
 
@@ -161,13 +161,20 @@ def _plan(query: Query) -> tuple[str, str, dict[str, str]] | None:
     if len(included) < len(query.included):
         return None
     excluded = [q for q in (_term(t, parameters) for t in query.excluded) if q is not None]
-    left_out = f"document @@ ({' || '.join(excluded)})" if excluded else None
+    left_out = f"document @@ {_once(excluded, '||')}" if excluded else None
     if included:
-        rank = f"ts_rank('{RANK_WEIGHTS}', document, {' || '.join(included)}, {RANK_NORMALISATION})"
-        where = f"document @@ ({' && '.join(included)})" + (f" AND NOT {left_out}" if left_out else "")
+        rank = f"ts_rank('{RANK_WEIGHTS}', document, {_once(included, '||')}, {RANK_NORMALISATION})"
+        where = f"document @@ {_once(included, '&&')}" + (f" AND NOT {left_out}" if left_out else "")
         return f"SELECT photo_id AS id, {rank} AS score FROM {TABLE} WHERE {where}", "score DESC, id", parameters
     where = f" WHERE id NOT IN (SELECT photo_id FROM {TABLE} WHERE {left_out})" if left_out else ""
     return f"SELECT id, CAST(0 AS real) AS score FROM photos{where}", "id", parameters
+
+
+def _once(queries: list[str], operator: str) -> str:
+    """The tsquery of ``queries`` joined by ``operator``, made once per statement (a scalar subquery: an InitPlan).
+    Written in place, the plan a prepared statement gets (psycopg prepares a statement run 5 times) would call
+    to_tsquery on its parameter for every row: 21 ms instead of 5.5 for ``sunset -dog`` on 100,000 photos."""
+    return f"(SELECT {f' {operator} '.join(queries)})"
 
 
 def _term(term: Term, parameters: dict[str, str]) -> str | None:
