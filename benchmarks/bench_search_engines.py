@@ -91,10 +91,10 @@ def measure(url: str, photos: int) -> list[tuple[str, str]]:
     return rows
 
 
-def agreement_texts(photos: int = 50) -> list[Texts]:
+def agreement_texts(photos: int = 50, seed: int = 11) -> list[Texts]:
     """Search texts of the ranking comparison: generated captions (a few long, a few repeating a word), what
     people wrote for one photo in four, keywords as the other photos', file names mostly numbered."""
-    rng = random.Random(11)
+    rng = random.Random(seed)
     texts: list[Texts] = []
     for n in range(photos):
         caption = caption_for(rng)
