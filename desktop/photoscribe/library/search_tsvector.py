@@ -7,7 +7,10 @@ through a GIN index and ranked by ``ts_rank_cd`` with weights in the proportions
 - Texts are split into words in Python as FTS5's unicode61 tokenizer splits them (runs of letters and digits,
   diacritics removed) before PostgreSQL reads them: "IMG_1234.jpg" is found by ``img`` and ``1234``, "café" by
   ``cafe``, and a query's words and phrases are lexemes joined by ``<->``, so no punctuation a user types can reach
-  the tsquery parser. Every term is a bound parameter.
+  the tsquery parser. Every term is a bound parameter. Two things PostgreSQL would not index are changed: digits
+  its parser does not read (superscripts, subscripts, circled numbers) become the digits they stand for (FTS5
+  finds "x²" by ``x²`` only, PostgreSQL by ``x2`` too), and words over :data:`MAX_WORD_BYTES` are cut there
+  (PostgreSQL leaves out lexemes of 2,047 bytes or more; cut, such a word is still found by the whole word).
 - The library's own text search configuration, ``photoscribe`` (made with the search table), stems words with
   Porter's stemmer, as FTS5's porter tokenizer does ("dogs" finds "dog"), and keeps every word: no stop words, so
   "the" is searched, ``-the`` leaves out and ``do*`` finds "down", as in FTS5. Of 3,224 words of English prose,
@@ -61,9 +64,16 @@ RANK_NORMALISATION = 2
 FIELDS = (("u", "A"), ("m", "B"), ("k", "C"), ("f", "D"))
 GAP = "CAST('_:99,100' AS tsvector)"
 ROWS_PER_STATEMENT = 5000
+#: Words are cut to their first 1,024 bytes: lower-cased and stemmed, they stay under PostgreSQL's 2,047.
+MAX_WORD_BYTES = 1024
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: FTS5 unicode61's token characters (L*, N*)
 _DIACRITICS = re.compile("[\u0300-\u036f]")  # combining diacritical marks (what remove_diacritics drops)
+#: Superscript, subscript and circled digits and numbers (Unicode's "other numbers" a word may hold, which
+#: PostgreSQL's parser reads as spaces).
+_NUMBER_FORMS = re.compile(
+    "[\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u2460-\u249b\u24ea\u3251-\u325f\u32b1-\u32bf]"
+)
 _DOCUMENT = f" || {GAP} || ".join(f"setweight(to_tsvector('{CONFIG}', r.{c}), '{w}')" for c, w in FIELDS)
 _INSERT = (
     f"INSERT INTO {TABLE} (photo_id, document) SELECT r.id, {_DOCUMENT} FROM unnest(CAST(:ids AS integer[]), "
@@ -91,12 +101,17 @@ def create_index(conn: Connection) -> None:
 
 def words(value: str | None) -> list[str]:
     """The words of ``value`` as FTS5's unicode61 tokenizer finds them: runs of letters and digits, diacritics
-    removed (``"IMG_1234.jpg"``: img, 1234, jpg; ``"Café"``: Cafe)."""
+    removed (``"IMG_1234.jpg"``: img, 1234, jpg; ``"Café"``: Cafe); a superscript or circled digit is the digit
+    (``"H₂O"``: H2O) and a word is cut at :data:`MAX_WORD_BYTES`."""
     if not value:
         return []
     if not value.isascii():
         value = unicodedata.normalize("NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", value)))
-    return _WORD.findall(value)
+        value = _NUMBER_FORMS.sub(lambda m: "".join(_WORD.findall(unicodedata.normalize("NFKC", m[0]))), value)
+    found = _WORD.findall(value)
+    if len(value) > MAX_WORD_BYTES // 4:  # (a word of fewer characters has fewer bytes)
+        found = [w.encode()[:MAX_WORD_BYTES].decode(errors="ignore") for w in found]
+    return found
 
 
 def index_photos(session: Session, rows: Sequence[SearchRow]) -> None:
