@@ -64,6 +64,9 @@ RANK_NORMALISATION = 2
 FIELDS = (("u", "A"), ("m", "B"), ("k", "C"), ("f", "D"))
 GAP = "CAST('_:99,100' AS tsvector)"
 ROWS_PER_STATEMENT = 5000
+#: The most new index entries the GIN index holds unsorted (its pending list, which every search reads whole
+#: until the list is merged): 4 MB by default, 2.5 ms more per search; 512 kB, 0.3 ms, writing no slower.
+PENDING_LIST_KB = 512
 #: Words are cut to their first 1,024 bytes: lower-cased and stemmed, they stay under PostgreSQL's 2,047.
 MAX_WORD_BYTES = 1024
 
@@ -96,7 +99,12 @@ def create_index(conn: Connection) -> None:
             "ON DELETE CASCADE, document tsvector NOT NULL)"
         )
     )
-    conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)"))
+    conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document) "
+            f"WITH (gin_pending_list_limit = {PENDING_LIST_KB})"
+        )
+    )
 
 
 def words(value: str | None) -> list[str]:
