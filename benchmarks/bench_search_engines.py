@@ -2,7 +2,8 @@
 
 Writes the search rows of N photos (captions from ``bench_search.py``'s templates, their last two words as
 keywords) with ``search.index_photos`` as new photos get them, then runs ``matching_ids`` (a page of 100 and every
-hit) and ``matching_id_array`` (hybrid search's read) for a few queries, p50 of 5 runs each.
+hit) and ``matching_id_array`` (hybrid search's read) for a few queries, p50 of 5 runs each. Then how alike the
+two rank: :func:`ranking_agreement` over 50 photos and 30 queries (``--agreement-only`` measures only that).
 
     python benchmarks/bench_search_engines.py                  # 100,000 photos; a throwaway PostgreSQL cluster
     PHOTOSCRIBE_TEST_POSTGRES=postgresql://postgres@HOST/postgres python benchmarks/bench_search_engines.py
@@ -15,6 +16,7 @@ Not a test.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -33,10 +35,22 @@ from benchmarks.report import print_rows  # noqa: E402
 from photoscribe.library import search  # noqa: E402
 from photoscribe.library.models import Photo  # noqa: E402
 from photoscribe.library.query import parse_query  # noqa: E402
-from tests.library.search_engines import SearchDb  # noqa: E402
+from tests.library.search_engines import SearchDb, Texts  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
 QUERIES = ("dog", "red dog", "do*", '"on the beach"', "dog -beach", "sunset -dog", "IMG_00042", "-dog")
+#: What people wrote, for some of the photos of :func:`agreement_texts`.
+NOTES = (
+    "Rex on the beach", "my dog", "the old red car of grandpa", "sunset at the harbour", "snow day", "a cat",
+    "walking in the park with grandma and the dog", "white boat on the lake", "dog dog dog", "the red wall",
+)  # fmt: skip
+#: Queries of :func:`ranking_agreement`: words common and rare, several words, stop words, prefixes, phrases,
+#: exclusions.
+AGREEMENT_QUERIES = (
+    "dog", "cat", "beach", "red", "sunset", "tree", "park", "snow", "white", "standing",
+    "the", "a", "on the", "dog beach", "red car", "in a park", "black and white", "blue sky", "a dog", "sitting on",
+    "play*", "sit*", "bo*", "dog*", "r*", '"on the beach"', '"in a"', "dog -beach", "a -the", "img*",
+)  # fmt: skip
 
 
 def timed(run, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
@@ -77,21 +91,76 @@ def measure(url: str, photos: int) -> list[tuple[str, str]]:
     return rows
 
 
+def agreement_texts(photos: int = 50, seed: int = 11) -> list[Texts]:
+    """Search texts of the ranking comparison: generated captions (a few long, a few repeating a word), what
+    people wrote for one photo in four, keywords as the other photos', file names mostly numbered."""
+    rng = random.Random(seed)
+    texts: list[Texts] = []
+    for n in range(photos):
+        caption = caption_for(rng)
+        if n % 7 == 3:
+            caption += f" and {caption_for(rng)}"
+        if n % 11 == 5:
+            caption = f"{caption} next to a dog"
+        note = NOTES[n // 4 % len(NOTES)] if n % 4 == 1 else None
+        name = f"{caption.split()[1]}_{n}.jpg" if n % 5 == 2 else f"IMG_{n:04d}.jpg"
+        texts.append((name, caption, note, caption.split()[-2:]))
+    return texts
+
+
+def ranking_agreement(sqlite_location: str, postgres_location: str) -> tuple[int, int]:
+    """How alike the two engines rank: (pairs ordered alike, pairs) over :data:`AGREEMENT_QUERIES` on the photos
+    of :func:`agreement_texts`. A pair is two photos both engines find for a query that one of them tells apart;
+    it is ordered alike when the same photo comes first on both (a tie on one engine only is not alike)."""
+    scores = []
+    for location in (sqlite_location, postgres_location):
+        db = SearchDb(location)
+        try:
+            ids = db.add(agreement_texts())
+            scores.append([{ids.index(i): s for i, s in db.scored(text)} for text in AGREEMENT_QUERIES])
+        finally:
+            db.close()
+    alike = pairs = 0
+    for fts5, tsvector in zip(*scores, strict=True):
+        for i, j in itertools.combinations(sorted(fts5.keys() & tsvector.keys()), 2):
+            first = (_order(fts5[i], fts5[j]), _order(tsvector[i], tsvector[j]))
+            if first != (0, 0):
+                pairs += 1
+                alike += first[0] == first[1]
+    return alike, pairs
+
+
+def _order(a: float, b: float) -> int:
+    """1 when ``a`` ranks first, -1 when ``b`` does, 0 for a tie (within float4's precision)."""
+    return 0 if abs(a - b) <= 1e-6 * max(abs(a), abs(b)) else 1 if a > b else -1
+
+
 def main(argv: list[str] | None = None, server: PostgresServer | None = None) -> list[tuple[str, str]]:
     """Measure both engines (``server``: a PostgreSQL server already running, else one of ``tests/postgres.py``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--agreement-only", action="store_true", help="only compare the engines' rankings")
     options = parser.parse_args(argv)
     own = server is None
     server = server or PostgresServer()
+    rows: list[tuple[str, str]] = []
     try:
         with tempfile.TemporaryDirectory() as folder:
-            rows = measure(str(Path(folder) / "bench.sqlite3"), options.photos)
-        url = server.new_database()
-        try:
-            rows += measure(url, options.photos)
-        finally:
-            server.drop_database(url)
+            if not options.agreement_only:
+                rows += measure(str(Path(folder) / "bench.sqlite3"), options.photos)
+            if not options.agreement_only:
+                url = server.new_database()
+                try:
+                    rows += measure(url, options.photos)
+                finally:
+                    server.drop_database(url)
+            url = server.new_database()
+            try:
+                alike, pairs = ranking_agreement(str(Path(folder) / "agreement.sqlite3"), url)
+            finally:
+                server.drop_database(url)
+        name = f"ranking agreement ({len(agreement_texts())} photos x {len(AGREEMENT_QUERIES)} queries)"
+        rows.append((name, f"{alike / pairs:.1%} of {pairs:,} pairs ordered alike"))
     finally:
         if own:
             server.stop()

@@ -3,12 +3,18 @@ search layer: the search language, file names and words split alike, odd input, 
 
 from __future__ import annotations
 
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import delete, func, select
 
 from photoscribe.library import search, search_tsvector
+from photoscribe.library.database import Database
 from photoscribe.library.models import Photo
 from photoscribe.library.query import parse_query
+from photoscribe.library.search import Dialect
 from tests.library.search_engines import SearchDb
 
 #: The captions of ``test_library.searchable``, stored as its photos' are (file names 1.jpg to 5.jpg).
@@ -65,6 +71,30 @@ def test_file_names_and_words_split_as_fts5_splits_them(search_db: SearchDb) -> 
     for text in ("rock'n'roll", '"rock n roll"', "roll", "e-mail", "mail"):
         assert search_db.ids(text) == [rock], text
     assert search_db.ids("jpg.1234") == []  # a phrase: "jpg" is not followed by "1234"
+
+
+def test_words_are_stemmed_by_porters_stemmer_on_both(search_db: SearchDb) -> None:
+    """FTS5's stemmer is Porter's; PostgreSQL's 'english' configuration has its successor, which stems "news" and
+    "skies" otherwise."""
+    news, skies, playing = search_db.captioned(["a man reading the news", "grey skies", "two boys playing"])
+    assert search_db.ids("new") == [news] and search_db.ids("ski") == [skies] and search_db.ids("plays") == [playing]
+    assert search_db.ids("playi*") == []  # stemmed "plai", as FTS5 stems it
+
+
+def test_two_letter_words_ending_in_s_are_stemmed_on_postgresql_only(search_db: SearchDb) -> None:
+    """A difference in what matches (see ``search_tsvector.py``): snowball's Porter stems "is" to "i"."""
+    this_is, i_am = search_db.captioned(["this is it", "i am here"])
+    assert sorted(search_db.ids("is")) == ([this_is] if search_db.dialect is Dialect.SQLITE else [this_is, i_am])
+
+
+def test_superscript_digits_and_very_long_words_are_found(search_db: SearchDb) -> None:
+    """PostgreSQL's parser reads "²" as a space and leaves out words of 2,047 bytes or more: the PostgreSQL half
+    puts the digit in its place and cuts long words, so both are found on both engines."""
+    long_word = "z" * 3000
+    water, square, long = search_db.captioned(["H₂O in a glass", "x² on a blackboard", f"a {long_word} here"])
+    assert search_db.ids("h₂o") == [water] and search_db.ids('"x² on"') == [square]
+    assert search_db.ids(long_word) == [long] and search_db.ids("z" * 2500 + "*") == [long]
+    assert search_db.ids("x2") == ([] if search_db.dialect is Dialect.SQLITE else [square])  # the digit: PostgreSQL
 
 
 PUNCTUATION = [
@@ -142,3 +172,66 @@ def test_on_postgresql_a_deleted_photo_takes_its_search_row_and_matches_use_the_
             assert "photo_search_document" in " ".join(row[0] for row in plan)
     finally:
         db.close()
+
+
+def test_on_postgresql_the_index_keeps_few_new_entries_unsorted(postgres_url: str) -> None:
+    """Every search reads the GIN index's pending list whole: after 3,000 new photos it holds at most 512 kB (64
+    pages of 8 kB), not the 115 pages PostgreSQL's default 4 MB leaves there."""
+    db = SearchDb(postgres_url)
+    try:
+        db.captioned([f"a dog number {n} running on the beach at sunset with a red ball" for n in range(3000)])
+        with db.writing() as session:
+            merge = f"SELECT gin_clean_pending_list('{search_tsvector.TABLE}_document')"
+            assert session.connection().exec_driver_sql(merge).scalar() <= 64  # (autovacuum may have merged it)
+    finally:
+        db.close()
+
+
+def test_on_postgresql_a_prepared_search_makes_its_tsqueries_once_not_for_every_row(postgres_url: str) -> None:
+    """psycopg prepares a statement run 5 times, and PostgreSQL's plan for it may then be generic (forced here):
+    the search's tsqueries are computed once there too, not by to_tsquery on a parameter for every row."""
+    db = SearchDb(postgres_url)
+    try:
+        db.add([("a.jpg", "a dog at sunset", None, ())])
+        select_sql, order, parameters = search_tsvector._plan(parse_query('sunset do* -"a cat"'))
+        names = list(parameters)
+        numbered = re.sub(r"%\((t\d+)\)s", lambda m: f"CAST(${names.index(m[1]) + 1} AS text)", select_sql)
+        values = ", ".join(f"'{parameters[name]}'" for name in names)
+        with db.reading() as session:
+            run = session.connection().exec_driver_sql
+            run("SET LOCAL plan_cache_mode = force_generic_plan")
+            run(f"PREPARE page AS {numbered} ORDER BY {order} LIMIT 100")
+            try:
+                plan = [row[0] for row in run(f"EXPLAIN (VERBOSE) EXECUTE page({values})")]
+                assert [row[0] for row in run(f"EXECUTE page({values})")] == [1]
+            finally:
+                run("DEALLOCATE page")
+        for_every_row = [line for line in plan if "document" in line]
+        assert for_every_row and not [line for line in for_every_row if "to_tsquery" in line]
+    finally:
+        db.close()
+
+
+def test_on_postgresql_libraries_created_at_once_make_the_text_search_configuration_once(postgres_url: str) -> None:
+    """The configuration without stop words is made with the search table, under the library's write lock: four
+    processes creating one library at once all open it; made again, nothing changes."""
+    start = threading.Barrier(4)
+
+    def create(_: int) -> Database:
+        start.wait()
+        return Database(postgres_url)
+
+    with ThreadPoolExecutor(4) as pool:
+        opened = list(pool.map(create, range(4)))
+    try:
+        with opened[0].writing() as session:
+            search.create_index(session.connection())
+        with opened[1].reading() as session:
+            read = session.connection().exec_driver_sql
+            made = read(f"SELECT cfgname FROM pg_ts_config WHERE cfgname = '{search_tsvector.CONFIG}'").all()
+            assert made == [(search_tsvector.CONFIG,)]
+            stems = read(f"SELECT to_tsvector('{search_tsvector.CONFIG}', 'The dogs were playing down there')")
+            assert stems.scalar() == "'dog':2 'down':5 'plai':4 'the':1 'there':6 'were':3"
+    finally:
+        for db in opened:
+            db.close()
