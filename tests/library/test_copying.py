@@ -250,8 +250,9 @@ def test_a_target_cut_off_mid_copy_is_left_empty(
 def test_a_value_postgresql_cannot_hold_fails_the_copy_and_leaves_the_target_empty(
     source: str, postgres_url: str
 ) -> None:
-    with Library(source) as library:  # SQLite does not enforce a keyword's length; PostgreSQL does
-        library.set_user_keywords(library.photos()[0].path, ["x" * 200])
+    with sqlite3.connect(source) as conn:  # a keyword longer than its column, written by another program:
+        conn.execute("UPDATE keywords SET word = ? WHERE id = (SELECT min(id) FROM keywords)", ("x" * 200,))
+    conn.close()  # (SQLite does not enforce a column's length; PostgreSQL does)
     with pytest.raises(LibraryError, match="copying keywords into .* failed: .*too long"):
         copy_library(source, postgres_url)
     assert data_rows(dump(postgres_url)) == 0
