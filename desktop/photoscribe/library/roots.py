@@ -67,15 +67,17 @@ class RootMap:
         return bool(self._pairs)
 
     def to_stored(self, raw: bytes, key: bool = False) -> bytes:
-        for stored, local, stored_key, local_key in self._pairs:
-            found = _replace(raw, local_key if key else local, stored_key if key else stored)
-            if found is not None:
-                return found
-        return raw
+        """A path (or path key) as this machine gives it, as the library stores it."""
+        return self._rewrite(raw, key, to_stored=True)
 
     def to_local(self, raw: bytes, key: bool = False) -> bytes:
+        """A stored path (or path key) as this machine sees it."""
+        return self._rewrite(raw, key, to_stored=False)
+
+    def _rewrite(self, raw: bytes, key: bool, to_stored: bool) -> bytes:
         for stored, local, stored_key, local_key in self._pairs:
-            found = _replace(raw, stored_key if key else stored, local_key if key else local)
+            library, here = (stored_key, local_key) if key else (stored, local)
+            found = _replace(raw, here, library) if to_stored else _replace(raw, library, here)
             if found is not None:
                 return found
         return raw
