@@ -170,6 +170,27 @@ def test_commands_that_do_not_caption_or_embed_never_import_torch(
     assert json.loads(status.stdout)["device"] == "auto (decided when captioning)"
 
 
+@pytest.mark.slow
+def test_search_without_the_text_model_never_imports_torch(
+    cli: CliRunner, described: dict[str, Path], tmp_path: Path
+) -> None:
+    """The text model missing (not in the cache, offline; or a folder that is gone): ``search`` answers by words
+    in a fraction of a second, without importing the captioning model's PyTorch to find that out."""
+    out = tmp_path / "probe.json"
+    env = {"PROBE_OUT": str(out), "PHOTOSCRIBE_LIBRARY": str(cli.library), "HF_HOME": str(tmp_path / "empty-hf")}
+    for text_model in ("sentence-transformers/all-MiniLM-L6-v2", str(tmp_path / "no-such-model")):
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, "search", "dog", "--text-model", text_model, "--json"],
+            env=_env({**env, "HF_HUB_OFFLINE": "1"}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert json.loads(out.read_text()) == {"code": 0, "heavy": []}, (text_model, done.stderr)
+        assert "searching words only" in done.stderr
+        assert [hit["path"] for hit in json.loads(done.stdout)] == [str(described["red"])]
+
+
 def _env(extra: dict[str, str]) -> dict[str, str]:
     import os
 
