@@ -11,13 +11,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from photoscribe.captioning.captioner import Captioner, CaptionSettings
+    from photoscribe.captioning.caption_settings import CaptionSettings
+    from photoscribe.captioning.captioner import Captioner
     from photoscribe.captioning.hardware import Hardware, choose_hardware
     from photoscribe.captioning.keywords import keywords_from_caption
 
 _HOMES = {
     "Captioner": "captioner",
-    "CaptionSettings": "captioner",
+    "CaptionSettings": "caption_settings",
     "Hardware": "hardware",
     "choose_hardware": "hardware",
     "keywords_from_caption": "keywords",
