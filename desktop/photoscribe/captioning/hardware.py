@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from photoscribe.captioning.model_input import decodes_full_size
 from photoscribe.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def choose_hardware(device: str = "auto", precision: str = "auto") -> Hardware:
     """Resolve ``device`` (auto|cpu|cuda|mps) and ``precision`` (auto|fp32|fp16|bf16|mixed) for this machine."""
     dev, dev_reason = _choose_device(device)
     prec, prec_reason = _choose_precision(dev, precision)
-    hardware = Hardware(dev, prec, f"{dev_reason}; {prec_reason}", decode_full_size=precision == "fp32")
+    full_size = decodes_full_size(precision)
+    hardware = Hardware(dev, prec, f"{dev_reason}; {prec_reason}", decode_full_size=full_size)
     log.info("captioning on %s (%s)", hardware.describe(), hardware.reason)
     return hardware
 

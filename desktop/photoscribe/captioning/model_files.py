@@ -58,6 +58,20 @@ def model_folder(model_ref: str, progress: type | None = None) -> Path:
     return find_model(model_ref, BLIP, progress=progress)
 
 
+def local_model_folder(model_ref: str) -> Path | None:
+    """``model_ref``'s folder when its files are on this computer already (a folder, or the Hugging Face cache);
+    ``None`` when it would have to be downloaded or cannot be found. Never downloads, never raises."""
+    path = Path(model_ref).expanduser()
+    if path.is_dir():
+        return path
+    if looks_like_path(model_ref):
+        return None
+    try:
+        return Path(snapshot_download(model_ref, allow_patterns=MODEL_FILE_PATTERNS, local_files_only=True))
+    except (LocalEntryNotFoundError, HFValidationError, OSError, ValueError):
+        return None
+
+
 def find_model(ref: str, kind: ModelKind, *, allow_download: bool = True, progress: type | None = None) -> Path:
     """A local folder holding ``ref``'s files: the folder itself, the Hugging Face cache, or a download (unless
     ``allow_download`` is false). Every failure is one ``kind.error`` sentence that says what to do."""
