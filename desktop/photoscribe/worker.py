@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,36 +31,15 @@ from photoscribe.captioning.keywords import keywords_from_caption
 from photoscribe.errors import library_busy, one_line
 from photoscribe.library import CaptionResult, ClaimedPhoto, Library
 from photoscribe.worker_input import Decoding, ModelInput, decode_failure, decoding_for, is_out_of_memory
+from photoscribe.worker_results import BatchOutcome, RunSummary, Stopwatch
+
+__all__ = ["BatchOutcome", "CaptionWorker", "RunSummary", "is_out_of_memory"]
 
 if TYPE_CHECKING:  # PyTorch is imported by the model's loading, not here: photos decode while it loads
     from photoscribe.captioning import Captioner
     from photoscribe.captioning.captioner import Photo
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BatchOutcome:
-    """What happened to one batch: (photo, stored caption) pairs and (photo, reason) pairs."""
-
-    captioned: list[tuple[ClaimedPhoto, CaptionResult]]
-    failed: list[tuple[ClaimedPhoto, str]]
-
-
-@dataclass
-class RunSummary:
-    """Totals of one :meth:`CaptionWorker.run`."""
-
-    captioned: int = 0
-    captioned_ids: list[int] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    seconds: float = 0.0
-
-    @property
-    def photos_per_second(self) -> float:
-        """Throughput of the run (captioned and failed photos alike)."""
-        done = self.captioned + len(self.failed)
-        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 #: Photos per batch claimed before the model (and so the batch size it runs best with) is known.
@@ -98,6 +76,7 @@ class CaptionWorker:
         self.within = list(within) if within else None  # caption only photos under these paths
         self.metadata_pending = metadata_pending  # captions still have to be written into the files
         self.decoding = decoding or (decoding_for(self._captioner) if self._captioner else Decoding(None))
+        self._clock = Stopwatch()
         log.info("captioning in batches of %d photos, %d decode threads", self.batch_size, self.decode_threads)
 
     @property
@@ -120,6 +99,7 @@ class CaptionWorker:
         """Caption until the queue is empty or ``should_stop()`` is true; claimed but unfinished photos go back."""
         summary = RunSummary()
         started = time.perf_counter()
+        self._clock = summary.time_in
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
             current: list[Decoded] = []
             upcoming = self._claim_and_decode(pool)
@@ -161,10 +141,12 @@ class CaptionWorker:
     def _process(self, batch: list[Decoded]) -> BatchOutcome:
         images: list[tuple[ClaimedPhoto, Photo]] = []
         failed: list[tuple[ClaimedPhoto, str]] = []
-        plan = self.captioner.input_plan  # (waits for the model while it loads)
+        with self._clock("waiting for the model"):
+            plan = self.captioner.input_plan  # (waits for the model while it loads)
         for photo, future in batch:
             try:
-                made = future.result()
+                with self._clock("waiting for decoding"):
+                    made = future.result()
                 if made.plan != plan:  # decoded while the model loaded, by a plan its processor does not follow
                     made = self._decode(photo.path)
                 images.append((photo, made.data))
@@ -181,10 +163,12 @@ class CaptionWorker:
         captioned: list[Captioned] = []
         for prompt in dict.fromkeys(photo.prompt for photo, _ in images):  # one call per prompt, usually one
             group = [item for item in images if item[0].prompt == prompt]
-            ok, bad = self._caption(group, self._settings_for(group[0][0]))
+            with self._clock("captioning"):
+                ok, bad = self._caption(group, self._settings_for(group[0][0]))
             captioned += ok
             failed += bad
-        return BatchOutcome(self._store(captioned, failed), failed)
+        with self._clock("storing"):
+            return BatchOutcome(self._store(captioned, failed), failed)
 
     def _follow(self, photo: ClaimedPhoto) -> ClaimedPhoto | None:
         """A photo whose file went away after it was claimed: if it moved, the photo at its new path; if it was
