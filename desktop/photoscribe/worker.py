@@ -107,7 +107,9 @@ class CaptionWorker:
                 while upcoming:
                     current = upcoming
                     upcoming = [] if should_stop() else self._claim_and_decode(pool)
+                    before = dict(summary.time_in)
                     outcome = self._process(current)
+                    self._check_feed(before, summary.time_in, first=not summary.captioned and not summary.failed)
                     current = []
                     summary.captioned += len(outcome.captioned)
                     summary.captioned_ids += [photo.id for photo, _ in outcome.captioned]
@@ -120,6 +122,18 @@ class CaptionWorker:
                     self._release(unfinished)
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _check_feed(self, before: dict[str, float], after: dict[str, float], first: bool) -> None:
+        """After a batch (not the first, whose decoding nothing could overlap): when the model waited for the decode
+        threads, a GPU that can decodes the JPEGs itself from the next batch on."""
+        waited, captioning = (after.get(k, 0.0) - before.get(k, 0.0) for k in ("waiting for decoding", "captioning"))
+        if first or self.decoding.gpu_jpegs or not worker_input.starved(waited, captioning):
+            return
+        if self.captioner.decodes_jpegs_on_device:
+            self.decoding = dataclasses.replace(self.decoding, gpu_jpegs=True)
+            log.info(
+                "the model waited %.2f s for decoding (%.2f s captioning): the GPU decodes JPEGs", waited, captioning
+            )
 
     def _release(self, photo_ids: list[int]) -> None:
         try:

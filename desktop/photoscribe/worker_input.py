@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from photoscribe.captioning.model_input import InputPlan
+from photoscribe.captioning.model_input import InputPlan, JpegBytes
 from photoscribe.errors import UnreadableImageError, one_line
-from photoscribe.imaging import MODEL_EDGE, load_for_model
+from photoscribe.formats import is_raw_name
+from photoscribe.imaging import MODEL_EDGE, load_for_model, open_header
 
 if TYPE_CHECKING:
     from photoscribe.captioning import Captioner
@@ -52,7 +53,7 @@ class ModelInput:
     """A decoded photo as the decode thread left it, and the plan that made it (``None``: a PIL image left for the
     processor)."""
 
-    data: np.ndarray | Image.Image
+    data: np.ndarray | Image.Image | JpegBytes
     plan: InputPlan | None
 
 
@@ -64,10 +65,15 @@ class Decoding:
     full_size: bool = False  # decode every pixel (the reference precision) instead of a DCT-scaled picture
     values: bool = False  # 8-bit values (height, width, 3) for a device that normalises them itself
     prepare: Callable[[Image.Image], Image.Image] | None = None  # without a plan: the resize the processor does
+    gpu_jpegs: bool = False  # JPEGs are only read here (bytes and orientation) and decoded by the GPU
 
     def __call__(self, path: Path | str) -> ModelInput:
         """Runs on a decode thread: raises :class:`~photoscribe.errors.UnreadableImageError` like the decoder."""
         plan = self.plan
+        if self.gpu_jpegs and plan is not None and not self.full_size:
+            jpeg = _jpeg_bytes(path)
+            if jpeg is not None:
+                return ModelInput(jpeg, plan)
         edge = max(plan.width, plan.height) if plan is not None else MODEL_EDGE
         image = load_for_model(path, edge, full_size=self.full_size)
         if plan is None:
@@ -75,6 +81,39 @@ class Decoding:
         if self.values:
             return ModelInput(np.asarray(plan.resized(image)), plan)
         return ModelInput(plan.pixels(image), plan)
+
+
+#: The thread running the model waited for the decode threads this long, as a share of its captioning time, in one
+#: batch: the GPU is short of photos, and decodes JPEGs itself from then on (where it can).
+STARVED = 0.25
+
+
+def starved(waited: float, captioning: float) -> bool:
+    """True when a batch's wait for decoding shows the decode threads cannot keep the device fed."""
+    return waited > STARVED * captioning
+
+
+def _jpeg_bytes(path: Path | str) -> JpegBytes | None:
+    """A JPEG file's bytes and orientation for the GPU; ``None`` for any other file, a small picture (cheap for
+    the CPU) or one whose header does not read (the CPU route then gives the reason)."""
+    if is_raw_name(path):
+        return None
+    try:
+        with open_header(path) as header:
+            if header.format != "JPEG" or header.width * header.height < 4 * MODEL_EDGE * MODEL_EDGE:
+                return None
+            orientation = _orientation(header)
+            return JpegBytes(Path(path).read_bytes(), orientation)
+    except (UnreadableImageError, OSError):
+        return None
+
+
+def _orientation(header: Image.Image) -> int:
+    try:
+        value = int(header.getexif().get(0x0112, 1))
+    except Exception:  # broken EXIF: as on the CPU route, the picture is taken as it is
+        return 1
+    return value if 1 <= value <= 8 else 1
 
 
 def decoding_for(captioner: Captioner) -> Decoding:

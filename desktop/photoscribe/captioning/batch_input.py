@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from photoscribe.captioning.model_input import InputPlan
+from photoscribe.captioning.gpu_decode import decode_on_gpu
+from photoscribe.captioning.model_input import InputPlan, JpegBytes
 
 
 class BatchInput:
@@ -31,23 +32,35 @@ class BatchInput:
         self._staging: torch.Tensor | None = None  # pinned host memory, grown as needed
         self._copied: torch.cuda.Event | None = None  # the last copy out of the staging buffer
 
-    def __call__(self, items: Sequence[np.ndarray | torch.Tensor]) -> torch.Tensor:
+    def __call__(self, items: Sequence[np.ndarray | torch.Tensor | JpegBytes]) -> torch.Tensor:
         """The batch on the device, normalised, in the encoder's number format."""
-        if all(isinstance(item, torch.Tensor) for item in items):  # decoded on the device already
-            moved = torch.stack(list(items))  # type: ignore[arg-type]
-        else:
-            arrays = [np.asarray(item) for item in items]
+        if all(isinstance(item, np.ndarray) for item in items):
+            arrays = list(items)
             if len({array.dtype for array in arrays}) > 1:  # some made before the model loaded: all as pixels
-                arrays = [self.plan.normalised(a) if a.dtype == np.uint8 else a for a in arrays]
-            moved = self._to_device(self._stacked(arrays))
+                arrays = [self.plan.normalised(a) if a.dtype == np.uint8 else a for a in arrays]  # type: ignore[union-attr]
+            moved = self._to_device(self._stacked(arrays))  # type: ignore[arg-type]
+        else:
+            moved = self._one_by_one(items)
         if moved.dtype == torch.uint8:
             moved = self.normalise(moved)
         return moved.to(self.dtype)
+
+    def _one_by_one(self, items: Sequence[np.ndarray | torch.Tensor | JpegBytes]) -> torch.Tensor:
+        """A batch holding JPEGs for the GPU to decode (or tensors on the device already), and maybe others."""
+        jpegs = [item for item in items if isinstance(item, JpegBytes)]
+        decoded = iter(decode_on_gpu(jpegs, (self.plan.width, self.plan.height), self.device) if jpegs else [])
+        tensors = [next(decoded) if isinstance(item, JpegBytes) else self._on_device(item) for item in items]
+        if len({tensor.dtype for tensor in tensors}) > 1:
+            tensors = [self.normalise(t[None])[0] if t.dtype == torch.uint8 else t for t in tensors]
+        return torch.stack(tensors)
 
     def normalise(self, values: torch.Tensor) -> torch.Tensor:
         """8-bit ``(n, h, w, 3)`` values to float32 ``(n, 3, h, w)`` pixels through the plan's table."""
         index = values.permute(0, 3, 1, 2).long().add_(self._offsets)
         return torch.take(self._table, index)
+
+    def _on_device(self, item: np.ndarray | torch.Tensor) -> torch.Tensor:
+        return item.to(self.device) if isinstance(item, torch.Tensor) else torch.tensor(item, device=self.device)
 
     def _stacked(self, arrays: list[np.ndarray]) -> torch.Tensor:
         if not self.pinned:

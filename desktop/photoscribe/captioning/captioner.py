@@ -28,6 +28,7 @@ from photoscribe.captioning.attention import use_fused_attention
 from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.caption_settings import CaptionSettings
+from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
 from photoscribe.captioning.model_input import InputPlan
@@ -58,6 +59,11 @@ class Captioner:
         self.input_plan = InputPlan.of_processor(getattr(processor, "image_processor", None))
         plan = self.input_plan
         self._batch_input = BatchInput(plan, hardware.device, hardware.vision_dtype) if plan is not None else None
+
+    @property
+    def decodes_jpegs_on_device(self) -> bool:
+        """True when the device can decode JPEGs itself (a CUDA GPU with torchvision's nvJPEG decoder)."""
+        return self.takes_values and gpu_jpeg_decoding(self.hardware.device)
 
     @property
     def takes_values(self) -> bool:

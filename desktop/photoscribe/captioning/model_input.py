@@ -108,6 +108,15 @@ class InputPlan:
         return out
 
 
+@dataclass(frozen=True)
+class JpegBytes:
+    """A JPEG file's bytes and EXIF orientation (1 to 8), read on a decode thread for the GPU to decode
+    (:mod:`photoscribe.captioning.gpu_decode`)."""
+
+    data: bytes
+    orientation: int = 1
+
+
 def decodes_full_size(precision: str) -> bool:
     """True when photos are decoded at full size for the ``precision`` the user asked for (not the one ``auto``
     resolves to): only ``fp32``, the reference, whose captions must be the model card's (see ``Hardware``)."""
