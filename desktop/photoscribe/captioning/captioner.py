@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
 from photoscribe.captioning.model_input import InputPlan
-from photoscribe.captioning.word_choice import use_exact_word_choice
+from photoscribe.captioning.word_choice import fp32_head_from_files, use_exact_word_choice
 from photoscribe.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -92,17 +93,23 @@ class Captioner:
 
         _keep_imported()
 
+        check_words = exact_word_choice and hardware.text_dtype != torch.float32
+        # Weights load straight in the format they run in (the cast transformers makes while loading rounds as
+        # model.to() does), unless the encoder and decoder differ; the word check's fp32 head is read from the files.
+        dtype = hardware.text_dtype if hardware.vision_dtype == hardware.text_dtype else torch.float32
         try:
             with warnings.catch_warnings(), _quiet_transformers(), BUILDING:  # (one model built at a time)
                 warnings.simplefilter("ignore")
                 processor = BlipProcessor.from_pretrained(folder)
-                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
+                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=dtype)
+                fp32_head = _fp32_head(folder, model, dtype) if check_words else None
+                if check_words and fp32_head is None:  # weights not in safetensors files: load them in fp32 too
+                    model = BlipForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
+                    fp32_head = copy.deepcopy(model.text_decoder.cls.predictions)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelLoadError(
                 f"{folder} does not hold a BLIP captioning model saved with save_pretrained ({exc})"
             ) from exc
-        check_words = exact_word_choice and hardware.text_dtype != torch.float32
-        fp32_head = copy.deepcopy(model.text_decoder.cls.predictions) if check_words else None
         model.to(device=hardware.device, dtype=hardware.text_dtype).eval()
         if fp32_head is not None:
             use_exact_word_choice(model, fp32_head)
@@ -187,6 +194,15 @@ class Captioner:
             inputs["input_ids"] = encoded["input_ids"].to(device)
             inputs["attention_mask"] = encoded["attention_mask"].to(device)
         return inputs
+
+
+def _fp32_head(folder: Path, model: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module | None:
+    """The prediction head in fp32 for the exact word choice: copied when the model loaded in fp32, else read from
+    the checkpoint's own fp32 values (``None`` when they are not in safetensors files)."""
+    head = model.text_decoder.cls.predictions
+    if dtype == torch.float32:
+        return copy.deepcopy(head)
+    return fp32_head_from_files(folder, head)
 
 
 def _split_precision(model: torch.nn.Module, vision: torch.dtype, text: torch.dtype) -> None:
