@@ -82,3 +82,21 @@ def make_photos(count: int, size: str = "24mp", folder: Path | None = None) -> l
             add_grain(img, 0.2).save(path, quality=92)
         paths.append(path)
     return paths
+
+
+def many_photos(count: int, size: str = "24mp", distinct: int = 48) -> list[Path]:
+    """``count`` camera-sized JPEGs made from ``distinct`` generated ones: the others are byte copies with a few
+    different bytes after the end of the picture (decoders stop at its end marker; the library sees a new file with
+    its own fingerprint), so a thousand photos take minutes to make instead of an hour."""
+    if count <= distinct:
+        return make_photos(count, size)
+    base = make_photos(distinct, size)
+    folder = CACHE / f"photos-{size}-v2-many"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = list(base)
+    for i in range(distinct, count):
+        path = folder / f"IMG_{i:05d}.jpg"
+        if not path.exists():
+            path.write_bytes(base[i % distinct].read_bytes() + f"copy {i}".encode())
+        paths.append(path)
+    return paths

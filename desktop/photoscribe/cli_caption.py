@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -19,16 +20,30 @@ from photoscribe.errors import PhotoScribeError
 from photoscribe.library import Library, PhotoRecord, Registration
 
 if TYPE_CHECKING:
+    from photoscribe.captioning.caption_settings import CaptionSettings
+    from photoscribe.captioning.loading import BackgroundLoad
+    from photoscribe.ingest.scanner import ScanTarget
     from photoscribe.worker import RunSummary
+
+log = logging.getLogger(__name__)
 
 
 def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
-    """Add folders and files, then caption everything new or changed."""
+    """Add folders and files, then caption everything new or changed.
+
+    The model loads on a thread of its own while the folders are scanned and the first photos decoded: at once
+    when there is likely something to caption (a folder or file new to the library, photos already waiting),
+    otherwise as soon as the scan finds some. A scan that finds nothing new never loads it.
+    """
+    from photoscribe.captioning.loading import BackgroundLoad
     from photoscribe.ingest import reconcile, register_files
 
     targets, problems = given_targets(args.paths, "caption")
-    with Library(settings.library) as library:
+    with Library(settings.library) as library, BackgroundLoad(*_model_choice(settings)) as loading:
         library.reclaim_expired()
+        within = [_normalise(target.path) for target in targets]
+        if _likely_to_caption(library, targets, within):
+            loading.start()
         found: Counter[Registration] = Counter()
         left_out: Counter[tuple[str, str]] = Counter()
         for target in targets:
@@ -36,11 +51,10 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
                 found += reconcile(library, target.path, library.add_folder(target.path), left_out=left_out)
             else:
                 found += register_files(library, [target.path])
-        within = [_normalise(target.path) for target in targets]
         if args.retry_failed:
             library.requeue(p.id for p in library.photos(status="failed") if _selected(Path(p.path), within))
         pending = library.stats(within=within).pending
-        summary = _caption_pending(library, settings, pending, within) if pending else None
+        summary = _caption_pending(library, settings, pending, within, loading) if pending else None
         _print_caption_summary(found, summary)
         after = library.stats(within=within)
         _print_formats(after.paired, left_out)
@@ -53,6 +67,20 @@ def cmd_caption(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _model_choice(settings: Settings) -> tuple[str, str, str]:
+    return settings.model, settings.device, settings.precision
+
+
+def _likely_to_caption(library: Library, targets: Sequence[ScanTarget], within: list[Path]) -> bool:
+    """True when this run will most likely caption something: worth loading the model while scanning."""
+    folders = {folder.path for folder in library.folders()}
+    if any(target.is_folder and _normalise(target.path) not in folders for target in targets):
+        return True
+    if any(not target.is_folder and library.photo(target.path) is None for target in targets):
+        return True
+    return library.stats(within=within).pending > 0
+
+
 def _write_pending_metadata(settings: Settings, library: Library, captioned: list[int], within: list[Path]) -> None:
     """Write this run's captions, and those an earlier run under the same paths stored but did not write."""
     ids = sorted(set(captioned) | set(library.metadata_pending_ids()))
@@ -62,26 +90,39 @@ def _write_pending_metadata(settings: Settings, library: Library, captioned: lis
         library.clear_metadata_pending([r.id for r in records])
 
 
-def _caption_pending(library: Library, settings: Settings, pending: int, within: list[Path]) -> RunSummary:
+def _caption_pending(
+    library: Library, settings: Settings, pending: int, within: list[Path], loading: BackgroundLoad
+) -> RunSummary:
+    """Caption the pending photos under ``within``; decoding starts while the model may still be loading."""
     from tqdm import tqdm
 
-    from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
+    from photoscribe.captioning.loading import early_plan
+    from photoscribe.captioning.model_input import decodes_full_size
     from photoscribe.worker import CaptionWorker
+    from photoscribe.worker_input import Decoding
 
-    hardware = choose_hardware(settings.device, settings.precision)
-    print(f"Loading {settings.model} on {hardware.describe()} ...", file=sys.stderr)
-    captioner = Captioner.load(settings.model, hardware)
-    caption_settings = CaptionSettings(settings.prompt, settings.max_length, settings.num_beams)
+    started_now = not loading.started
+    model = loading.start()
+    decoding = Decoding(early_plan(settings.model), decodes_full_size(settings.precision))
+    if started_now:
+        log.info("the model started loading after the scan")
     worker = CaptionWorker(
         library,
-        captioner,
-        caption_settings,
+        model,
+        _caption_settings(settings),
         settings.batch_size,
         within=within,
         metadata_pending=settings.write_metadata != "off",
+        decoding=decoding,
     )
     with tqdm(total=pending, unit="photo", desc="Captioning", disable=None, file=sys.stderr) as bar:
         return worker.run(on_batch=lambda outcome: bar.update(len(outcome.captioned) + len(outcome.failed)))
+
+
+def _caption_settings(settings: Settings) -> CaptionSettings:
+    from photoscribe.captioning.caption_settings import CaptionSettings
+
+    return CaptionSettings(settings.prompt, settings.max_length, settings.num_beams)
 
 
 def _print_caption_summary(found: Counter[Registration], summary: RunSummary | None) -> None:

@@ -7,80 +7,47 @@ runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as
 (and stays halved) instead of failing. A photo moved after it was claimed is captioned at its new path; one
 deleted is marked missing, not failed. Each caption is stored with the photo's pooled vision vector, taken from
 the same model call (:meth:`~photoscribe.captioning.Captioner.caption_with_vectors`), for *similar photos*.
+
+The decode threads make the model's input (:mod:`photoscribe.worker_input`). The worker may start before its model
+has loaded (given a future of it and a :class:`Decoding` read from the model's files): it claims and decodes the
+first batches meanwhile, and waits for the model only when the first batch is ready to caption.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from PIL import Image
 
-from photoscribe.captioning import Captioner, CaptionSettings, keywords_from_caption
-from photoscribe.errors import UnreadableImageError, library_busy, one_line
-from photoscribe.imaging import MODEL_EDGE, load_for_model
+from photoscribe import worker_input
+from photoscribe.captioning.caption_settings import CaptionSettings
+from photoscribe.captioning.keywords import keywords_from_caption
+from photoscribe.errors import library_busy, one_line
 from photoscribe.library import CaptionResult, ClaimedPhoto, Library
+from photoscribe.worker_input import Decoding, ModelInput, decode_failure, decoding_for, is_out_of_memory
+from photoscribe.worker_results import BatchOutcome, RunSummary, Stopwatch
+
+__all__ = ["BatchOutcome", "CaptionWorker", "RunSummary", "is_out_of_memory"]
+
+if TYPE_CHECKING:  # PyTorch is imported by the model's loading, not here: photos decode while it loads
+    from photoscribe.captioning import Captioner
+    from photoscribe.captioning.captioner import Photo
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class BatchOutcome:
-    """What happened to one batch: (photo, stored caption) pairs and (photo, reason) pairs."""
+#: Photos per batch claimed before the model (and so the batch size it runs best with) is known.
+FIRST_BATCH = 16
 
-    captioned: list[tuple[ClaimedPhoto, CaptionResult]]
-    failed: list[tuple[ClaimedPhoto, str]]
-
-
-@dataclass
-class RunSummary:
-    """Totals of one :meth:`CaptionWorker.run`."""
-
-    captioned: int = 0
-    captioned_ids: list[int] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    seconds: float = 0.0
-
-    @property
-    def photos_per_second(self) -> float:
-        """Throughput of the run (captioned and failed photos alike)."""
-        done = self.captioned + len(self.failed)
-        return done / self.seconds if self.seconds > 0 else 0.0
-
-
-Decoded = tuple[ClaimedPhoto, "Future[Image.Image]"]
+Decoded = tuple[ClaimedPhoto, "Future[ModelInput]"]
 Captioned = tuple[ClaimedPhoto, str, "np.ndarray | None"]  # photo, caption, pooled vision vector
 Failed = tuple[ClaimedPhoto, str]  # photo, reason
-
-
-def _release_accelerator_memory() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-    mps = getattr(torch, "mps", None)
-    if mps is not None and torch.backends.mps.is_available():
-        mps.empty_cache()
-
-
-def _decode_failure(photo: ClaimedPhoto, exc: Exception) -> str:
-    if isinstance(exc, UnreadableImageError):
-        return exc.reason
-    log.error("unexpected error decoding %s", photo.path, exc_info=exc)
-    return f"unexpected error while decoding ({one_line(exc)})"
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """CUDA's OutOfMemoryError, or a RuntimeError saying so (Apple's MPS and other backends raise those)."""
-    return isinstance(exc, torch.OutOfMemoryError) or (
-        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-    )
 
 
 class CaptionWorker:
@@ -89,21 +56,40 @@ class CaptionWorker:
     def __init__(
         self,
         library: Library,
-        captioner: Captioner,
+        captioner: Captioner | Future[Captioner],
         settings: CaptionSettings = CaptionSettings(),
         batch_size: int | None = None,
         decode_threads: int | None = None,
         within: Sequence[Path] | None = None,
         metadata_pending: bool = False,
+        decoding: Callable[[Path], ModelInput] | None = None,
     ) -> None:
+        """``captioner`` may still be loading (a future): then ``decoding`` says how to decode meanwhile."""
         self.library = library
-        self.captioner = captioner
+        self._loading = captioner if isinstance(captioner, Future) else None
+        self._captioner = None if isinstance(captioner, Future) else captioner
         self.settings = settings
-        self.batch_size = max(1, batch_size or captioner.hardware.batch_size)
-        self.decode_threads = decode_threads or min(4, os.cpu_count() or 2)
+        self._asked_batch_size = batch_size
+        known = self._captioner.hardware.batch_size if self._captioner else FIRST_BATCH
+        self.batch_size = max(1, batch_size or known)
+        self.decode_threads = decode_threads or worker_input.decode_threads()
         self.within = list(within) if within else None  # caption only photos under these paths
         self.metadata_pending = metadata_pending  # captions still have to be written into the files
-        log.info("captioning in batches of %d photos", self.batch_size)
+        self.decoding = decoding or (decoding_for(self._captioner) if self._captioner else Decoding(None))
+        self._clock = Stopwatch()
+        log.info("captioning in batches of %d photos, %d decode threads", self.batch_size, self.decode_threads)
+
+    @property
+    def captioner(self) -> Captioner:
+        """The model, waiting for it to finish loading if it is still loading (its load error is raised here)."""
+        if self._captioner is None:
+            assert self._loading is not None
+            self._captioner = self._loading.result()
+            self.decoding = decoding_for(self._captioner)
+            if self._asked_batch_size is None:
+                self.batch_size = self._captioner.hardware.batch_size
+            log.info("model ready: batches of %d photos", self.batch_size)
+        return self._captioner
 
     def run(
         self,
@@ -113,6 +99,7 @@ class CaptionWorker:
         """Caption until the queue is empty or ``should_stop()`` is true; claimed but unfinished photos go back."""
         summary = RunSummary()
         started = time.perf_counter()
+        self._clock = summary.time_in
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
             current: list[Decoded] = []
             upcoming = self._claim_and_decode(pool)
@@ -120,7 +107,9 @@ class CaptionWorker:
                 while upcoming:
                     current = upcoming
                     upcoming = [] if should_stop() else self._claim_and_decode(pool)
+                    before = dict(summary.time_in)
                     outcome = self._process(current)
+                    self._check_feed(before, summary.time_in, first=not summary.captioned and not summary.failed)
                     current = []
                     summary.captioned += len(outcome.captioned)
                     summary.captioned_ids += [photo.id for photo, _ in outcome.captioned]
@@ -136,6 +125,18 @@ class CaptionWorker:
         summary.seconds = time.perf_counter() - started
         return summary
 
+    def _check_feed(self, before: dict[str, float], after: dict[str, float], first: bool) -> None:
+        """After a batch (not the first, whose decoding nothing could overlap): when the model waited for the decode
+        threads, a GPU that can decodes the JPEGs itself from the next batch on."""
+        waited, captioning = (after.get(k, 0.0) - before.get(k, 0.0) for k in ("waiting for decoding", "captioning"))
+        if first or self.decoding.gpu_jpegs or not worker_input.starved(waited, captioning):
+            return
+        if self.captioner.decodes_jpegs_on_device:
+            self.decoding = dataclasses.replace(self.decoding, gpu_jpegs=True)
+            log.info(
+                "the model waited %.2f s for decoding (%.2f s captioning): the GPU decodes JPEGs", waited, captioning
+            )
+
     def _release(self, photo_ids: list[int]) -> None:
         try:
             self.library.release(photo_ids)
@@ -147,36 +148,43 @@ class CaptionWorker:
             claimed = self.library.claim_batch(self.batch_size)
         else:
             claimed = self.library.claim_batch(self.batch_size, within=self.within)
-        return [(photo, pool.submit(self._decode, photo.path)) for photo in claimed]
+        return [(photo, pool.submit(self.decoding, photo.path)) for photo in claimed]  # one decoding a batch
 
-    def _decode(self, path: Path) -> Image.Image:
-        """Runs on a decode thread: the photo, upright and already at the model's input size."""
-        hardware = self.captioner.hardware
-        return self.captioner.prepare(load_for_model(path, MODEL_EDGE, full_size=hardware.decode_full_size))
+    def _decode(self, path: Path) -> ModelInput:
+        """Runs on a decode thread: the photo, upright and made into the model's input (see worker_input)."""
+        return self.decoding(path)
 
     def _process(self, batch: list[Decoded]) -> BatchOutcome:
-        images: list[tuple[ClaimedPhoto, Image.Image]] = []
+        images: list[tuple[ClaimedPhoto, Photo]] = []
         failed: list[tuple[ClaimedPhoto, str]] = []
+        with self._clock("waiting for the model"):
+            plan = self.captioner.input_plan  # (waits for the model while it loads)
         for photo, future in batch:
             try:
-                images.append((photo, future.result()))
+                with self._clock("waiting for decoding"):
+                    made = future.result()
+                if made.plan != plan:  # decoded while the model loaded, by a plan its processor does not follow
+                    made = self._decode(photo.path)
+                images.append((photo, made.data))
             except Exception as exc:  # an unexpected decoder error must fail this photo alone
                 if photo.path.exists():
-                    failed.append((photo, _decode_failure(photo, exc)))
+                    failed.append((photo, decode_failure(photo, exc)))
                     continue
                 moved = self._follow(photo)
                 if moved is not None:
                     try:
-                        images.append((moved, self._decode(moved.path)))
+                        images.append((moved, self._decode(moved.path).data))
                     except Exception as again:
-                        failed.append((moved, _decode_failure(moved, again)))
+                        failed.append((moved, decode_failure(moved, again)))
         captioned: list[Captioned] = []
         for prompt in dict.fromkeys(photo.prompt for photo, _ in images):  # one call per prompt, usually one
             group = [item for item in images if item[0].prompt == prompt]
-            ok, bad = self._caption(group, self._settings_for(group[0][0]))
+            with self._clock("captioning"):
+                ok, bad = self._caption(group, self._settings_for(group[0][0]))
             captioned += ok
             failed += bad
-        return BatchOutcome(self._store(captioned, failed), failed)
+        with self._clock("storing"):
+            return BatchOutcome(self._store(captioned, failed), failed)
 
     def _follow(self, photo: ClaimedPhoto) -> ClaimedPhoto | None:
         """A photo whose file went away after it was claimed: if it moved, the photo at its new path; if it was
@@ -196,7 +204,7 @@ class CaptionWorker:
         return self.settings if photo.prompt is None else dataclasses.replace(self.settings, prompt=photo.prompt)
 
     def _caption(
-        self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings
+        self, images: list[tuple[ClaimedPhoto, Photo]], settings: CaptionSettings
     ) -> tuple[list[Captioned], list[Failed]]:
         """Caption in one call; on out-of-memory halve the batch (and later batches), on other errors go one by one."""
         if not images:
@@ -212,13 +220,13 @@ class CaptionWorker:
                 return self._one_by_one(images, settings, exc)
             if len(images) == 1:
                 return [], [(images[0][0], "out of memory even for a single photo; try --device cpu")]
-            _release_accelerator_memory()
+            worker_input.release_device_memory()
             self.batch_size = min(self.batch_size, (len(images) + 1) // 2)
             log.warning("out of memory with %d photos per batch; retrying with %d", len(images), self.batch_size)
         return self._in_parts(images, settings)
 
     def _in_parts(
-        self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings
+        self, images: list[tuple[ClaimedPhoto, Photo]], settings: CaptionSettings
     ) -> tuple[list[Captioned], list[Failed]]:
         captioned: list[Captioned] = []
         failed: list[Failed] = []
@@ -231,7 +239,7 @@ class CaptionWorker:
         return captioned, failed
 
     def _one_by_one(
-        self, images: list[tuple[ClaimedPhoto, Image.Image]], settings: CaptionSettings, exc: Exception
+        self, images: list[tuple[ClaimedPhoto, Photo]], settings: CaptionSettings, exc: Exception
     ) -> tuple[list[Captioned], list[Failed]]:
         if len(images) == 1:
             log.exception("captioning %s failed", images[0][0].path, exc_info=exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from photoscribe.captioning import Captioner, CaptionSettings, choose_hardware
@@ -161,7 +162,8 @@ def test_fp32_sees_the_pixels_of_a_full_decode_and_other_precisions_a_scaled_one
     path = tmp_path / "detailed.jpg"
     Image.effect_noise((4000, 3000), 60).convert("RGB").save(path, quality=90)
     captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
-    card_pixels = captioner.prepare(Image.open(path).convert("RGB")).tobytes()  # the model card's way
+    card = captioner.processor(images=[Image.open(path).convert("RGB")], return_tensors="np")  # the card's way
     with Library(tmp_path / "library.sqlite3") as library:
-        given = CaptionWorker(library, captioner)._decode(path)
-    assert (given.tobytes() == card_pixels) is full_size
+        given = CaptionWorker(library, captioner)._decode(path).data  # the model's input, made on a decode thread
+    assert given.dtype == card["pixel_values"].dtype and given.shape == card["pixel_values"][0].shape
+    assert np.array_equal(given, card["pixel_values"][0]) is full_size

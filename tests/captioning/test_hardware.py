@@ -49,3 +49,14 @@ def test_the_automatic_batch_holds_as_many_decoder_bytes_as_fp32s(precision: str
     fp32, other = choose_hardware("cpu", "fp32"), choose_hardware("cpu", precision)
     item = torch.empty((), dtype=other.text_dtype).element_size()
     assert other.batch_size * item == fp32.batch_size * torch.empty((), dtype=torch.float32).element_size()
+
+
+def test_gpu_batches_grow_with_free_memory_up_to_a_cap() -> None:
+    from photoscribe.captioning.hardware import GPU_MAX_BATCH, gpu_batch_size
+
+    gib = 2**30
+    assert gpu_batch_size(78 * gib) == GPU_MAX_BATCH == 256  # an H100 with the model loaded
+    assert gpu_batch_size(14 * gib) == 64  # a 16 GB card
+    assert gpu_batch_size(5 * gib) == 32
+    assert gpu_batch_size(1 * gib) == 16  # never below 16: running out of memory halves it later
+    assert gpu_batch_size(14 * gib, scale=2) == 32  # fp32 takes twice the memory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,28 @@ def test_fp32_and_the_opt_out_keep_transformers_head(tiny_model_dir: Path) -> No
     plain = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "bf16"), exact_word_choice=False)
     for captioner in (fp32, plain):
         assert isinstance(captioner.model.text_decoder.cls.predictions, BlipTextLMPredictionHead)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_weights_load_straight_in_their_format_and_the_word_check_keeps_the_files_fp32_values(
+    tiny_model_dir: Path, tmp_path: Path, precision: str
+) -> None:
+    """Loaded in bf16/fp16 directly (not fp32 first): every weight is the fp32 checkpoint cast, and the word check's
+    head holds the checkpoint's own fp32 values; weights not in safetensors files load through fp32 as before."""
+    from transformers import BlipForConditionalGeneration
+
+    reference = BlipForConditionalGeneration.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    fp32_head = reference.text_decoder.cls.predictions
+    captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
+    exact = captioner.model.text_decoder.cls.predictions
+    assert torch.equal(exact.exact_weight, fp32_head.decoder.weight) and torch.equal(exact.exact_bias, fp32_head.bias)
+    assert torch.equal(exact.transform.dense.weight, fp32_head.transform.dense.weight)
+    cast = copy.deepcopy(reference).to(captioner.hardware.text_dtype).state_dict()
+    for name, value in captioner.model.vision_model.state_dict().items():
+        assert torch.equal(value, cast[f"vision_model.{name}"]), name
+
+    pickled = tmp_path / "model"  # the same model in a pytorch_model.bin, as older checkpoints come
+    shutil.copytree(tiny_model_dir, pickled, ignore=shutil.ignore_patterns("*.safetensors"))
+    torch.save(reference.state_dict(), pickled / "pytorch_model.bin")
+    from_bin = Captioner.load(str(pickled), choose_hardware("cpu", precision)).model.text_decoder.cls.predictions
+    assert torch.equal(from_bin.exact_weight, fp32_head.decoder.weight)

@@ -171,6 +171,43 @@ def test_commands_that_do_not_caption_or_embed_never_import_torch(
     assert json.loads(status.stdout)["device"] == "auto (decided when captioning)"
 
 
+@pytest.mark.slow
+def test_search_without_the_text_model_never_imports_torch(
+    cli: CliRunner, described: dict[str, Path], tmp_path: Path
+) -> None:
+    """The text model missing (not in the cache, offline; or a folder that is gone): ``search`` answers by words
+    in a fraction of a second, without importing the captioning model's PyTorch to find that out."""
+    out = tmp_path / "probe.json"
+    env = {"PROBE_OUT": str(out), "PHOTOSCRIBE_LIBRARY": str(cli.library), "HF_HOME": str(tmp_path / "empty-hf")}
+    for text_model in ("sentence-transformers/all-MiniLM-L6-v2", str(tmp_path / "no-such-model")):
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, "search", "dog", "--text-model", text_model, "--json"],
+            env=_env({**env, "HF_HUB_OFFLINE": "1"}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert json.loads(out.read_text()) == {"code": 0, "heavy": []}, (text_model, done.stderr)
+        assert "searching words only" in done.stderr
+        assert [hit["path"] for hit in json.loads(done.stdout)] == [str(described["red"])]
+
+
+def test_offline_a_text_model_absent_from_the_cache_is_told_without_the_download_code(
+    cli: CliRunner, described: dict[str, Path], tmp_path: Path
+) -> None:
+    """huggingface_hub's download code takes a third of a second to import; offline, the cache's folders alone
+    say the model is not there."""
+    code = (
+        "import sys; from photoscribe.cli import main; code = main(sys.argv[1:]); "
+        "print(code, 'huggingface_hub.hf_api' in sys.modules, 'huggingface_hub._snapshot_download' in sys.modules)"
+    )
+    args = ["search", "dog", "--text-model", "sentence-transformers/all-MiniLM-L6-v2", "--library", str(cli.library)]
+    env = _env({"HF_HOME": str(tmp_path / "empty-hf"), "HF_HUB_OFFLINE": "1"})
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "0 False False", done.stderr
+    assert "this computer is offline (or HF_HUB_OFFLINE is set)" in done.stderr
+
+
 def _env(extra: dict[str, str]) -> dict[str, str]:
     import os
 

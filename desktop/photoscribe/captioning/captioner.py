@@ -18,50 +18,58 @@ import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
 from photoscribe.captioning.attention import use_fused_attention
+from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
+from photoscribe.captioning.caption_settings import CaptionSettings
+from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
-from photoscribe.captioning.word_choice import use_exact_word_choice
+from photoscribe.captioning.model_input import InputPlan
+from photoscribe.captioning.word_choice import fp32_head_from_files, use_exact_word_choice
 from photoscribe.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
 TRANSFORMERS_DEFAULT_NEW_TOKENS = 20
 
+__all__ = ["Captioner", "CaptionSettings", "Photo"]
 
-@dataclass(frozen=True)
-class CaptionSettings:
-    """How captions are generated. ``None`` keeps the model's own default."""
 
-    prompt: str = ""
-    max_length: int | None = None  # most tokens the model may add to the prompt
-    num_beams: int | None = None
-
-    def generate_kwargs(self) -> dict[str, object]:
-        """Keyword arguments for ``model.generate``."""
-        kwargs: dict[str, object] = {"do_sample": False}
-        if self.max_length is not None:
-            kwargs["max_new_tokens"] = self.max_length
-        if self.num_beams is not None:
-            kwargs["num_beams"] = self.num_beams
-        return kwargs
+#: A photo as :meth:`Captioner.caption` takes it: a PIL image (the processor prepares it), or the model's input
+#: made by :attr:`Captioner.input_plan` on a decode thread (float32 pixels, 8-bit values, or a tensor on the device).
+Photo = Image.Image | np.ndarray | torch.Tensor
 
 
 class Captioner:
-    """A loaded BLIP model and processor on one device, ready to caption batches of PIL images."""
+    """A loaded BLIP model and processor on one device, ready to caption batches of photos."""
 
     def __init__(self, model: torch.nn.Module, processor: object, hardware: Hardware, model_ref: str) -> None:
         self.model = model
         self.processor = processor
         self.hardware = hardware
         self.model_ref = model_ref
+        #: How the processor makes the model's pixels, repeated on decode threads (None: the processor does it).
+        self.input_plan = InputPlan.of_processor(getattr(processor, "image_processor", None))
+        plan = self.input_plan
+        self._batch_input = BatchInput(plan, hardware.device, hardware.vision_dtype) if plan is not None else None
+
+    @property
+    def decodes_jpegs_on_device(self) -> bool:
+        """True when the device can decode JPEGs itself (a CUDA GPU with torchvision's nvJPEG decoder)."""
+        return self.takes_values and gpu_jpeg_decoding(self.hardware.device)
+
+    @property
+    def takes_values(self) -> bool:
+        """True when the device normalises 8-bit values itself (a CUDA GPU): decode threads hand those over."""
+        return self._batch_input is not None and self.hardware.device.type == "cuda"
 
     @classmethod
     def load(
@@ -85,17 +93,23 @@ class Captioner:
 
         _keep_imported()
 
+        check_words = exact_word_choice and hardware.text_dtype != torch.float32
+        # Weights load straight in the format they run in (the cast transformers makes while loading rounds as
+        # model.to() does), unless the encoder and decoder differ; the word check's fp32 head is read from the files.
+        dtype = hardware.text_dtype if hardware.vision_dtype == hardware.text_dtype else torch.float32
         try:
             with warnings.catch_warnings(), _quiet_transformers(), BUILDING:  # (one model built at a time)
                 warnings.simplefilter("ignore")
                 processor = BlipProcessor.from_pretrained(folder)
-                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
+                model = BlipForConditionalGeneration.from_pretrained(folder, dtype=dtype)
+                fp32_head = _fp32_head(folder, model, dtype) if check_words else None
+                if check_words and fp32_head is None:  # weights not in safetensors files: load them in fp32 too
+                    model = BlipForConditionalGeneration.from_pretrained(folder, dtype=torch.float32)
+                    fp32_head = copy.deepcopy(model.text_decoder.cls.predictions)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelLoadError(
                 f"{folder} does not hold a BLIP captioning model saved with save_pretrained ({exc})"
             ) from exc
-        check_words = exact_word_choice and hardware.text_dtype != torch.float32
-        fp32_head = copy.deepcopy(model.text_decoder.cls.predictions) if check_words else None
         model.to(device=hardware.device, dtype=hardware.text_dtype).eval()
         if fp32_head is not None:
             use_exact_word_choice(model, fp32_head)
@@ -106,8 +120,9 @@ class Captioner:
         log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
         return cls(model, processor, hardware, model_ref)
 
-    def caption(self, images: Sequence[Image.Image], settings: CaptionSettings = CaptionSettings()) -> list[str]:
-        """Captions for ``images`` (RGB PIL images) from a single ``generate`` call, in the same order."""
+    def caption(self, images: Sequence[Photo], settings: CaptionSettings = CaptionSettings()) -> list[str]:
+        """Captions for ``images`` (RGB PIL images, or input made by :attr:`input_plan`) from a single ``generate``
+        call, in the same order."""
         if not images:
             return []
         kwargs = {**self._default_length(), **settings.generate_kwargs()}
@@ -117,7 +132,7 @@ class Captioner:
         return [text.strip() for text in self.processor.batch_decode(output, skip_special_tokens=True)]
 
     def caption_with_vectors(
-        self, images: Sequence[Image.Image], settings: CaptionSettings = CaptionSettings()
+        self, images: Sequence[Photo], settings: CaptionSettings = CaptionSettings()
     ) -> tuple[list[str], np.ndarray | None]:
         """:meth:`caption` plus each image's pooled vision vector: an ``(n, width)`` float32 array, L2-normalised,
         in the same order (``None`` if the encoder's output could not be read, e.g. another transformers).
@@ -166,15 +181,28 @@ class Captioner:
         """What produced a caption, stored beside it in the library."""
         return {"model": self.model_ref, "hardware": self.hardware.describe(), **asdict(settings)}
 
-    def _inputs(self, images: Sequence[Image.Image], prompt: str) -> dict[str, torch.Tensor]:
+    def _inputs(self, images: Sequence[Photo], prompt: str) -> dict[str, torch.Tensor]:
         text = [prompt] * len(images) if prompt else None
-        encoded = self.processor(images=list(images), text=text, return_tensors="pt")
         device, dtype = self.hardware.device, self.hardware.vision_dtype
-        inputs = {"pixel_values": encoded["pixel_values"].to(device=device, dtype=dtype)}
+        if self._batch_input is not None and not any(isinstance(image, Image.Image) for image in images):
+            encoded = self.processor(text=text, return_tensors="pt") if prompt else {}
+            inputs = {"pixel_values": self._batch_input(images)}  # type: ignore[arg-type]
+        else:
+            encoded = self.processor(images=list(images), text=text, return_tensors="pt")
+            inputs = {"pixel_values": encoded["pixel_values"].to(device=device, dtype=dtype)}
         if prompt:
             inputs["input_ids"] = encoded["input_ids"].to(device)
             inputs["attention_mask"] = encoded["attention_mask"].to(device)
         return inputs
+
+
+def _fp32_head(folder: Path, model: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module | None:
+    """The prediction head in fp32 for the exact word choice: copied when the model loaded in fp32, else read from
+    the checkpoint's own fp32 values (``None`` when they are not in safetensors files)."""
+    head = model.text_decoder.cls.predictions
+    if dtype == torch.float32:
+        return copy.deepcopy(head)
+    return fp32_head_from_files(folder, head)
 
 
 def _split_precision(model: torch.nn.Module, vision: torch.dtype, text: torch.dtype) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from photoscribe.captioning.model_input import decodes_full_size
 from photoscribe.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,13 @@ DTYPES = {
     "mixed": (torch.bfloat16, torch.float32),
 }
 NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 (AVX512/AMX) and Arm (FEAT_BF16) flag names
+#: GPU memory one photo of a batch takes with BLIP-base in fp16, rounded well up: the decoder's cached
+#: cross-attention keys and values (577 image tokens x 768 x 12 layers x 2, 21 MB), the vision encoder's largest
+#: activations (about 10 MB), the input and the decoding state. fp32 takes twice as much.
+GPU_BYTES_PER_PHOTO = 64 * 2**20
+#: Larger batches hardly add speed on a GPU (the model's matrix products are already wide) but make the first
+#: captions wait, and the decode threads must fill each one in turn.
+GPU_MAX_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,13 @@ class Hardware:
         A decoder step reads all of the decoder's weights whatever the batch, so bigger batches spread that over
         more photos: 16 where the decoder is bf16/fp16, 8 where fp32 (whose 16-photo caches would pass 2.5 GB
         of memory on the CPU with BLIP-base).
+
+        On a CUDA GPU: as many as half its free memory holds (:func:`gpu_batch_size`), read when asked (after the
+        model has loaded); running out of memory still halves the batch (the worker).
         """
+        if self.device.type == "cuda":
+            free, _total = torch.cuda.mem_get_info(self.device)
+            return gpu_batch_size(free, 2 if self.text_dtype == torch.float32 else 1)
         return 8 if self.text_dtype == torch.float32 else 16
 
     def describe(self) -> str:
@@ -70,11 +84,22 @@ class Hardware:
         return f"{self.device.type} {self.precision}"
 
 
+def gpu_batch_size(free_bytes: int, scale: int = 1) -> int:
+    """Photos per batch on a GPU with ``free_bytes`` of free memory: the largest power of two from 16 to
+    :data:`GPU_MAX_BATCH` whose photos (``scale`` x :data:`GPU_BYTES_PER_PHOTO` each) fit in half of it."""
+    fits = free_bytes // 2 // (GPU_BYTES_PER_PHOTO * scale)
+    size = 16
+    while size * 2 <= min(fits, GPU_MAX_BATCH):
+        size *= 2
+    return size
+
+
 def choose_hardware(device: str = "auto", precision: str = "auto") -> Hardware:
     """Resolve ``device`` (auto|cpu|cuda|mps) and ``precision`` (auto|fp32|fp16|bf16|mixed) for this machine."""
     dev, dev_reason = _choose_device(device)
     prec, prec_reason = _choose_precision(dev, precision)
-    hardware = Hardware(dev, prec, f"{dev_reason}; {prec_reason}", decode_full_size=precision == "fp32")
+    full_size = decodes_full_size(precision)
+    hardware = Hardware(dev, prec, f"{dev_reason}; {prec_reason}", decode_full_size=full_size)
     log.info("captioning on %s (%s)", hardware.describe(), hardware.reason)
     return hardware
 

@@ -14,7 +14,9 @@ best word. The other scores stay as the fast format computed them (used only by 
 
 from __future__ import annotations
 
+import copy
 import logging
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -22,6 +24,9 @@ from torch import nn
 log = logging.getLogger(__name__)
 
 CANDIDATES = 16
+#: Where BLIP's prediction head sits in the checkpoint, and the word embeddings its output weights are tied to.
+HEAD = "text_decoder.cls.predictions."
+TIED = {"decoder.weight": "text_decoder.bert.embeddings.word_embeddings.weight", "bias": HEAD + "decoder.bias"}
 
 
 class ExactWordChoice(nn.Module):
@@ -62,3 +67,27 @@ def use_exact_word_choice(model: nn.Module, fp32_head: nn.Module) -> None:
         fast_head.decoder.weight.dtype,
         CANDIDATES,
     )
+
+
+def fp32_head_from_files(folder: Path, head: nn.Module) -> nn.Module | None:
+    """A float32 copy of BLIP's prediction ``head`` (loaded in bf16/fp16) with the values of the checkpoint's
+    safetensors files in ``folder``, as a float32 load would give them; ``None`` when some are not found there."""
+    from safetensors import safe_open
+
+    wanted = {name: [HEAD + name, *([TIED[name]] if name in TIED else [])] for name, _ in head.named_parameters()}
+    found: dict[str, torch.Tensor] = {}
+    for file in sorted(folder.glob("*.safetensors")):
+        with safe_open(str(file), "pt") as weights:
+            keys = set(weights.keys())
+            for name, candidates in wanted.items():
+                key = next((k for k in candidates if k in keys), None)
+                if name not in found and key is not None:
+                    found[name] = weights.get_tensor(key).float()
+    if set(found) != set(wanted):
+        log.info("the prediction head's fp32 values are not all in %s; loading the model in fp32", folder)
+        return None
+    exact = copy.deepcopy(head).float()
+    with torch.no_grad():
+        for name, parameter in exact.named_parameters():
+            parameter.copy_(found[name])
+    return exact
