@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import gc
 import logging
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -140,10 +141,11 @@ class Captioner:
         The vectors come from the vision encoder's pass inside ``generate`` (a read-only forward hook).
         """
         pooled: list[torch.Tensor] = []
+        caller = threading.get_ident()  # batches may be captioned on several threads at once (CPU streams)
 
         def keep_pooled(_module: torch.nn.Module, _inputs: object, output: object) -> None:
             vector = getattr(output, "pooler_output", None)
-            if isinstance(vector, torch.Tensor):
+            if isinstance(vector, torch.Tensor) and threading.get_ident() == caller:
                 pooled.append(vector.detach().to(device="cpu", dtype=torch.float32))
 
         handle = self.model.vision_model.register_forward_hook(keep_pooled)
