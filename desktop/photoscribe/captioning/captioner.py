@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photoscribe.captioning.attention import use_fused_attention
+from photoscribe.captioning.attention import use_fused_attention, use_fused_text_attention
 from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.caption_settings import CaptionSettings
@@ -118,6 +118,7 @@ class Captioner:
             _split_precision(model, hardware.vision_dtype, hardware.text_dtype)
         if fused_attention:
             use_fused_attention(model)
+            use_fused_text_attention(model)
         log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
         return cls(model, processor, hardware, model_ref)
 
