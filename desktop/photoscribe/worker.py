@@ -1,15 +1,14 @@
 """The caption worker: claims batches from the library queue and captions them, decoding one batch ahead.
 
-While the model works on batch n, a thread pool decodes batch n+1 into the model's input
-(:mod:`photoscribe.worker_input`); a CPU captions two batches at once (:class:`CaptionStreams`). Each batch is stored in one transaction. A file that cannot be decoded fails alone; if the model
-fails on a batch, its photos are retried one by one so only the culprit fails (storing likewise). When the GPU
-runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as MPS raises), the batch is halved
-(and stays halved) instead of failing. A photo moved after it was claimed is captioned at its new path; one
-deleted is marked missing, not failed. Each caption is stored with the photo's pooled vision vector, taken from
-the same model call (:meth:`~photoscribe.captioning.Captioner.caption_with_vectors`), for *similar photos*.
-
-The worker may start before its model has loaded (given a future of it and a :class:`Decoding` read from the model's
-files): it claims and decodes the first two batches meanwhile, and waits for the model only to caption.
+While the model works on batch n, a thread pool decodes batch n+1 into the model's input (worker_input); a CPU
+captions two batches at once (:class:`CaptionStreams`). Each batch is stored in one transaction. A file that cannot
+be decoded fails alone; if the model fails on a batch, its photos are retried one by one so only the culprit fails
+(storing likewise). When the GPU runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as
+MPS raises), the batch is halved (and stays halved) instead of failing. A photo moved after it was claimed is
+captioned at its new path; one deleted is marked missing, not failed. Each caption is stored with the photo's pooled
+vision vector from the same model call (``Captioner.caption_with_vectors``), for *similar photos*. The worker may
+start before its model has loaded (given a future of it and a :class:`Decoding` read from the model's files): it
+claims and decodes the first two batches meanwhile, and waits for the model only to caption.
 """
 
 from __future__ import annotations

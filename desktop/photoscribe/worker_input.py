@@ -24,7 +24,7 @@ from PIL import Image
 from photoscribe.captioning.model_input import InputPlan, JpegBytes
 from photoscribe.errors import UnreadableImageError, one_line
 from photoscribe.formats import is_raw_name
-from photoscribe.imaging import MODEL_EDGE, load_for_model, open_header
+from photoscribe.imaging import MODEL_DRAFT_FACTOR, MODEL_EDGE, load_for_model, open_header
 
 if TYPE_CHECKING:
     from photoscribe.captioning import Captioner
@@ -66,6 +66,7 @@ class Decoding:
     values: bool = False  # 8-bit values (height, width, 3) for a device that normalises them itself
     prepare: Callable[[Image.Image], Image.Image] | None = None  # without a plan: the resize the processor does
     gpu_jpegs: bool = False  # JPEGs are only read here (bytes and orientation) and decoded by the GPU
+    factor: int = MODEL_DRAFT_FACTOR  # JPEGs are DCT-scaled to at least this many times the model's input
 
     def __call__(self, path: Path | str) -> ModelInput:
         """Runs on a decode thread: raises :class:`~photoscribe.errors.UnreadableImageError` like the decoder."""
@@ -75,7 +76,7 @@ class Decoding:
             if jpeg is not None:
                 return ModelInput(jpeg, plan)
         edge = max(plan.width, plan.height) if plan is not None else MODEL_EDGE
-        image = load_for_model(path, edge, full_size=self.full_size)
+        image = load_for_model(path, edge, full_size=self.full_size, factor=self.factor)
         if plan is None:
             return ModelInput(self.prepare(image) if self.prepare is not None else image, None)
         if self.values:
