@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 #: Photos per batch claimed before the model (and so the batch size it runs best with) is known.
-FIRST_BATCH = 16
+FIRST_BATCH = 12
 
 Decoded = tuple[ClaimedPhoto, "Future[ModelInput]"]
 Captioned = tuple[ClaimedPhoto, str, "np.ndarray | None"]  # photo, caption, pooled vision vector
