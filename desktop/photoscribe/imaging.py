@@ -88,6 +88,7 @@ def load_with_route(
         return decode_raw(path, edge * DRAFT_FACTOR, full_size)  # (a preview's long side: kept at 3x the edge)
     with _open(path) as img:
         try:
+            img.decodermaxblock = _whole_file(path)
             if img.format == "JPEG" and not full_size:
                 img.draft("RGB", (edge * factor, edge * factor))
             img.load()
@@ -156,6 +157,22 @@ def to_rgb(img: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return img.convert("RGB")
+
+
+#: Most bytes handed to Pillow's decoder at once (its default is 64 KB).
+WHOLE_FILE_LIMIT = 64 * 2**20
+
+
+def _whole_file(path: Path | str) -> int:
+    """How many bytes Pillow hands its decoder at a time: the whole file (up to 64 MB). Pillow lets go of Python's
+    GIL while its decoder runs, and takes it back between blocks: 64 KB blocks meant 140 takes for a 9 MB photo, and
+    with another thread running Python (the model's loading, or its decoding loop) each take waited up to 5 ms.
+    Measured: 16 photos of 24 MP decoded by two threads beside a busy Python thread in 13.0-13.5 s with 64 KB
+    blocks, 1.1 s with the whole file (0.6 s without the busy thread either way)."""
+    try:
+        return max(ImageFile.MAXBLOCK, min(Path(path).stat().st_size, WHOLE_FILE_LIMIT))
+    except OSError:
+        return ImageFile.MAXBLOCK
 
 
 def _kind(path: Path | str) -> FileKind | None:
