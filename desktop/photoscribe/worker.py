@@ -40,10 +40,8 @@ if TYPE_CHECKING:  # PyTorch is imported by the model's loading, not here: photo
 
 log = logging.getLogger(__name__)
 
-
-#: Photos per batch claimed before the model (and so the batch size it runs best with) is known.
-FIRST_BATCH = 12
-
+FIRST_BATCH = 12  # photos per batch claimed before the model (and the batch size it runs best with) is known
+LOADING_AHEAD = 4  # batches claimed and decoded while the model loads (its import and load take a core for seconds)
 Decoded = tuple[ClaimedPhoto, "Future[ModelInput]"]
 Captioned = tuple[ClaimedPhoto, str, "np.ndarray | None"]  # photo, caption, pooled vision vector
 Failed = tuple[ClaimedPhoto, str]  # photo, reason
@@ -78,8 +76,7 @@ class CaptionWorker:
         self._clock = Stopwatch()
         log.info("captioning in batches of %d photos, %d decode threads", self.batch_size, self.decode_threads)
 
-    def share_batches(self, streams: int) -> None:
-        """Caption ``streams`` batches at once: an automatic batch size is shared between them."""
+    def share_batches(self, streams: int) -> None:  # ``streams`` batches at once share an automatic batch size
         if self._asked_batch_size is None:
             self.batch_size = max(1, self.captioner.hardware.batch_size // streams)
 
@@ -109,6 +106,8 @@ class CaptionWorker:
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool, CaptionStreams() as streams:
             try:
                 ahead.append(self._claim_and_decode(pool))
+                while self._captioner is None and len(ahead) < LOADING_AHEAD and ahead[-1] and not should_stop():
+                    ahead.append(self._claim_and_decode(pool))  # decode threads use the cores the load leaves
                 while ahead[0] or in_flight:
                     while ahead[0] and (not in_flight or len(in_flight) < streams.count(self)):
                         if len(ahead) == 1:  # one batch decodes ahead of those captioning
