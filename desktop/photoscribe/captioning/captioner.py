@@ -34,12 +34,14 @@ from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
 from photoscribe.captioning.model_input import InputPlan
+from photoscribe.captioning.packed_linear import fuse_vision_gelu, pack_text_decoder
 from photoscribe.captioning.word_choice import fp32_head_from_files, use_exact_word_choice
 from photoscribe.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
 TRANSFORMERS_DEFAULT_NEW_TOKENS = 20
+VISION_TOKENS = 577  # BLIP-base's vision encoder: 24 x 24 patches of a 384-pixel image and the class token
 
 __all__ = ["Captioner", "CaptionSettings", "Photo"]
 
@@ -80,12 +82,14 @@ class Captioner:
         progress: type | None = None,
         fused_attention: bool = True,
         exact_word_choice: bool = True,
+        packed_layers: bool = True,
     ) -> Captioner:
         """Load ``model_ref`` (a Hub id or a local folder), downloading it first if needed.
 
         ``fused_attention`` runs the vision encoder's attention through PyTorch's fused kernel (faster, same
         captions); turn it off to run exactly transformers' own code. ``exact_word_choice`` rescores a bf16/fp16
-        decoder's best word candidates in fp32 (see :mod:`photoscribe.captioning.word_choice`).
+        decoder's best word candidates in fp32 (see :mod:`photoscribe.captioning.word_choice`). ``packed_layers``
+        packs the CPU's bf16 layers for oneDNN (:mod:`photoscribe.captioning.packed_linear`).
 
         Raises :class:`ModelLoadError` with advice when the model cannot be found or loaded.
         """
@@ -119,6 +123,9 @@ class Captioner:
         if fused_attention:
             use_fused_attention(model)
             use_fused_text_attention(model)
+        if packed_layers and hardware.device.type == "cpu":  # (bf16 only: the functions leave other formats alone)
+            pack_text_decoder(model, rows=hardware.batch_size)
+            fuse_vision_gelu(model, rows=hardware.batch_size * VISION_TOKENS)
         log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
         return cls(model, processor, hardware, model_ref)
 
