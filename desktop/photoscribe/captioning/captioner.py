@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from photoscribe.captioning.allocator import keep_freed_memory
 from photoscribe.captioning.attention import use_fused_attention, use_fused_text_attention
 from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
@@ -93,6 +94,7 @@ class Captioner:
 
         Raises :class:`ModelLoadError` with advice when the model cannot be found or loaded.
         """
+        keep_freed_memory()
         folder = model_folder(model_ref, progress)
         from transformers import BlipForConditionalGeneration, BlipProcessor
 
