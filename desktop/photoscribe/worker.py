@@ -103,7 +103,12 @@ class CaptionWorker:
         self._clock = summary.time_in
         in_flight: deque[tuple[list[Decoded], Future[tuple[list[Captioned], list[Failed]]]]] = deque()
         ahead: list[list[Decoded]] = []  # claimed and decoding, not captioning yet
-        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool, CaptionStreams() as streams:
+        with (
+            ThreadPoolExecutor(
+                self.decode_threads, thread_name_prefix="decode", initializer=worker_input.yield_to_model
+            ) as pool,
+            CaptionStreams() as streams,
+        ):
             try:
                 ahead.append(self._claim_and_decode(pool))
                 while self._captioner is None and len(ahead) < LOADING_AHEAD and ahead[-1] and not should_stop():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,25 @@ def decode_threads() -> int:
     except AttributeError:  # macOS and Windows
         cores = os.cpu_count() or 2
     return max(2, cores)
+
+
+#: How much lower than the rest of the process a decode thread runs (Linux ``nice`` steps; 10: about a tenth of a
+#: core's time against a thread at the process's own priority, all of an idle core).
+DECODE_NICENESS = 10
+
+
+def yield_to_model() -> None:
+    """Run the calling (decode) thread below the rest of the process, where the system allows it per thread.
+
+    While the model loads, decoding and the load share the cores, and the load alone decides when captioning can
+    start; afterwards the model's own threads should have the cores, the decode threads what they leave. Lower
+    priority takes nothing from a decode thread when a core is idle.
+    """
+    if DECODE_NICENESS and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICENESS)
+        except OSError as exc:  # a sandbox may refuse; decoding then runs at the process's priority
+            log.debug("decode thread priority unchanged: %s", exc)
 
 
 @dataclass(frozen=True)

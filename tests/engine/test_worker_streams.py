@@ -3,6 +3,8 @@ same captions and vision vectors as one batch at a time would."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from photoscribe import worker_input
 from photoscribe.captioning import Captioner
 from photoscribe.captioning.cpu_threads import cpu_streams, usable_cores
 from photoscribe.ingest import register_files
@@ -60,3 +63,31 @@ def test_two_batches_are_captioned_at_once_with_the_same_results(tmp_path: Path,
     captions, vectors = tiny_captioner.caption_with_vectors([worker.decoding(p).data for p in photos])
     assert [stored[p][0] for p in photos] == captions
     assert all(np.allclose(stored[p][1], vector, atol=1e-6) for p, vector in zip(photos, vectors))
+
+
+class Watched:
+    """The worker's decoding, noting the priority of the thread each photo is decoded on."""
+
+    def __init__(self, decoding: object, seen: list[int]) -> None:
+        self._decoding, self._seen = decoding, seen
+
+    def __call__(self, path: Path) -> object:
+        self._seen.append(os.getpriority(os.PRIO_PROCESS, 0))  # 0: the calling thread, on Linux
+        return self._decoding(path)  # type: ignore[operator]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._decoding, name)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_photos_are_decoded_below_the_priority_of_the_model_threads(tmp_path: Path, tiny_captioner: Captioner) -> None:
+    photos = [save_colour(tmp_path / "photos" / f"{i:02d}-{c}.jpg", c) for i, c in enumerate(COLOURS)]
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []
+    with Library(tmp_path / "library.sqlite3") as library:
+        register_files(library, photos)
+        worker = CaptionWorker(library, tiny_captioner, batch_size=2)
+        worker.decoding = Watched(worker.decoding, seen)  # type: ignore[assignment]
+        assert worker.run().captioned == len(photos)
+    assert seen and set(seen) == {min(own + worker_input.DECODE_NICENESS, 19)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the caller's thread is left alone
