@@ -1,16 +1,14 @@
 """The caption worker: claims batches from the library queue and captions them, decoding one batch ahead.
 
-While the model works on batch n, a small thread pool decodes batch n+1, so the model never waits for JPEG
-decoding. Each batch is stored in one transaction. A file that cannot be decoded fails alone; if the model
-fails on a batch, its photos are retried one by one so only the culprit fails (storing likewise). When the GPU
-runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as MPS raises), the batch is halved
-(and stays halved) instead of failing. A photo moved after it was claimed is captioned at its new path; one
-deleted is marked missing, not failed. Each caption is stored with the photo's pooled vision vector, taken from
-the same model call (:meth:`~photoscribe.captioning.Captioner.caption_with_vectors`), for *similar photos*.
-
-The decode threads make the model's input (:mod:`photoscribe.worker_input`). The worker may start before its model
-has loaded (given a future of it and a :class:`Decoding` read from the model's files): it claims and decodes the
-first batches meanwhile, and waits for the model only when the first batch is ready to caption.
+While the model works on batch n, a thread pool decodes batch n+1 into the model's input (worker_input); a CPU
+captions two batches at once (:class:`CaptionStreams`). Each batch is stored in one transaction. A file that cannot
+be decoded fails alone; if the model fails on a batch, its photos are retried one by one so only the culprit fails
+(storing likewise). When the GPU runs out of memory (CUDA's error, or any RuntimeError saying "out of memory", as
+MPS raises), the batch is halved (and stays halved) instead of failing. A photo moved after it was claimed is
+captioned at its new path; one deleted is marked missing, not failed. Each caption is stored with the photo's pooled
+vision vector from the same model call (``Captioner.caption_with_vectors``), for *similar photos*. The worker may
+start before its model has loaded (given a future of it and a :class:`Decoding` read from the model's files): it
+claims and decodes the first two batches meanwhile, and waits for the model only to caption.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -31,7 +30,7 @@ from photoscribe.captioning.keywords import keywords_from_caption
 from photoscribe.errors import library_busy, one_line
 from photoscribe.library import CaptionResult, ClaimedPhoto, Library
 from photoscribe.worker_input import Decoding, ModelInput, decode_failure, decoding_for, is_out_of_memory
-from photoscribe.worker_results import BatchOutcome, RunSummary, Stopwatch
+from photoscribe.worker_results import BatchOutcome, CaptionStreams, RunSummary, Stopwatch
 
 __all__ = ["BatchOutcome", "CaptionWorker", "RunSummary", "is_out_of_memory"]
 
@@ -41,10 +40,8 @@ if TYPE_CHECKING:  # PyTorch is imported by the model's loading, not here: photo
 
 log = logging.getLogger(__name__)
 
-
-#: Photos per batch claimed before the model (and so the batch size it runs best with) is known.
-FIRST_BATCH = 16
-
+FIRST_BATCH = 12  # photos per batch claimed before the model (and the batch size it runs best with) is known
+LOADING_AHEAD = 4  # batches claimed and decoded while the model loads (its import and load take a core for seconds)
 Decoded = tuple[ClaimedPhoto, "Future[ModelInput]"]
 Captioned = tuple[ClaimedPhoto, str, "np.ndarray | None"]  # photo, caption, pooled vision vector
 Failed = tuple[ClaimedPhoto, str]  # photo, reason
@@ -79,6 +76,10 @@ class CaptionWorker:
         self._clock = Stopwatch()
         log.info("captioning in batches of %d photos, %d decode threads", self.batch_size, self.decode_threads)
 
+    def share_batches(self, streams: int) -> None:  # ``streams`` batches at once share an automatic batch size
+        if self._asked_batch_size is None:
+            self.batch_size = max(1, self.captioner.hardware.batch_size // streams)
+
     @property
     def captioner(self) -> Captioner:
         """The model, waiting for it to finish loading if it is still loading (its load error is raised here)."""
@@ -100,17 +101,30 @@ class CaptionWorker:
         summary = RunSummary()
         started = time.perf_counter()
         self._clock = summary.time_in
-        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
-            current: list[Decoded] = []
-            upcoming = self._claim_and_decode(pool)
+        in_flight: deque[tuple[list[Decoded], Future[tuple[list[Captioned], list[Failed]]]]] = deque()
+        ahead: list[list[Decoded]] = []  # claimed and decoding, not captioning yet
+        with (
+            ThreadPoolExecutor(
+                self.decode_threads, thread_name_prefix="decode", initializer=worker_input.yield_to_model
+            ) as pool,
+            CaptionStreams() as streams,
+        ):
             try:
-                while upcoming:
-                    current = upcoming
-                    upcoming = [] if should_stop() else self._claim_and_decode(pool)
+                ahead.append(self._claim_and_decode(pool))
+                while self._captioner is None and len(ahead) < LOADING_AHEAD and ahead[-1] and not should_stop():
+                    ahead.append(self._claim_and_decode(pool))  # decode threads use the cores the load leaves
+                while ahead[0] or in_flight:
+                    while ahead[0] and (not in_flight or len(in_flight) < streams.count(self)):
+                        if len(ahead) == 1:  # one batch decodes ahead of those captioning
+                            ahead.append([] if should_stop() else self._claim_and_decode(pool))
+                        future = streams.submit(self, self._caption_batch, ahead[0])  # (first: waits for the model)
+                        in_flight.append((ahead.pop(0), future))
                     before = dict(summary.time_in)
-                    outcome = self._process(current)
+                    captioned, failed = in_flight[0][1].result()
+                    with self._clock("storing"):
+                        outcome = BatchOutcome(self._store(captioned, failed), failed)
+                    in_flight.popleft()
                     self._check_feed(before, summary.time_in, first=not summary.captioned and not summary.failed)
-                    current = []
                     summary.captioned += len(outcome.captioned)
                     summary.captioned_ids += [photo.id for photo, _ in outcome.captioned]
                     summary.failed += [(str(p.path), reason) for p, reason in outcome.failed]
@@ -119,7 +133,7 @@ class CaptionWorker:
                     if should_stop():  # the batch in hand is done; the one claimed ahead goes back
                         break
             finally:
-                unfinished = [photo.id for photo, _ in current + upcoming]
+                unfinished = [p.id for batch, _ in in_flight for p, _ in batch] + [p.id for b in ahead for p, _ in b]
                 if unfinished:
                     self._release(unfinished)
         summary.seconds = time.perf_counter() - started
@@ -150,11 +164,8 @@ class CaptionWorker:
             claimed = self.library.claim_batch(self.batch_size, within=self.within)
         return [(photo, pool.submit(self.decoding, photo.path)) for photo in claimed]  # one decoding a batch
 
-    def _decode(self, path: Path) -> ModelInput:
-        """Runs on a decode thread: the photo, upright and made into the model's input (see worker_input)."""
-        return self.decoding(path)
-
-    def _process(self, batch: list[Decoded]) -> BatchOutcome:
+    def _caption_batch(self, batch: list[Decoded]) -> tuple[list[Captioned], list[Failed]]:
+        """Runs on a caption stream: waits for the batch's decoding, then captions it (stored by :meth:`run`)."""
         images: list[tuple[ClaimedPhoto, Photo]] = []
         failed: list[tuple[ClaimedPhoto, str]] = []
         with self._clock("waiting for the model"):
@@ -164,7 +175,7 @@ class CaptionWorker:
                 with self._clock("waiting for decoding"):
                     made = future.result()
                 if made.plan != plan:  # decoded while the model loaded, by a plan its processor does not follow
-                    made = self._decode(photo.path)
+                    made = self.decoding(photo.path)
                 images.append((photo, made.data))
             except Exception as exc:  # an unexpected decoder error must fail this photo alone
                 if photo.path.exists():
@@ -173,7 +184,7 @@ class CaptionWorker:
                 moved = self._follow(photo)
                 if moved is not None:
                     try:
-                        images.append((moved, self._decode(moved.path).data))
+                        images.append((moved, self.decoding(moved.path).data))
                     except Exception as again:
                         failed.append((moved, decode_failure(moved, again)))
         captioned: list[Captioned] = []
@@ -183,8 +194,7 @@ class CaptionWorker:
                 ok, bad = self._caption(group, self._settings_for(group[0][0]))
             captioned += ok
             failed += bad
-        with self._clock("storing"):
-            return BatchOutcome(self._store(captioned, failed), failed)
+        return captioned, failed
 
     def _follow(self, photo: ClaimedPhoto) -> ClaimedPhoto | None:
         """A photo whose file went away after it was claimed: if it moved, the photo at its new path; if it was

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from PIL import Image
 from photoscribe.captioning.model_input import InputPlan, JpegBytes
 from photoscribe.errors import UnreadableImageError, one_line
 from photoscribe.formats import is_raw_name
-from photoscribe.imaging import MODEL_EDGE, load_for_model, open_header
+from photoscribe.imaging import MODEL_DRAFT_FACTOR, MODEL_EDGE, load_for_model, open_header
 
 if TYPE_CHECKING:
     from photoscribe.captioning import Captioner
@@ -48,6 +49,25 @@ def decode_threads() -> int:
     return max(2, cores)
 
 
+#: How much lower than the rest of the process a decode thread runs (Linux ``nice`` steps; 10: about a tenth of a
+#: core's time against a thread at the process's own priority, all of an idle core).
+DECODE_NICENESS = 10
+
+
+def yield_to_model() -> None:
+    """Run the calling (decode) thread below the rest of the process, where the system allows it per thread.
+
+    While the model loads, decoding and the load share the cores, and the load alone decides when captioning can
+    start; afterwards the model's own threads should have the cores, the decode threads what they leave. Lower
+    priority takes nothing from a decode thread when a core is idle.
+    """
+    if DECODE_NICENESS and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICENESS)
+        except OSError as exc:  # a sandbox may refuse; decoding then runs at the process's priority
+            log.debug("decode thread priority unchanged: %s", exc)
+
+
 @dataclass(frozen=True)
 class ModelInput:
     """A decoded photo as the decode thread left it, and the plan that made it (``None``: a PIL image left for the
@@ -66,6 +86,7 @@ class Decoding:
     values: bool = False  # 8-bit values (height, width, 3) for a device that normalises them itself
     prepare: Callable[[Image.Image], Image.Image] | None = None  # without a plan: the resize the processor does
     gpu_jpegs: bool = False  # JPEGs are only read here (bytes and orientation) and decoded by the GPU
+    factor: int = MODEL_DRAFT_FACTOR  # JPEGs are DCT-scaled to at least this many times the model's input
 
     def __call__(self, path: Path | str) -> ModelInput:
         """Runs on a decode thread: raises :class:`~photoscribe.errors.UnreadableImageError` like the decoder."""
@@ -75,7 +96,7 @@ class Decoding:
             if jpeg is not None:
                 return ModelInput(jpeg, plan)
         edge = max(plan.width, plan.height) if plan is not None else MODEL_EDGE
-        image = load_for_model(path, edge, full_size=self.full_size)
+        image = load_for_model(path, edge, full_size=self.full_size, factor=self.factor)
         if plan is None:
             return ModelInput(self.prepare(image) if self.prepare is not None else image, None)
         if self.values:

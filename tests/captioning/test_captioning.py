@@ -138,6 +138,36 @@ def test_fused_attention_gives_the_same_captions_as_transformers_own(tiny_model_
     assert all(layer.self_attn.forward.__func__ is _fused_forward for layer in layers)
 
 
+def test_the_text_decoders_fused_attention_scores_words_as_transformers_own(tiny_model_dir: Path) -> None:
+    """Each decoding step (the self-attention over the caption so far, cached and causal over a prompt's tokens;
+    the cross-attention over the image, computed once) gives transformers' scores within fp32 rounding, and the
+    same captions in bf16 too."""
+    import torch
+
+    from photoscribe.captioning.attention import _fused_text_forward
+
+    rng = random.Random(6)
+    images = [colour_image(rng.choice(list(COLOURS)), jitter=70, rng=rng) for _ in range(12)]
+    for precision in ("fp32", "bf16"):
+        eager = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision), fused_attention=False)
+        fused = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
+        assert eager.caption(images) == fused.caption(images)
+    attention = [layer.crossattention.self for layer in fused.model.text_decoder.bert.encoder.layer]
+    assert all(module.forward.__func__ is _fused_text_forward for module in attention)
+    inputs = eager.processor(images=images[:3], text=["a photo of"] * 3, return_tensors="pt")  # several tokens
+    scores = []
+    for captioner in (
+        Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "fp32"), fused_attention=False),
+        Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "fp32")),
+    ):
+        with torch.inference_mode():
+            out = captioner.model.generate(
+                **inputs, max_new_tokens=6, output_scores=True, return_dict_in_generate=True, do_sample=False
+            )
+        scores.append(torch.stack(out.scores))
+    assert scores[0].shape == scores[1].shape and torch.allclose(scores[0], scores[1], atol=1e-4)
+
+
 def test_prepare_resizes_exactly_as_the_processor_does(tiny_captioner: Captioner) -> None:
     import torch
 
@@ -164,6 +194,6 @@ def test_fp32_sees_the_pixels_of_a_full_decode_and_other_precisions_a_scaled_one
     captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
     card = captioner.processor(images=[Image.open(path).convert("RGB")], return_tensors="np")  # the card's way
     with Library(tmp_path / "library.sqlite3") as library:
-        given = CaptionWorker(library, captioner)._decode(path).data  # the model's input, made on a decode thread
+        given = CaptionWorker(library, captioner).decoding(path).data  # the model's input, made on a decode thread
     assert given.dtype == card["pixel_values"].dtype and given.shape == card["pixel_values"][0].shape
     assert np.array_equal(given, card["pixel_values"][0]) is full_size

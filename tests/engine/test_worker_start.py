@@ -52,7 +52,7 @@ def _run(worker: CaptionWorker) -> RunSummary:
     return result[0]
 
 
-def test_the_first_two_batches_decode_before_the_model_is_there(
+def test_the_first_batches_decode_before_the_model_is_there(
     tmp_path: Path, tiny_model_dir: Path, tiny_captioner: Captioner
 ) -> None:
     reference, photos = _library(tmp_path, "reference")
@@ -74,7 +74,7 @@ def test_the_first_two_batches_decode_before_the_model_is_there(
 
     summary = _run(CaptionWorker(library, loading, batch_size=BATCH, decoding=decode))  # type: ignore[arg-type]
     assert summary.captioned == len(photos) and not summary.failed
-    assert len(decoded_before) == 2 * BATCH  # later batches were decoded by the model's own plan
+    assert len(decoded_before) >= 2 * BATCH  # (up to four batches are claimed and decoded while the model loads)
     assert _captions(library, photos) == _captions(reference, photos)
 
 

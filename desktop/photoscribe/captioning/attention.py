@@ -1,9 +1,13 @@
-"""Fused attention for BLIP's vision encoder.
+"""Fused attention for BLIP's vision encoder and text decoder.
 
 transformers' BLIP computes attention eagerly (matmul, scale, softmax, matmul) and refuses
 ``attn_implementation="sdpa"``. On the CPU that eager attention was two thirds of the vision encoder's time
 (a 577-token ViT-B/16 at 384 pixels). PyTorch's ``scaled_dot_product_attention`` computes the same thing in
 one fused kernel: in measurements here, 1.8x faster in bf16 and 1.45x in fp32, with fp32 captions identical.
+
+The text decoder's attention (each step's one new token against the caption so far, and against the 577 image
+tokens) was a fifth of a bf16 batch's time on the CPU, in small batched products; :func:`use_fused_text_attention`
+computes it with the same kernel, keeping transformers' caching of keys and values as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import torch.nn.functional as F
 log = logging.getLogger(__name__)
 
 REQUIRED_ATTRIBUTES = ("qkv", "projection", "num_heads", "head_dim", "scale")
+TEXT_ATTRIBUTES = ("query", "key", "value", "attention_head_size", "all_head_size", "layer_idx")
 
 
 def _fused_forward(self: torch.nn.Module, hidden_states: torch.Tensor, **_: object) -> tuple[torch.Tensor, None]:
@@ -40,4 +45,60 @@ def use_fused_attention(model: torch.nn.Module) -> int:
             module.forward = types.MethodType(_fused_forward, module)
             switched += 1
     log.info("fused attention in %d vision layers", switched)
+    return switched
+
+
+def _fused_text_forward(
+    self: torch.nn.Module,
+    hidden_states: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    encoder_hidden_states: torch.Tensor | None = None,
+    encoder_attention_mask: torch.Tensor | None = None,
+    cache: object | None = None,
+    past_key_values: object | None = None,
+    **kwargs: object,
+) -> tuple[torch.Tensor, None]:
+    """BlipTextSelfAttention.forward (transformers 5) with one fused attention call; keys and values are made and
+    cached exactly as there (the image's once per caption, the caption's one token a step)."""
+    from transformers.cache_utils import EncoderDecoderCache
+
+    cache = cache if cache is not None else past_key_values
+    input_shape = hidden_states.shape[:-1]
+    query = self.query(hidden_states).view(*input_shape, -1, self.attention_head_size).transpose(1, 2)
+    is_cross = encoder_hidden_states is not None
+    mask = encoder_attention_mask if is_cross else attention_mask
+    layers, updated = cache, False
+    if cache is not None and isinstance(cache, EncoderDecoderCache):
+        updated = bool(cache.is_updated.get(self.layer_idx))
+        layers = cache.cross_attention_cache if is_cross else cache.self_attention_cache
+    if is_cross and cache is not None and updated:
+        key, value = layers.layers[self.layer_idx].keys, layers.layers[self.layer_idx].values  # type: ignore[union-attr]
+    else:
+        states = encoder_hidden_states if is_cross else hidden_states
+        shape = (*states.shape[:-1], -1, self.attention_head_size)
+        key = self.key(states).view(shape).transpose(1, 2)
+        value = self.value(states).view(shape).transpose(1, 2)
+        if cache is not None:
+            key, value = layers.update(key, value, self.layer_idx, kwargs=kwargs)  # type: ignore[union-attr]
+            if is_cross and isinstance(cache, EncoderDecoderCache):
+                cache.is_updated[self.layer_idx] = True
+    if mask is not None and mask.dtype != torch.bool:
+        mask = mask.to(query.dtype)
+    context = F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+    return context.transpose(1, 2).reshape(*input_shape, self.all_head_size), None
+
+
+def use_fused_text_attention(model: torch.nn.Module) -> int:
+    """Switch the text decoder's attention layers (self and cross) to the fused kernel; returns how many.
+
+    Layers that do not look like transformers 5's ``BlipTextSelfAttention`` are left alone.
+    """
+    from transformers.models.blip.modeling_blip_text import BlipTextSelfAttention
+
+    switched = 0
+    for module in model.modules():
+        if isinstance(module, BlipTextSelfAttention) and all(hasattr(module, a) for a in TEXT_ATTRIBUTES):
+            module.forward = types.MethodType(_fused_text_forward, module)
+            switched += 1
+    log.info("fused attention in %d text decoder layers", switched)
     return switched

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import gc
 import logging
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +26,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from photoscribe.captioning.attention import use_fused_attention
+from photoscribe.captioning.allocator import keep_freed_memory
+from photoscribe.captioning.attention import use_fused_attention, use_fused_text_attention
 from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.caption_settings import CaptionSettings
@@ -33,12 +35,14 @@ from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
 from photoscribe.captioning.model_input import InputPlan
+from photoscribe.captioning.packed_linear import fuse_vision_gelu, pack_text_decoder
 from photoscribe.captioning.word_choice import fp32_head_from_files, use_exact_word_choice
 from photoscribe.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
 
 TRANSFORMERS_DEFAULT_NEW_TOKENS = 20
+VISION_TOKENS = 577  # BLIP-base's vision encoder: 24 x 24 patches of a 384-pixel image and the class token
 
 __all__ = ["Captioner", "CaptionSettings", "Photo"]
 
@@ -79,15 +83,18 @@ class Captioner:
         progress: type | None = None,
         fused_attention: bool = True,
         exact_word_choice: bool = True,
+        packed_layers: bool = True,
     ) -> Captioner:
         """Load ``model_ref`` (a Hub id or a local folder), downloading it first if needed.
 
         ``fused_attention`` runs the vision encoder's attention through PyTorch's fused kernel (faster, same
         captions); turn it off to run exactly transformers' own code. ``exact_word_choice`` rescores a bf16/fp16
-        decoder's best word candidates in fp32 (see :mod:`photoscribe.captioning.word_choice`).
+        decoder's best word candidates in fp32 (see :mod:`photoscribe.captioning.word_choice`). ``packed_layers``
+        packs the CPU's bf16 layers for oneDNN (:mod:`photoscribe.captioning.packed_linear`).
 
         Raises :class:`ModelLoadError` with advice when the model cannot be found or loaded.
         """
+        keep_freed_memory()
         folder = model_folder(model_ref, progress)
         from transformers import BlipForConditionalGeneration, BlipProcessor
 
@@ -117,6 +124,10 @@ class Captioner:
             _split_precision(model, hardware.vision_dtype, hardware.text_dtype)
         if fused_attention:
             use_fused_attention(model)
+            use_fused_text_attention(model)
+        if packed_layers and hardware.device.type == "cpu":  # (bf16 only: the functions leave other formats alone)
+            pack_text_decoder(model, rows=hardware.batch_size)
+            fuse_vision_gelu(model, rows=hardware.batch_size * VISION_TOKENS)
         log.info("loaded %s from %s on %s", model_ref, folder, hardware.describe())
         return cls(model, processor, hardware, model_ref)
 
@@ -140,10 +151,11 @@ class Captioner:
         The vectors come from the vision encoder's pass inside ``generate`` (a read-only forward hook).
         """
         pooled: list[torch.Tensor] = []
+        caller = threading.get_ident()  # batches may be captioned on several threads at once (CPU streams)
 
         def keep_pooled(_module: torch.nn.Module, _inputs: object, output: object) -> None:
             vector = getattr(output, "pooler_output", None)
-            if isinstance(vector, torch.Tensor):
+            if isinstance(vector, torch.Tensor) and threading.get_ident() == caller:
                 pooled.append(vector.detach().to(device="cpu", dtype=torch.float32))
 
         handle = self.model.vision_model.register_forward_hook(keep_pooled)

@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+from photoscribe.captioning.allocator import keep_freed_memory
 from photoscribe.captioning.model_input import InputPlan
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class BackgroundLoad:
 
     def start(self) -> Future[Captioner]:
         if self._thread is None:
+            keep_freed_memory()  # before the decode and caption threads make their allocator arenas
             self._thread = threading.Thread(target=self._run, name="model-load", daemon=True)
             self._thread.start()
         return self.future

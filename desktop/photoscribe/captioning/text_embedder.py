@@ -9,12 +9,11 @@ sentence-transformers (and with it torch) is imported only when a model is loade
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,31 +161,13 @@ _single = threading.local()
 def one_cpu_thread() -> None:
     """Hold PyTorch's CPU work started from the calling thread to one thread, once per thread, leaving every other
     thread's setting alone. ``torch.set_num_threads`` cannot: it also sets the count threads start with, and
-    clears oneDNN's kernel cache. OpenMP keeps the thread count per thread (``omp_set_num_threads`` sets the
-    caller's), so this calls PyTorch's own OpenMP runtime; without one found, nothing changes."""
+    clears oneDNN's kernel cache (see :func:`photoscribe.captioning.cpu_threads.use_cpu_threads`)."""
     if getattr(_single, "done", False):
         return
     _single.done = True
-    import torch
+    from photoscribe.captioning.cpu_threads import use_cpu_threads
 
-    torch.get_num_threads()  # PyTorch sets this thread's OpenMP count on its first use: let that happen first
-    setter = _omp_set_num_threads()
-    if setter is not None:
-        setter(1)
-
-
-def _omp_set_num_threads() -> Callable[[int], object] | None:
-    """``omp_set_num_threads`` of the OpenMP runtime PyTorch ships (libgomp, libomp or libiomp5 in torch/lib)."""
-    import torch
-
-    folder = Path(torch.__file__).parent / "lib"
-    for name in ("libgomp.so.1", "libomp.dylib", "libiomp5md.dll", "libiomp5.so"):
-        if (folder / name).is_file():
-            try:
-                return ctypes.CDLL(str(folder / name)).omp_set_num_threads  # type: ignore[no-any-return]
-            except (OSError, AttributeError):
-                return None
-    return None
+    use_cpu_threads(1)
 
 
 def text_precision(device: str, requested: str = "auto") -> str:
