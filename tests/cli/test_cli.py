@@ -168,7 +168,7 @@ def test_status_reports_figures_model_and_device(cli: CliRunner, colour_folder: 
     }
     assert status["model"] == str(cli.model)
     assert status["device"] == "cpu" and status["precision"] in ("bf16", "fp32")
-    assert status["batch_size"] == {"bf16": 16, "fp32": 8}[status["precision"]]  # automatic: set by the precision
+    assert status["batch_size"] == {"bf16": 24, "fp32": 12}[status["precision"]]  # automatic: set by the precision
 
 
 def test_missing_paths_are_reported_and_nothing_to_do_is_an_error(cli: CliRunner, tmp_path: Path) -> None:
