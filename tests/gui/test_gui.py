@@ -147,7 +147,9 @@ def test_the_gui_never_waits_for_a_batch(qtbot, open_window, tmp_path: Path) -> 
         timer.stop()
     finally:
         gc.unfreeze()
-    batches = [b - a for a, b in zip(batch_marks, batch_marks[1:])]
+    # each batch from the start of captioning to its end: on a CPU the two batches are captioned at once, so the
+    # gap between their ends says nothing; the first to end took at least this long
+    batches = [mark - batch_marks[0] for mark in batch_marks[1:]]
     start, end = batch_marks[0], batch_marks[-1]
     gaps = sorted(b - a for a, b in zip(ticks, ticks[1:]) if start <= a and b <= end)
     assert min(batches) > 0.15, f"batches of {min(batches):.3f} s are too short to tell a wait from noise"
