@@ -1,0 +1,232 @@
+"""PostgreSQL search's best page without ranking every match (``search_tsvector.py`` uses it for a search with a
+limit, the CLI's; the app's grid still ranks every match).
+
+Ranking a common word's every match is what a page of hits costs: at a million photos "dog" matches 250,000, and
+the GIN index, the heap and ``ts_rank_cd`` on each took 150 to 220 ms. So each word of each search row also has a
+row of its own in ``photo_search_terms``: (word, its score, photo), the word's score being what ``ts_rank_cd``
+gives that photo for that word alone (the weights of its places over the row's length, computed in the same
+order, so equal to the last bit), kept by the statement that writes the search row (and gone with it). A btree on
+(word, score DESC, photo) lists a word's photos best first, and a page is found by reading the first rows of each
+word's list, checking them against the whole query (``document @@``), and proving that no photo further down can
+do better:
+
+- a query ranked by one word (one word, a phrase ranked by its longest word, a word with exclusions, a prefix
+  that only one word in the library starts with) is ranked exactly by that word's list: its first rows that match
+  the query are the page (equal scores by id, as the full plan orders them);
+- a query ranked by several words is ranked by the SUM of their scores (``ts_rank_cd`` of an OR query is that
+  sum); a photo in none of the lists' first W rows scores at most the sum of the W-th scores (Fagin's threshold),
+  so the page is proven once its last hit scores more than that, or once one required term's lists are read to
+  their end (then every match was read). The photos holding two words of one prefix (``sun*``: "sunset" and
+  "sunny") are read first, so that such a term adds its largest W-th score only, not their sum;
+- otherwise W grows, and after :data:`ROUNDS` (or a prefix of more than :data:`MAX_WORDS` words) the caller
+  ranks every match as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from photoscribe.library.search_fts5 import TABLE as SEARCH_TABLE  # (both implementations name it alike)
+
+TABLE = "photo_search_terms"
+#: The first rows read of each word's list: this many pages' worth.
+FIRST_WINDOW = 4
+#: How much more of each list the next round reads when the page is not proven yet.
+GROWTH = 8
+#: The most rounds before the caller ranks every match instead (a third read 256 pages' worth of each list, as
+#: long as ranking the matches of a two-word query takes, and proved little more on a million photos).
+ROUNDS = 2
+#: The most words of the library a query's prefixes may expand to.
+MAX_WORDS = 8
+#: The most photos holding two words of one prefix read first (see the module's docstring).
+MAX_SHARED = 2_000
+#: Scores are float4 sums: a bound is raised by this much so that rounding never proves a page wrongly.
+_SLACK = 1e-6
+
+
+def create_table(conn: Connection) -> None:
+    """The score table and its two btrees (the lists by word, and the rows of a photo), unless there."""
+    conn.execute(
+        text(
+            f'CREATE TABLE IF NOT EXISTS {TABLE} (lexeme text COLLATE "C" NOT NULL, score real NOT NULL, '
+            f"photo_id integer NOT NULL REFERENCES {SEARCH_TABLE} (photo_id) ON DELETE CASCADE)"
+        )
+    )
+    conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_lists ON {TABLE} (lexeme, score DESC, photo_id)"))
+    conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_photo_id ON {TABLE} (photo_id)"))
+
+
+def replacing(written: str, weights: Sequence[float]) -> str:
+    """SQL that follows ``WITH written AS (...)``, an upsert of search rows ``RETURNING photo_id, document``: their
+    photos' old score rows go and new ones come (in that one statement). ``weights``: ts_rank_cd's, D to A."""
+    return (
+        f", gone AS (DELETE FROM {TABLE} WHERE photo_id IN (SELECT photo_id FROM {written})) "
+        f"INSERT INTO {TABLE} (lexeme, score, photo_id) {_scores(written, weights)}"
+    )
+
+
+def fill_sql(weights: Sequence[float]) -> str:
+    """The score rows of every search row (a library made before the table: its migration)."""
+    return f"INSERT INTO {TABLE} (lexeme, score, photo_id) {_scores(SEARCH_TABLE, weights)}"
+
+
+def _scores(rows: str, weights: Sequence[float]) -> str:
+    """(lexeme, score, photo_id) of every word of the search rows in ``rows``: ts_rank_cd's sum over the word's
+    places of 1 / (1 / weight) in double precision, over the row's places, as float4 (tsrank.c's arithmetic)."""
+    weight = " ".join(
+        f"WHEN '{letter}' THEN CAST({value} AS real)" for letter, value in zip("DCBA", weights, strict=True)
+    )
+    place = f"1.0 / (1.0 / CAST(CASE w {weight} END AS float8))"
+    return (
+        f"SELECT t.lexeme, CAST((SELECT sum({place}) FROM unnest(t.weights) AS w) / n.places AS real), r.photo_id "
+        f"FROM {rows} AS r CROSS JOIN LATERAL (SELECT CAST(sum(coalesce(array_length(positions, 1), 1)) AS float8) "
+        "AS places FROM unnest(r.document)) AS n CROSS JOIN LATERAL unnest(r.document) AS t WHERE t.lexeme <> '_'"
+    )
+
+
+def top(
+    session: Session,
+    ranked: Sequence[tuple[str, bool]],
+    where: str,
+    rank: str,
+    parameters: dict[str, str],
+    limit: int,
+    config: str,
+) -> list[tuple[int, float]] | None:
+    """The best ``limit`` photos matching ``where`` (SQL on ``document``, its text in ``parameters``) ranked by
+    ``rank``, best first, equal scores by id, with their scores; ``None`` when not proven cheaply (the caller
+    then ranks every match). ``ranked``: per included term, the word ranking it and whether it is a prefix."""
+    words = _words(session, ranked, config)
+    if words is None:
+        return None
+    every = sorted(set().union(*words))
+    if not every:
+        return []  # a required prefix no word starts with
+    lists = {f"l{n}": word for n, word in enumerate(every)}
+    run = session.connection().exec_driver_sql
+    shared: list[int] = []
+    if any(len(w) > 1 for w in words):
+        pairs = " | ".join(f"{_quoted(a)} & {_quoted(b)}" for w in words for a in w for b in w if a < b)
+        values = {**parameters, "pairs": pairs, "most": MAX_SHARED + 1}
+        shared = [row[0] for row in run(f"{_SHARED} AND {where} LIMIT %(most)s", values)]
+        if len(shared) > MAX_SHARED:
+            return None
+    window = FIRST_WINDOW * max(limit, 1)
+    for _ in range(ROUNDS):
+        values = {**parameters, **lists, "window": window, "limit": limit, "shared": shared}
+        if len(every) == 1:
+            rows = run(_one(where), values).fetchall()
+        else:
+            rows = run(_several(lists, where, rank), values).fetchall()
+        found = [(int(photo_id), float(score)) for photo_id, score in rows]
+        if len(every) == 1 and len(found) == limit:
+            return found  # (the list's order is the ranking)
+        ends = run(_ends(lists), values).one()
+        if _proven(found, limit, words, {word: _end(end) for word, end in zip(every, ends, strict=True)}):
+            return found
+        window *= GROWTH
+    return None
+
+
+def _end(end: str | None) -> tuple[float, int] | None:
+    """(score, photo id) of the last row read of a list, from ``_ends``'s text; ``None``: read to its end."""
+    if end is None:
+        return None
+    score, photo_id = end.split()
+    return float(score), int(photo_id)
+
+
+def _proven(
+    found: list[tuple[int, float]], limit: int, words: list[set[str]], ends: dict[str, tuple[float, int] | None]
+) -> bool:
+    """True when no photo left unread can rank before ``found``'s last (or join a page shorter than ``limit``).
+
+    A photo unread holds at most one word of each term (those holding two were read), and in each word's list it
+    comes after the last row read (``ends``: score, id): its score is at most the sum over the terms of the largest
+    last score of their words, and equal to it only with an id above each term's smallest last id."""
+    if any(all(ends[word] is None for word in w) for w in words):
+        return True  # a required term's lists were read to their end: every match was read
+    if len(found) < limit:
+        return False
+    read = [[end for end in (ends[word] for word in w) if end is not None] for w in words]
+    bound = sum(max(score for score, _ in term) for term in read if term)
+    photo_id, score = found[-1]
+    if score > bound * (1 + _SLACK):
+        return True
+    return score >= bound * (1 - _SLACK) and max(min(i for _, i in term) for term in read if term) >= photo_id
+
+
+def _one(where: str) -> str:
+    """The page of a query ranked by one word: its list's first rows that match, in the list's order."""
+    return (
+        f"SELECT c.photo_id, c.score FROM (SELECT photo_id, score FROM {TABLE} WHERE lexeme = %(l0)s ORDER BY "
+        f"score DESC, photo_id LIMIT %(window)s) AS c JOIN {SEARCH_TABLE} AS s ON s.photo_id = c.photo_id "
+        f"WHERE {where} ORDER BY c.score DESC, c.photo_id LIMIT %(limit)s"
+    )
+
+
+def _several(lists: dict[str, str], where: str, rank: str) -> str:
+    """The page of a query ranked by several words: the best of the photos in the first rows of their lists and
+    of those holding two words of one prefix."""
+    reads = " UNION ".join(
+        f"(SELECT photo_id FROM {TABLE} WHERE lexeme = %({name})s ORDER BY score DESC, photo_id LIMIT %(window)s)"
+        for name in lists
+    )
+    return (
+        f"SELECT s.photo_id, {rank} AS score FROM {SEARCH_TABLE} AS s WHERE s.photo_id IN ({reads} UNION "
+        f"SELECT unnest(CAST(%(shared)s AS integer[]))) AND {where} ORDER BY score DESC, s.photo_id LIMIT %(limit)s"
+    )
+
+
+#: The photos holding two words of one prefix (``%(pairs)s``: 'a' & 'b' | ...), to which the query's own
+#: condition and a limit are added.
+_SHARED = f"SELECT photo_id FROM {SEARCH_TABLE} WHERE document @@ CAST(%(pairs)s AS tsquery)"
+
+
+def _ends(lists: dict[str, str]) -> str:
+    """The last row read of each list, as text 'score photo_id' (NULL: the list is shorter, read to its end)."""
+    return "SELECT " + ", ".join(
+        f"(SELECT score || ' ' || photo_id FROM {TABLE} WHERE lexeme = %({name})s ORDER BY score DESC, photo_id "
+        "OFFSET %(window)s - 1 LIMIT 1)"
+        for name in lists
+    )
+
+
+def _words(session: Session, ranked: Sequence[tuple[str, bool]], config: str) -> list[set[str]] | None:
+    """The library's words ranking each term: its word stemmed, or for a prefix every word starting with it;
+    ``None`` when a word is not one lexeme or a prefix has more than :data:`MAX_WORDS`."""
+    run = session.connection().exec_driver_sql
+    stems = run(
+        f"SELECT array(SELECT lexeme FROM unnest(to_tsvector('{config}', w))) FROM unnest(CAST(%(words)s AS text[])) "
+        "WITH ORDINALITY AS x(w, n) ORDER BY n",
+        {"words": [word for word, _ in ranked]},
+    ).fetchall()
+    words: list[set[str]] = []
+    for (stem,), (_, prefix) in zip(stems, ranked, strict=True):
+        if len(stem) != 1:
+            return None
+        if not prefix:
+            words.append({stem[0]})
+            continue
+        found = [row[0] for row in run(_PREFIXED, {"prefix": stem[0], "most": MAX_WORDS + 1})]
+        if len(found) > MAX_WORDS:
+            return None
+        words.append(set(found))
+    return words
+
+
+#: The words of the library starting with a prefix, one btree descent each (a skip scan), at most %(most)s + 1.
+_PREFIXED = (
+    f"WITH RECURSIVE w(lexeme, n) AS ((SELECT lexeme, 1 FROM {TABLE} WHERE lexeme >= %(prefix)s ORDER BY lexeme "
+    f"LIMIT 1) UNION ALL SELECT (SELECT lexeme FROM {TABLE} WHERE lexeme > w.lexeme ORDER BY lexeme LIMIT 1), "
+    "n + 1 FROM w WHERE starts_with(w.lexeme, %(prefix)s) AND n <= %(most)s) "
+    "SELECT lexeme FROM w WHERE starts_with(lexeme, %(prefix)s)"
+)
+
+
+def _quoted(word: str) -> str:
+    """``word`` as a tsquery operand."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
