@@ -18,8 +18,7 @@ do better:
   so the page is proven once its last hit scores more than that, or once one required term's lists are read to
   their end (then every match was read). The photos holding two words of one prefix (``sun*``: "sunset" and
   "sunny") are read first, so that such a term adds its largest W-th score only, not their sum;
-- otherwise W grows, and after :data:`ROUNDS` (or a prefix of more than :data:`MAX_WORDS` words) the caller
-  ranks every match as before.
+- otherwise (or for a prefix of more than :data:`MAX_WORDS` words) the caller ranks every match as before.
 """
 
 from __future__ import annotations
@@ -32,13 +31,9 @@ from sqlalchemy.orm import Session
 from photoscribe.library.search_fts5 import TABLE as SEARCH_TABLE  # (both implementations name it alike)
 
 TABLE = "photo_search_terms"
-#: The first rows read of each word's list: this many pages' worth.
-FIRST_WINDOW = 4
-#: How much more of each list the next round reads when the page is not proven yet.
-GROWTH = 8
-#: The most rounds before the caller ranks every match instead (a third read 256 pages' worth of each list, as
-#: long as ranking the matches of a two-word query takes, and proved little more on a million photos).
-ROUNDS = 2
+#: The rows read of each word's list: this many pages' worth (W). Reading 8 times more proved few more pages of
+#: several words on a million photos (their scores are flat: a caption's length decides them) and cost 5 ms.
+WINDOW = 4
 #: The most words of the library a query's prefixes may expand to.
 MAX_WORDS = 8
 #: The most photos holding two words of one prefix read first (see the module's docstring).
@@ -114,21 +109,13 @@ def top(
         shared = [row[0] for row in run(f"{_SHARED} AND {where} LIMIT %(most)s", values)]
         if len(shared) > MAX_SHARED:
             return None
-    window = FIRST_WINDOW * max(limit, 1)
-    for _ in range(ROUNDS):
-        values = {**parameters, **lists, "window": window, "limit": limit, "shared": shared}
-        if len(every) == 1:
-            rows = run(_one(where), values).fetchall()
-        else:
-            rows = run(_several(lists, where, rank), values).fetchall()
-        found = [(int(photo_id), float(score)) for photo_id, score in rows]
-        if len(every) == 1 and len(found) == limit:
-            return found  # (the list's order is the ranking)
-        ends = run(_ends(lists), values).one()
-        if _proven(found, limit, words, {word: _end(end) for word, end in zip(every, ends, strict=True)}):
-            return found
-        window *= GROWTH
-    return None
+    values = {**parameters, **lists, "window": WINDOW * max(limit, 1), "limit": limit, "shared": shared}
+    rows = run(_one(where) if len(every) == 1 else _several(lists, where, rank), values).fetchall()
+    found = [(int(photo_id), float(score)) for photo_id, score in rows]
+    if len(every) == 1 and len(found) == limit:
+        return found  # (the list's order is the ranking)
+    ends = run(_ends(lists), values).one()
+    return found if _proven(found, limit, words, dict(zip(every, map(_end, ends), strict=True))) else None
 
 
 def _end(end: str | None) -> tuple[float, int] | None:
@@ -163,8 +150,8 @@ def _one(where: str) -> str:
     """The page of a query ranked by one word: its list's first rows that match, in the list's order."""
     return (
         f"SELECT c.photo_id, c.score FROM (SELECT photo_id, score FROM {TABLE} WHERE lexeme = %(l0)s ORDER BY "
-        f"score DESC, photo_id LIMIT %(window)s) AS c JOIN {SEARCH_TABLE} AS s ON s.photo_id = c.photo_id "
-        f"WHERE {where} ORDER BY c.score DESC, c.photo_id LIMIT %(limit)s"
+        f"score DESC, photo_id LIMIT %(window)s) AS c {_ROW} WHERE {where} ORDER BY c.score DESC, c.photo_id "
+        "LIMIT %(limit)s"
     )
 
 
@@ -176,9 +163,15 @@ def _several(lists: dict[str, str], where: str, rank: str) -> str:
         for name in lists
     )
     return (
-        f"SELECT s.photo_id, {rank} AS score FROM {SEARCH_TABLE} AS s WHERE s.photo_id IN ({reads} UNION "
-        f"SELECT unnest(CAST(%(shared)s AS integer[]))) AND {where} ORDER BY score DESC, s.photo_id LIMIT %(limit)s"
+        f"SELECT c.photo_id, {rank} AS score FROM ({reads} UNION SELECT unnest(CAST(%(shared)s AS integer[]))) "
+        f"AS c {_ROW} WHERE {where} ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
     )
+
+
+#: Each photo read's search row, by its primary key: a subquery that is not flattened (OFFSET 0), so that the
+#: planner, which cannot tell how many photos a tsquery parameter matches, never reads them all through the GIN
+#: index instead (75 of the 80 ms of a round for "dog beach" at a million photos).
+_ROW = f"CROSS JOIN LATERAL (SELECT document FROM {SEARCH_TABLE} WHERE photo_id = c.photo_id OFFSET 0) AS s"
 
 
 #: The photos holding two words of one prefix (``%(pairs)s``: 'a' & 'b' | ...), to which the query's own
