@@ -4,6 +4,7 @@ PostgreSQL it comes from the words' score lists (``search_terms.py``), which fol
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
 from sqlalchemy import delete, text
@@ -11,6 +12,7 @@ from sqlalchemy import delete, text
 from photoscribe.library import Library, search, search_terms, search_tsvector
 from photoscribe.library.models import Photo
 from photoscribe.library.query import parse_query
+from tests.helpers import wait_for
 from tests.library.search_engines import SearchDb
 
 SUBJECTS = ("dog", "dogs", "cat", "horse", "red car", "boat", "sunset", "sunny day", "beach", "sand")
@@ -143,3 +145,36 @@ def test_on_postgresql_a_library_from_before_the_score_lists_gets_them(postgres_
             assert db.ids("dog", limit=1) == db.ids("dog")[:1]
         finally:
             db.close()
+
+
+def test_on_postgresql_a_photo_indexed_by_two_writers_at_once_keeps_one_score_per_word(postgres_url: str) -> None:
+    """Two transactions writing one photo's search row (a worker storing its caption while someone edits it): the
+    second waits for the first's row; its scores then replace the first's instead of joining them."""
+    first, second = SearchDb(postgres_url), SearchDb(postgres_url)
+    try:
+        (photo,) = first.add([("a.jpg", "a cat", None, ())])
+
+        def write_later() -> None:
+            with second.db.writing(serialised=False) as session:  # (as the queue stores captions)
+                search.index_photo(session, photo, "a.jpg", "a white horse", None, ["horse"])
+
+        with first.db.writing(serialised=False) as session:
+            search.index_photo(session, photo, "a.jpg", "a dog", None, ["dog"])
+            thread = threading.Thread(target=write_later)
+            thread.start()
+
+            def waiting() -> bool:
+                with first.reading() as reading:
+                    sql = "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+                    return reading.connection().exec_driver_sql(sql).scalar() == 1
+
+            wait_for(waiting, timeout=30, what="the second writer waiting for the photo's search row")
+        thread.join(timeout=30)
+        with first.reading() as session:
+            sql = f"SELECT lexeme, score FROM {search_terms.TABLE} WHERE photo_id = %(id)s ORDER BY lexeme"
+            rows = session.connection().exec_driver_sql(sql, {"id": photo}).all()
+        assert [tuple(row) for row in rows] == sorted(_ranked_alone(first, photo).items())
+        assert {lexeme for lexeme, _ in rows} >= {"hors", "white"} and "dog" not in {lexeme for lexeme, _ in rows}
+    finally:
+        first.close()
+        second.close()

@@ -54,23 +54,26 @@ def create_table(conn: Connection) -> None:
     conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_photo_id ON {TABLE} (photo_id)"))
 
 
-def replacing(written: str, weights: Sequence[float]) -> str:
-    """SQL that follows ``WITH written AS (...)``, an upsert of search rows ``RETURNING photo_id, document``: their
-    photos' old score rows go and new ones come (in that one statement). ``weights``: ts_rank_cd's, D to A."""
+def replacing(ids: str, weights: Sequence[float]) -> str:
+    """SQL replacing the score rows of the photos ``ids`` (an integer[] parameter) by those of their search rows,
+    run after the search rows are written in the same transaction: its own statement, so that its snapshot comes
+    after the search rows' row locks (a writer of the same photo that committed meanwhile has its score rows
+    seen and deleted, not left beside the new ones). ``weights``: ts_rank_cd's, D to A."""
     return (
-        f", gone AS (DELETE FROM {TABLE} WHERE photo_id IN (SELECT photo_id FROM {written})) "
-        f"INSERT INTO {TABLE} (lexeme, score, photo_id) {_scores(written, weights)}"
+        f"WITH gone AS (DELETE FROM {TABLE} WHERE photo_id = ANY({ids})) INSERT INTO {TABLE} (lexeme, score, "
+        f"photo_id) {_scores(SEARCH_TABLE, weights, f'r.photo_id = ANY({ids})')}"
     )
 
 
 def fill_sql(weights: Sequence[float]) -> str:
     """The score rows of every search row (a library made before the table: its migration)."""
-    return f"INSERT INTO {TABLE} (lexeme, score, photo_id) {_scores(SEARCH_TABLE, weights)}"
+    return f"INSERT INTO {TABLE} (lexeme, score, photo_id) {_scores(SEARCH_TABLE, weights, 'true')}"
 
 
-def _scores(rows: str, weights: Sequence[float]) -> str:
-    """(lexeme, score, photo_id) of every word of the search rows in ``rows``: ts_rank_cd's sum over the word's
-    places of 1 / (1 / weight) in double precision, over the row's places, as float4 (tsrank.c's arithmetic)."""
+def _scores(rows: str, weights: Sequence[float], which: str) -> str:
+    """(lexeme, score, photo_id) of every word of the search rows in ``rows`` (those ``which`` keeps): ts_rank_cd's
+    sum over the word's places of 1 / (1 / weight) in double precision, over the row's places, as float4
+    (tsrank.c's arithmetic)."""
     weight = " ".join(
         f"WHEN '{letter}' THEN CAST({value} AS real)" for letter, value in zip("DCBA", weights, strict=True)
     )
@@ -78,7 +81,8 @@ def _scores(rows: str, weights: Sequence[float]) -> str:
     return (
         f"SELECT t.lexeme, CAST((SELECT sum({place}) FROM unnest(t.weights) AS w) / n.places AS real), r.photo_id "
         f"FROM {rows} AS r CROSS JOIN LATERAL (SELECT CAST(sum(coalesce(array_length(positions, 1), 1)) AS float8) "
-        "AS places FROM unnest(r.document)) AS n CROSS JOIN LATERAL unnest(r.document) AS t WHERE t.lexeme <> '_'"
+        "AS places FROM unnest(r.document)) AS n CROSS JOIN LATERAL unnest(r.document) AS t "
+        f"WHERE {which} AND t.lexeme <> '_'"
     )
 
 

@@ -79,13 +79,13 @@ _NUMBER_FORMS = re.compile(
     "[\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u2460-\u249b\u24ea\u3251-\u325f\u32b1-\u32bf]"
 )
 _DOCUMENT = f" || {GAP} || ".join(f"setweight(to_tsvector('{CONFIG}', r.{c}), '{w}')" for c, w in FIELDS)
-#: The search rows' upsert, and their words' scores (``search_terms.py``) replaced in the same statement.
 _INSERT = (
-    f"WITH written AS (INSERT INTO {TABLE} (photo_id, document) SELECT r.id, {_DOCUMENT} FROM unnest(CAST(:ids AS "
-    f"integer[]), {', '.join(f'CAST(:{c} AS text[])' for c, _ in FIELDS)}) AS r(id, {', '.join(c for c, _ in FIELDS)}) "
-    "ON CONFLICT (photo_id) DO UPDATE SET document = excluded.document RETURNING photo_id, document)"
-    f"{search_terms.replacing('written', _WEIGHTS)}"
+    f"INSERT INTO {TABLE} (photo_id, document) SELECT r.id, {_DOCUMENT} FROM unnest(CAST(:ids AS integer[]), "
+    f"{', '.join(f'CAST(:{c} AS text[])' for c, _ in FIELDS)}) AS r(id, {', '.join(c for c, _ in FIELDS)}) "
+    "ON CONFLICT (photo_id) DO UPDATE SET document = excluded.document"
 )
+#: The words' scores of the search rows just written (``search_terms.py``).
+_SCORES = search_terms.replacing("CAST(:ids AS integer[])", _WEIGHTS)
 
 
 def create_index(conn: Connection) -> None:
@@ -137,19 +137,21 @@ def words(value: str | None) -> list[str]:
 
 def index_photos(session: Session, rows: Sequence[SearchRow]) -> None:
     """Insert or replace the search rows of these photos (one each: an upsert may touch a row once), a few
-    thousand per statement (arrays unnested)."""
+    thousand per statement (arrays unnested), then their words' scores."""
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
+        ids = [row.photo_id for row in chunk]
         session.execute(
             text(_INSERT),
             {
-                "ids": [row.photo_id for row in chunk],
+                "ids": ids,
                 "u": [" ".join(words(row.user_caption)) for row in chunk],
                 "m": [" ".join(words(row.model_caption)) for row in chunk],
                 "k": [" ".join(words(" ".join(row.keywords))) for row in chunk],
                 "f": [" ".join(words(row.filename)) for row in chunk],
             },
         )
+        session.execute(text(_SCORES), {"ids": ids})
 
 
 def remove_photo(session: Session, photo_id: int) -> None:
