@@ -53,14 +53,18 @@ MAX_SHARED = 2_000
 _SLACK = 1e-6
 
 
-def create_table(conn: Connection) -> None:
-    """The score table and its two btrees (the lists by word, and the rows of a photo), unless there."""
+def create_table(conn: Connection, *, filled: str | None = None) -> None:
+    """The score table and its two btrees (the lists by word, and the rows of a photo), unless there; ``filled``:
+    SQL filling the table (:func:`fill_sql`), run before the btrees are made (sorted once, not row by row)."""
     conn.execute(
         text(
             f'CREATE TABLE IF NOT EXISTS {TABLE} (lexeme text COLLATE "C" NOT NULL, score real NOT NULL, '
             f"photo_id integer NOT NULL REFERENCES {SEARCH_TABLE} (photo_id) ON DELETE CASCADE)"
         )
     )
+    if filled is not None:
+        conn.execute(text(f"TRUNCATE {TABLE}"))  # (a table made by hand before)
+        conn.execute(text(filled))
     conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_lists ON {TABLE} (lexeme, score DESC, photo_id)"))
     conn.execute(text(f"CREATE INDEX IF NOT EXISTS {TABLE}_photo_id ON {TABLE} (photo_id)"))
 

@@ -120,9 +120,7 @@ def add_term_scores(conn: Connection) -> None:
     """Give a library made before them its words' score lists (``search_terms.py``), from its search rows (at a
     million photos, about a minute); nothing on SQLite."""
     if conn.dialect.name == "postgresql":
-        search_terms.create_table(conn)
-        conn.execute(text(f"TRUNCATE {search_terms.TABLE}"))  # (made by hand before, as benchmarks did)
-        conn.execute(text(search_terms.fill_sql(_WEIGHTS)))
+        search_terms.create_table(conn, filled=search_terms.fill_sql(_WEIGHTS))
 
 
 def words(value: str | None) -> list[str]:
