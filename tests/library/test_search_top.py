@@ -42,7 +42,7 @@ def varied(search_db: SearchDb) -> SearchDb:
     return search_db
 
 
-@pytest.mark.parametrize("limit", [1, 3, 20])
+@pytest.mark.parametrize("limit", [0, 1, 3, 20, 2000])
 def test_a_page_of_hits_is_the_first_page_of_the_full_ranking(varied: SearchDb, limit: int) -> None:
     for query in QUERIES:
         assert varied.scored(query, limit) == varied.scored(query)[:limit], query

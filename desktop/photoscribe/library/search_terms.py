@@ -45,6 +45,8 @@ TABLE = "photo_search_terms"
 #: The rows read of each word's list: this many pages' worth (W). Reading 8 times more proved few more pages of
 #: several words on a million photos (their scores are flat: a caption's length decides them) and cost 5 ms.
 WINDOW = 4
+#: The longest page read from the lists (a longer one would read more of them than ranking every match).
+MAX_PAGE = 1_000
 #: The most words of the library a query's prefixes may expand to.
 MAX_WORDS = 8
 #: The most photos holding two words of one prefix read first (see the module's docstring).
@@ -113,6 +115,8 @@ def top(
     """The best ``limit`` photos matching ``where`` (SQL on ``document``, its text in ``parameters``) ranked by
     ``rank``, best first, equal scores by id, with their scores; ``None`` when not proven cheaply (the caller
     then ranks every match). ``ranked``: per included term, the word ranking it and whether it is a prefix."""
+    if limit < 1 or limit > MAX_PAGE:
+        return [] if limit < 1 else None
     words = _words(session, ranked, config)
     if words is None:
         return None
@@ -128,7 +132,7 @@ def top(
         shared = [row[0] for row in run(f"{_SHARED} AND {where} LIMIT %(most)s", values)]
         if len(shared) > MAX_SHARED:
             return None
-    values = {**parameters, **lists, "window": WINDOW * max(limit, 1), "limit": limit, "shared": shared}
+    values = {**parameters, **lists, "window": WINDOW * limit, "limit": limit, "shared": shared}
     rows = run(_one(where) if len(every) == 1 else _several(lists, where, rank), values).fetchall()
     found = [(int(photo_id), float(score)) for photo_id, score in rows]
     if len(every) == 1 and len(found) == limit:
