@@ -28,8 +28,8 @@ query (``document @@``, read by primary key), and is kept only when proven to be
   matches, ~130 ms).
 
 Costs at a million photos (10.5 million rows): about 1 GB (the table 450 MB, its two btrees 450 and 130 MB, beside
-the search table's 300 MB), and writing search rows takes about twice as long (the benchmark's fill: 57 s to 112 s;
-storing a batch of 32 captions: 23 ms to 30 ms).
+the search table's 300 MB); writing search rows takes about twice as long (the benchmark's fill: 56-58 s to 107-112
+s; storing a batch of 32 captions, p50: 22-24 ms to 29-36 ms); migration 0010 makes them in about a minute.
 """
 
 from __future__ import annotations
