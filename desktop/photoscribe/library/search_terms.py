@@ -34,7 +34,7 @@ s; storing a batch of 32 captions, p50: 22-24 ms to 29-36 ms); migration 0010 ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -49,8 +49,10 @@ WINDOW = 4
 MAX_PAGE = 1_000
 #: The most words of the library a query's prefixes may expand to.
 MAX_WORDS = 8
-#: The most photos holding two words of one prefix read first (see the module's docstring).
+#: The most photos holding two words of one prefix read (see the module's docstring), and the most pairs of words
+#: looked for: the GIN index reads each pair's lists ("st*", 5 words, 10 pairs: 45 ms at a million photos).
 MAX_SHARED = 2_000
+MAX_PAIRS = 6
 #: Scores are float4 sums: a bound is raised by this much so that rounding never proves a page wrongly.
 _SLACK = 1e-6
 
@@ -125,20 +127,25 @@ def top(
         return []  # a required prefix no word starts with
     lists = {f"l{n}": word for n, word in enumerate(every)}
     run = session.connection().exec_driver_sql
-    shared: list[int] = []
-    if any(len(w) > 1 for w in words):
-        pairs = " | ".join(f"{_quoted(a)} & {_quoted(b)}" for w in words for a in w for b in w if a < b)
-        values = {**parameters, "pairs": pairs, "most": MAX_SHARED + 1}
-        shared = [row[0] for row in run(f"{_SHARED} AND {where} LIMIT %(most)s", values)]
-        if len(shared) > MAX_SHARED:
-            return None
-    values = {**parameters, **lists, "window": WINDOW * limit, "limit": limit, "shared": shared}
+    values = {**parameters, **lists, "window": WINDOW * limit, "limit": limit}
     rows = run(_one(where) if len(every) == 1 else _several(lists, where, rank), values).fetchall()
     found = [(int(photo_id), float(score)) for photo_id, score in rows]
     if len(every) == 1 and len(found) == limit:
         return found  # (the list's order is the ranking)
-    ends = run(_ends(lists), values).one()
-    return found if _proven(found, limit, words, dict(zip(every, map(_end, ends), strict=True))) else None
+    ends = dict(zip(every, map(_end, run(_ends(lists), values).one()), strict=True))
+    if _proven(found, limit, words, ends, [[word] for word in every]):
+        return found
+    if all(len(w) == 1 for w in words) or not _proven(found, limit, words, ends, words):
+        return None
+    pairs = [f"{_quoted(a)} & {_quoted(b)}" for w in words for a in w for b in w if a < b]
+    if len(pairs) > MAX_PAIRS:
+        return None
+    shared = [row[0] for row in run(_SHARED.format(where=where), {**parameters, "pairs": " | ".join(pairs)})]
+    if len(shared) > MAX_SHARED:
+        return None
+    more = run(_ranked(where, rank), {**parameters, "shared": shared, "limit": limit}).fetchall()
+    found = sorted({*found, *((int(i), float(score)) for i, score in more)}, key=lambda hit: (-hit[1], hit[0]))
+    return found[:limit] if _proven(found[:limit], limit, words, ends, words) else None
 
 
 def _end(end: str | None) -> tuple[float, int] | None:
@@ -150,23 +157,29 @@ def _end(end: str | None) -> tuple[float, int] | None:
 
 
 def _proven(
-    found: list[tuple[int, float]], limit: int, words: list[set[str]], ends: dict[str, tuple[float, int] | None]
+    found: list[tuple[int, float]],
+    limit: int,
+    words: list[set[str]],
+    ends: dict[str, tuple[float, int] | None],
+    groups: Sequence[Collection[str]],
 ) -> bool:
     """True when no photo left unread can rank before ``found``'s last (or join a page shorter than ``limit``).
 
-    A photo unread holds at most one word of each term (those holding two were read), and in each word's list it
-    comes after the last row read (``ends``: score, id): its score is at most the sum over the terms of the largest
-    last score of their words, and equal to it only with an id above each term's smallest last id."""
+    A photo unread comes after the last row read of each list (``ends``: score, id; ``None`` for a list read to
+    its end, which it is not in). ``groups``: sets of words of which it holds at most one (each word alone, or
+    each term's words once the photos holding two words of one term were read): its score is at most the sum over
+    the groups of their largest last score, and equal to it only with an id above each group's smallest last id."""
     if any(all(ends[word] is None for word in w) for w in words):
         return True  # a required term's lists were read to their end: every match was read
     if len(found) < limit:
         return False
-    read = [[end for end in (ends[word] for word in w) if end is not None] for w in words]
-    bound = sum(max(score for score, _ in term) for term in read if term)
+    lasts = ([ends[word] for word in group if ends[word] is not None] for group in groups)
+    read = [group for group in lasts if group]
+    bound = sum(max(score for score, _ in group) for group in read)
     photo_id, score = found[-1]
     if score > bound * (1 + _SLACK):
         return True
-    return score >= bound * (1 - _SLACK) and max(min(i for _, i in term) for term in read if term) >= photo_id
+    return score >= bound * (1 - _SLACK) and max(min(i for _, i in group) for group in read) >= photo_id
 
 
 def _one(where: str) -> str:
@@ -179,15 +192,22 @@ def _one(where: str) -> str:
 
 
 def _several(lists: dict[str, str], where: str, rank: str) -> str:
-    """The page of a query ranked by several words: the best of the photos in the first rows of their lists and
-    of those holding two words of one prefix."""
+    """The page of a query ranked by several words: the best of the photos in the first rows of their lists."""
     reads = " UNION ".join(
         f"(SELECT photo_id FROM {TABLE} WHERE lexeme = %({name})s ORDER BY score DESC, photo_id LIMIT %(window)s)"
         for name in lists
     )
     return (
-        f"SELECT c.photo_id, {rank} AS score FROM ({reads} UNION SELECT unnest(CAST(%(shared)s AS integer[]))) "
-        f"AS c {_ROW} WHERE {where} ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
+        f"SELECT c.photo_id, {rank} AS score FROM ({reads}) AS c {_ROW} WHERE {where} "
+        "ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
+    )
+
+
+def _ranked(where: str, rank: str) -> str:
+    """The best of the photos ``%(shared)s`` that match, ranked."""
+    return (
+        f"SELECT c.photo_id, {rank} AS score FROM unnest(CAST(%(shared)s AS integer[])) AS c(photo_id) {_ROW} "
+        f"WHERE {where} ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
     )
 
 
@@ -197,9 +217,12 @@ def _several(lists: dict[str, str], where: str, rank: str) -> str:
 _ROW = f"CROSS JOIN LATERAL (SELECT document FROM {SEARCH_TABLE} WHERE photo_id = c.photo_id OFFSET 0) AS s"
 
 
-#: The photos holding two words of one prefix (``%(pairs)s``: 'a' & 'b' | ...), to which the query's own
-#: condition and a limit are added.
-_SHARED = f"SELECT photo_id FROM {SEARCH_TABLE} WHERE document @@ CAST(%(pairs)s AS tsquery)"
+#: The photos matching the query that hold two words of one prefix (``%(pairs)s``: 'a' & 'b' | ...), at most
+#: one more than :data:`MAX_SHARED`.
+_SHARED = (
+    f"SELECT photo_id FROM {SEARCH_TABLE} WHERE document @@ CAST(%(pairs)s AS tsquery) AND {{where}} "
+    f"LIMIT {MAX_SHARED + 1}"
+)
 
 
 def _ends(lists: dict[str, str]) -> str:
