@@ -178,3 +178,20 @@ def test_on_postgresql_a_photo_indexed_by_two_writers_at_once_keeps_one_score_pe
     finally:
         first.close()
         second.close()
+
+
+def test_on_postgresql_a_photo_holding_two_words_of_a_prefix_is_ranked_by_both(postgres_url: str) -> None:
+    """``sun*`` ranks a photo by "sunset" and "sunny" together: one holding both in a long caption scores low in
+    each word's list (past the rows read) but first on the page, which the lists still prove."""
+    db = SearchDb(postgres_url)
+    try:
+        singles = db.add(
+            [(f"{n}.jpg", f"{word} by the sea", None, ()) for word in ("sunset", "sunny") for n in range(30)]
+        )
+        (both,) = db.add([("both.jpg", "sunset on a sunny day by the old sea", None, ())])
+        with db.reading() as session:
+            found = search_tsvector.best(session, parse_query("sun*"), 3)
+            assert found is not None and found == search.matching_ids(session, parse_query("sun*"))[:3]
+        assert [photo_id for photo_id, _ in found] == [both, singles[0], singles[1]]
+    finally:
+        db.close()
