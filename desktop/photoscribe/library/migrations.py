@@ -23,7 +23,7 @@ from photoscribe.library.models import Base, Meta
 log = logging.getLogger(__name__)
 
 #: Alembic's revisions in order; a library's schema version is how many of them it has had.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010")
 SCHEMA_VERSION = len(REVISIONS)
 HEAD = REVISIONS[-1]
 SCRIPTS = Path(__file__).with_name("schema")

@@ -1,7 +1,8 @@
 """Full-text search behind one small interface, with an implementation per database.
 
 - SQLite: an FTS5 table ranked by bm25 (``search_fts5.py``);
-- PostgreSQL: a tsvector column with a GIN index ranked by ts_rank (``search_tsvector.py``).
+- PostgreSQL: a tsvector column with a GIN index ranked by ts_rank (``search_tsvector.py``), and each word's
+  photos listed by score for a page of hits (``search_terms.py``).
 
 Each function here picks the implementation by the dialect of the session or connection it is given. Both hold
 one search row per photo (its file name, the model's caption unless the user replaced it, what people wrote, the
