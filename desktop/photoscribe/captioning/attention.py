@@ -39,13 +39,7 @@ def use_fused_attention(model: torch.nn.Module) -> int:
     """
     from transformers.models.blip.modeling_blip import BlipAttention
 
-    switched = 0
-    for module in model.modules():
-        if isinstance(module, BlipAttention) and all(hasattr(module, a) for a in REQUIRED_ATTRIBUTES):
-            module.forward = types.MethodType(_fused_forward, module)
-            switched += 1
-    log.info("fused attention in %d vision layers", switched)
-    return switched
+    return _switch(model, BlipAttention, REQUIRED_ATTRIBUTES, _fused_forward, "vision layers")
 
 
 def _fused_text_forward(
@@ -95,10 +89,15 @@ def use_fused_text_attention(model: torch.nn.Module) -> int:
     """
     from transformers.models.blip.modeling_blip_text import BlipTextSelfAttention
 
+    return _switch(model, BlipTextSelfAttention, TEXT_ATTRIBUTES, _fused_text_forward, "text decoder layers")
+
+
+def _switch(model: torch.nn.Module, kind: type, attributes: object, forward: object, what: str) -> int:
+    """Give every ``kind`` module of ``model`` that has all ``attributes`` the method ``forward``; how many."""
     switched = 0
     for module in model.modules():
-        if isinstance(module, BlipTextSelfAttention) and all(hasattr(module, a) for a in TEXT_ATTRIBUTES):
-            module.forward = types.MethodType(_fused_text_forward, module)
+        if isinstance(module, kind) and all(hasattr(module, a) for a in attributes):  # type: ignore[attr-defined]
+            module.forward = types.MethodType(forward, module)  # type: ignore[arg-type]
             switched += 1
-    log.info("fused attention in %d text decoder layers", switched)
+    log.info("fused attention in %d %s", switched, what)
     return switched
