@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from photoscribe.captioning.cpu_threads import usable_cores
 from photoscribe.captioning.model_input import InputPlan, JpegBytes
 from photoscribe.errors import UnreadableImageError, one_line
 from photoscribe.formats import is_raw_name
@@ -42,11 +43,7 @@ def decode_threads() -> int:
     to about 40 photos a second). On a CPU the model's own threads share the same cores: threads beyond the cores
     would only take turns.
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows
-        cores = os.cpu_count() or 2
-    return max(2, cores)
+    return max(2, usable_cores())
 
 
 #: How much lower than the rest of the process a decode thread runs (Linux ``nice`` steps; 10: about a tenth of a
@@ -61,7 +58,7 @@ def yield_to_model() -> None:
     start; afterwards the model's own threads should have the cores, the decode threads what they leave. Lower
     priority takes nothing from a decode thread when a core is idle.
     """
-    if DECODE_NICENESS and sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICENESS)
         except OSError as exc:  # a sandbox may refuse; decoding then runs at the process's priority
