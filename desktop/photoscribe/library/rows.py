@@ -142,21 +142,10 @@ def photos_deleted(session: Session) -> None:
     count_change(session, VECTORS_REMOVED)
 
 
-def _mark_text_vector_stale(session: Session, photo: Photo) -> None:
-    """The photo's text vector is stale once its text changed (it is embedded again, see vectors.py)."""
-    stale = (TextVector.photo_id == photo.id, TextVector.text_hash.is_not(None))
-    digest = text_hash(embedding_text(photo))
-    if session.execute(select(TextVector.photo_id).where(*stale, TextVector.text_hash != digest)).first():
-        changed = count_change(session, TEXT_VECTORS_CHANGED)
-        query = update(TextVector).where(*stale).values(text_hash=None, changed=changed)
-        session.execute(query.execution_options(synchronize_session=False))
-
-
 def reindex(session: Session, photo: Photo) -> None:
     """Rewrite the photo's search row: a model caption the user replaced is no longer searchable. A text vector
     made from other text becomes stale."""
-    search.index_photo(session, photo.id, *_search_texts(photo))
-    _mark_text_vector_stale(session, photo)
+    reindex_many(session, [photo])
 
 
 def reindex_many(session: Session, photos: Sequence[Photo]) -> None:
