@@ -197,17 +197,19 @@ def _several(lists: dict[str, str], where: str, rank: str) -> str:
         f"(SELECT photo_id FROM {TABLE} WHERE lexeme = %({name})s ORDER BY score DESC, photo_id LIMIT %(window)s)"
         for name in lists
     )
-    return (
-        f"SELECT c.photo_id, {rank} AS score FROM ({reads}) AS c {_ROW} WHERE {where} "
-        "ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
-    )
+    return _best_of(f"({reads})", where, rank)
 
 
 def _ranked(where: str, rank: str) -> str:
     """The best of the photos ``%(shared)s`` that match, ranked."""
+    return _best_of("unnest(CAST(%(shared)s AS integer[]))", where, rank)
+
+
+def _best_of(photos: str, where: str, rank: str) -> str:
+    """The best ``%(limit)s`` of ``photos`` (SQL of photo ids) that match ``where``, ranked by ``rank``."""
     return (
-        f"SELECT c.photo_id, {rank} AS score FROM unnest(CAST(%(shared)s AS integer[])) AS c(photo_id) {_ROW} "
-        f"WHERE {where} ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
+        f"SELECT c.photo_id, {rank} AS score FROM {photos} AS c(photo_id) {_ROW} WHERE {where} "
+        "ORDER BY score DESC, c.photo_id LIMIT %(limit)s"
     )
 
 
