@@ -29,6 +29,14 @@ def _library(tmp_path: Path, name: str) -> tuple[Library, list[Path]]:
     return library, photos
 
 
+def _oracle_and_library(tmp_path: Path, tiny_captioner: Captioner) -> tuple[list[str | None], Library, list[Path]]:
+    """The captions a worker given the loaded model stores, and a second library of the same photos, waiting."""
+    reference, photos = _library(tmp_path, "reference")
+    CaptionWorker(reference, tiny_captioner, batch_size=BATCH).run()
+    library, _ = _library(tmp_path, "early")
+    return _captions(reference, photos), library, photos
+
+
 def _captions(library: Library, photos: list[Path]) -> list[str | None]:
     return [library.photo(p).caption for p in photos]  # type: ignore[union-attr]
 
@@ -55,10 +63,7 @@ def _run(worker: CaptionWorker) -> RunSummary:
 def test_the_first_batches_decode_before_the_model_is_there(
     tmp_path: Path, tiny_model_dir: Path, tiny_captioner: Captioner
 ) -> None:
-    reference, photos = _library(tmp_path, "reference")
-    CaptionWorker(reference, tiny_captioner, batch_size=BATCH).run()
-
-    library, _ = _library(tmp_path, "early")
+    expected, library, photos = _oracle_and_library(tmp_path, tiny_captioner)
     loading: Future[Captioner] = Future()
     early = Decoding(InputPlan.from_folder(tiny_model_dir))
     decoded_before: list[Path] = []
@@ -75,15 +80,13 @@ def test_the_first_batches_decode_before_the_model_is_there(
     summary = _run(CaptionWorker(library, loading, batch_size=BATCH, decoding=decode))  # type: ignore[arg-type]
     assert summary.captioned == len(photos) and not summary.failed
     assert len(decoded_before) >= 2 * BATCH  # (up to four batches are claimed and decoded while the model loads)
-    assert _captions(library, photos) == _captions(reference, photos)
+    assert _captions(library, photos) == expected
 
 
 def test_photos_decoded_by_another_plan_are_decoded_again(
     tmp_path: Path, tiny_model_dir: Path, tiny_captioner: Captioner
 ) -> None:
-    reference, photos = _library(tmp_path, "reference")
-    CaptionWorker(reference, tiny_captioner, batch_size=BATCH).run()
-    library, _ = _library(tmp_path, "early")
+    expected, library, photos = _oracle_and_library(tmp_path, tiny_captioner)
     plan = InputPlan.from_folder(tiny_model_dir)
     assert plan is not None
     other = InputPlan(16, 16, plan.resample, plan.rescale, plan.mean, plan.std)  # not what the processor does
@@ -91,7 +94,7 @@ def test_photos_decoded_by_another_plan_are_decoded_again(
     loading.set_result(tiny_captioner)
     summary = _run(CaptionWorker(library, loading, batch_size=BATCH, decoding=Decoding(other)))
     assert summary.captioned == len(photos)
-    assert _captions(library, photos) == _captions(reference, photos)
+    assert _captions(library, photos) == expected
 
 
 def test_a_model_that_fails_to_load_gives_its_error_and_the_claimed_photos_back(tmp_path: Path) -> None:
