@@ -68,7 +68,8 @@ class ImageFacts:
 def load_for_model(
     path: Path | str, edge: int = MODEL_EDGE, full_size: bool = False, factor: int = DRAFT_FACTOR
 ) -> Image.Image:
-    """Decode ``path`` upright and in RGB; JPEGs at the smallest DCT scale still at least 3 x ``edge`` pixels.
+    """Decode ``path`` upright and in RGB; JPEGs at the smallest DCT scale still at least ``factor`` x ``edge``
+    pixels (3 by default: the viewer and RAW previews; captions ask for :data:`MODEL_DRAFT_FACTOR`).
 
     Libjpeg's DCT scaling decodes a 24-megapixel JPEG for a 384-pixel model twice as fast as a full decode,
     and the final resize (:meth:`Captioner.prepare`) from that size gives the model practically the pixels a full

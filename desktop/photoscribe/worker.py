@@ -8,7 +8,7 @@ MPS raises), the batch is halved (and stays halved) instead of failing. A photo 
 captioned at its new path; one deleted is marked missing, not failed. Each caption is stored with the photo's pooled
 vision vector from the same model call (``Captioner.caption_with_vectors``), for *similar photos*. The worker may
 start before its model has loaded (given a future of it and a :class:`Decoding` read from the model's files): it
-claims and decodes the first two batches meanwhile, and waits for the model only to caption.
+claims and decodes up to LOADING_AHEAD batches meanwhile, and waits for the model only to caption.
 """
 
 from __future__ import annotations
