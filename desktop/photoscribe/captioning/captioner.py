@@ -124,7 +124,7 @@ class Captioner:
             _split_precision(model, hardware.vision_dtype, hardware.text_dtype)
         if fused_attention:
             use_fused_attention(model)
-            use_fused_text_attention(model)
+            use_fused_text_attention(model, fold_cross_attention=hardware.device.type == "cpu")
         if packed_layers and hardware.device.type == "cpu":  # (bf16 only: the functions leave other formats alone)
             pack_text_decoder(model, rows=hardware.batch_size)
             fuse_vision_gelu(model, rows=hardware.batch_size * VISION_TOKENS)
