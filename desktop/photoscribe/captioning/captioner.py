@@ -13,7 +13,6 @@ extra model pass and the captions are exactly those of :meth:`Captioner.caption`
 from __future__ import annotations
 
 import copy
-import gc
 import logging
 import threading
 import warnings
@@ -31,6 +30,7 @@ from photoscribe.captioning.attention import use_fused_attention, use_fused_text
 from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.caption_settings import CaptionSettings
+from photoscribe.captioning.collector import collector_paused
 from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
@@ -96,9 +96,21 @@ class Captioner:
         """
         keep_freed_memory()
         folder = model_folder(model_ref, progress)
-        from transformers import BlipForConditionalGeneration, BlipProcessor
+        with collector_paused():  # importing transformers and building the model make no garbage worth a pass
+            return cls._build(model_ref, folder, hardware, fused_attention, exact_word_choice, packed_layers)
 
-        _keep_imported()
+    @classmethod
+    def _build(
+        cls,
+        model_ref: str,
+        folder: Path,
+        hardware: Hardware,
+        fused_attention: bool,
+        exact_word_choice: bool,
+        packed_layers: bool,
+    ) -> Captioner:
+        """:meth:`load` once the model's files are in ``folder``."""
+        from transformers import BlipForConditionalGeneration, BlipProcessor
 
         check_words = exact_word_choice and hardware.text_dtype != torch.float32
         # Weights load straight in the format they run in (the cast transformers makes while loading rounds as
@@ -226,14 +238,6 @@ def _split_precision(model: torch.nn.Module, vision: torch.dtype, text: torch.dt
         return output
 
     model.vision_model.register_forward_hook(to_text_dtype)
-
-
-def _keep_imported() -> None:
-    """Take what is loaded so far (PyTorch, transformers: a few million objects that live as long as the process)
-    out of the garbage collector's full passes before the model loads. The collection that follows a load then
-    walks only the model's own objects: it walked everything imported too and held every thread, the app's GUI
-    thread included, for about 0.25 s."""
-    gc.freeze()
 
 
 def _normalised_rows(pooled: list[torch.Tensor], count: int) -> np.ndarray | None:
