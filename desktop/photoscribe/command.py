@@ -8,6 +8,7 @@ no longer imports).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 
 from photoscribe.captioning.collector import collector_paused
@@ -18,6 +19,7 @@ def import_command_line() -> Callable[[Sequence[str] | None], int]:
     with collector_paused():
         from photoscribe.cli import main as run_command_line
 
+        gc.freeze()  # modules live as long as the process: later passes leave them out
     return run_command_line
 
 

@@ -1,9 +1,10 @@
-"""The cyclic garbage collector stays off while a model loads, and what the load made is frozen afterwards."""
+"""The cyclic garbage collector stays off while a model loads, and a model dropped afterwards is freed."""
 
 from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,10 +42,8 @@ def test_no_pass_runs_in_the_block_and_the_collector_is_back_after_it(passes: li
     with collector_paused():
         assert not gc.isenabled()
         _garbage(20_000)  # would start a pass every 700 new objects
-        kept = [object() for _ in range(10)]
         assert passes == []
     assert gc.isenabled()
-    assert gc.get_freeze_count() >= len(kept)  # what lived through the load is out of later passes
     _garbage(20_000)
     assert passes  # collecting as before
 
@@ -80,4 +79,16 @@ def test_loading_the_captioner_runs_no_collection_pass(passes: list[int], tiny_m
     from photoscribe.captioning import Captioner, choose_hardware
 
     Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "bf16"))
-    assert passes == [] and gc.isenabled()
+    assert len(passes) <= 1 and gc.isenabled()  # (the one a load's new objects start as it ends; 9 without)
+
+
+def test_a_captioner_dropped_after_its_load_is_freed(passes: list[int], tiny_model_dir: Path) -> None:
+    """The app drops the model when the model or precision changes: its memory must come back, though its layers
+    hold reference cycles (none of it may be frozen out of the collector)."""
+    from photoscribe.captioning import Captioner, choose_hardware
+
+    captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "bf16"))
+    model = weakref.ref(captioner.model)
+    del captioner
+    gc.collect()
+    assert model() is None

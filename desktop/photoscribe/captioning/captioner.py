@@ -13,6 +13,7 @@ extra model pass and the captions are exactly those of :meth:`Captioner.caption`
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import threading
 import warnings
@@ -111,6 +112,8 @@ class Captioner:
     ) -> Captioner:
         """:meth:`load` once the model's files are in ``folder``."""
         from transformers import BlipForConditionalGeneration, BlipProcessor
+
+        _keep_imported()
 
         check_words = exact_word_choice and hardware.text_dtype != torch.float32
         # Weights load straight in the format they run in (the cast transformers makes while loading rounds as
@@ -238,6 +241,14 @@ def _split_precision(model: torch.nn.Module, vision: torch.dtype, text: torch.dt
         return output
 
     model.vision_model.register_forward_hook(to_text_dtype)
+
+
+def _keep_imported() -> None:
+    """Take what is loaded so far (PyTorch, transformers: a few million objects that live as long as the process)
+    out of the garbage collector's full passes before the model loads. The collection that follows a load then
+    walks only the model's own objects: it walked everything imported too and held every thread, the app's GUI
+    thread included, for about 0.25 s. (The model itself is not frozen: one dropped must be freed.)"""
+    gc.freeze()
 
 
 def _normalised_rows(pooled: list[torch.Tensor], count: int) -> np.ndarray | None:
