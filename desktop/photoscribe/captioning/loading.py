@@ -52,10 +52,11 @@ class BackgroundLoad:
                 from photoscribe.captioning.captioner import Captioner
                 from photoscribe.captioning.hardware import choose_hardware
 
-            hardware = choose_hardware(self.device, self.precision)
-            if self.announce:
-                print(f"Loading {self.model} on {hardware.describe()} ...", file=sys.stderr, flush=True)
-            self.future.set_result(Captioner.load(self.model, hardware))
+                hardware = choose_hardware(self.device, self.precision)
+                if self.announce:
+                    print(f"Loading {self.model} on {hardware.describe()} ...", file=sys.stderr, flush=True)
+                captioner = Captioner.load(self.model, hardware)
+            self.future.set_result(captioner)
         except BaseException as exc:  # handed to whoever waits for the model
             self.future.set_exception(exc)
 
