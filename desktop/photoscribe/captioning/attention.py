@@ -94,17 +94,15 @@ def _folded_cross_forward(
     attention_mask: torch.Tensor | None = None,
     encoder_hidden_states: torch.Tensor | None = None,
     encoder_attention_mask: torch.Tensor | None = None,
-    cache: object | None = None,
-    past_key_values: object | None = None,
+    *caching: object,
     **kwargs: object,
 ) -> tuple[torch.Tensor, None]:
-    """The cross-attention of :func:`_fused_text_forward`, computed on the image states without keys or values
-    (see the module's docstring); a mask that is not one row per photo takes the plain way."""
+    """The cross-attention of :func:`_fused_text_forward` (same arguments), computed on the image states without
+    keys or values (see the module's docstring); a mask that is not one row per photo takes the plain way."""
     mask = encoder_attention_mask
     if encoder_hidden_states is None or (mask is not None and mask.shape[-2] != 1):
-        return _fused_text_forward(
-            self, hidden_states, attention_mask, encoder_hidden_states, mask, cache, past_key_values, **kwargs
-        )
+        arguments = (hidden_states, attention_mask, encoder_hidden_states, mask, *caching)
+        return _fused_text_forward(self, *arguments, **kwargs)  # type: ignore[arg-type]
     batch, tokens, _ = hidden_states.shape
     heads, size = self.num_attention_heads, self.attention_head_size
     query = self.query(hidden_states).view(batch, tokens, heads, size)
