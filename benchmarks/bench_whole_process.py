@@ -31,6 +31,7 @@ captions are identical to the card's loop.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -116,6 +117,9 @@ def main() -> None:
         env = offline_env(Path(tmp), model)
         photos = link_photos(Path(tmp) / "photos", paths)
         warm_page_cache([*paths, *model.iterdir()])
+        # PhotoScribe's modules compiled as an install compiles them (transformers' came compiled from pip): with
+        # PYTHONDONTWRITEBYTECODE set (some sandboxes set it) every run would compile a source tree's modules again.
+        compileall.compile_dir(ROOT / "desktop" / "photoscribe", quiet=1)
         runs: dict[str, list[Run]] = {side: [] for side in args.sides}
         for round_no in range(args.rounds):
             for side in args.sides:

@@ -20,7 +20,7 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 SIZES = {"24mp": (6000, 4000), "12mp": (4240, 2832)}
 
 
-def build_fullsize_blip(folder: Path = CACHE / "blip-base-random-v2") -> Path:
+def build_fullsize_blip(folder: Path = CACHE / "blip-base-random-v3") -> Path:
     """Save a randomly initialised BLIP-base captioner (model + processor) into ``folder`` once."""
     if (folder / "model.safetensors").exists():
         return folder
@@ -33,7 +33,14 @@ def build_fullsize_blip(folder: Path = CACHE / "blip-base-random-v2") -> Path:
         # BlipVisionConfig initialises weights with std 1e-10 (fine before loading a checkpoint); random weights
         # that small make every activation vanish, so use BERT's 0.02 for realistic numbers.
         vision_config={"initializer_range": 0.02},
-        text_config={"bos_token_id": 30522, "sep_token_id": 102, "eos_token_id": 102, "pad_token_id": 0},
+        # BlipTextConfig's default is 8 attention heads of 96; BLIP-base's decoder has BERT-base's 12 heads of 64.
+        text_config={
+            "num_attention_heads": 12,
+            "bos_token_id": 30522,
+            "sep_token_id": 102,
+            "eos_token_id": 102,
+            "pad_token_id": 0,
+        },
     )
     model = BlipForConditionalGeneration(config).eval()
     log.info("built BLIP-base with %.0f M random parameters", sum(p.numel() for p in model.parameters()) / 1e6)

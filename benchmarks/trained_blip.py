@@ -38,7 +38,7 @@ BATCH = 16
 FROZEN = tuple(f"crossattention.self.{p}.{t}" for p in ("key", "value") for t in ("weight", "bias"))
 
 
-def build_trained_blip(folder: Path = CACHE / "blip-base-trained-v1") -> Path:
+def build_trained_blip(folder: Path = CACHE / "blip-base-trained-v2") -> Path:
     """Train the decoder of a full-size BLIP-base on generated shape photos and save it in ``folder`` once."""
     if (folder / "model.safetensors").exists():
         return folder

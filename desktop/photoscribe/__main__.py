@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from photoscribe.cli import main
+from photoscribe.command import main
 
 multiprocessing.freeze_support()  # the installed (PyInstaller) app: `photoscribe add` starts reader processes
 raise SystemExit(main())

@@ -140,11 +140,11 @@ def test_fused_attention_gives_the_same_captions_as_transformers_own(tiny_model_
 
 def test_the_text_decoders_fused_attention_scores_words_as_transformers_own(tiny_model_dir: Path) -> None:
     """Each decoding step (the self-attention over the caption so far, cached and causal over a prompt's tokens;
-    the cross-attention over the image, computed once) gives transformers' scores within fp32 rounding, and the
-    same captions in bf16 too."""
+    the cross-attention over the image, on the image states without keys or values on the CPU) gives transformers'
+    scores within fp32 rounding, and the same captions in bf16 too."""
     import torch
 
-    from photoscribe.captioning.attention import _fused_text_forward
+    from photoscribe.captioning.attention import _folded_cross_forward, _fused_text_forward
 
     rng = random.Random(6)
     images = [colour_image(rng.choice(list(COLOURS)), jitter=70, rng=rng) for _ in range(12)]
@@ -152,8 +152,9 @@ def test_the_text_decoders_fused_attention_scores_words_as_transformers_own(tiny
         eager = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision), fused_attention=False)
         fused = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", precision))
         assert eager.caption(images) == fused.caption(images)
-    attention = [layer.crossattention.self for layer in fused.model.text_decoder.bert.encoder.layer]
-    assert all(module.forward.__func__ is _fused_text_forward for module in attention)
+    layers = fused.model.text_decoder.bert.encoder.layer
+    assert all(layer.crossattention.self.forward.__func__ is _folded_cross_forward for layer in layers)
+    assert all(layer.attention.self.forward.__func__ is _fused_text_forward for layer in layers)
     inputs = eager.processor(images=images[:3], text=["a photo of"] * 3, return_tensors="pt")  # several tokens
     scores = []
     for captioner in (
@@ -166,6 +167,28 @@ def test_the_text_decoders_fused_attention_scores_words_as_transformers_own(tiny
             )
         scores.append(torch.stack(out.scores))
     assert scores[0].shape == scores[1].shape and torch.allclose(scores[0], scores[1], atol=1e-4)
+    assert out.past_key_values.cross_attention_cache.get_seq_length() == 0  # no keys or values of the image made
+
+
+def test_cross_attention_on_the_image_states_equals_attention_over_keys_and_values(tiny_model_dir: Path) -> None:
+    """One cross-attention layer, fed the same states, with and without a mask over some image tokens: the folded
+    computation gives what keys and values give (fp32), and a mask per caption token takes the plain way."""
+    import torch
+
+    from photoscribe.captioning.attention import _folded_cross_forward, _fused_text_forward
+
+    captioner = Captioner.load(str(tiny_model_dir), choose_hardware("cpu", "fp32"))
+    module = captioner.model.text_decoder.bert.encoder.layer[0].crossattention.self
+    generator = torch.Generator().manual_seed(3)
+    hidden = torch.randn(3, 4, module.all_head_size, generator=generator)
+    image = torch.randn(3, 17, module.key.in_features, generator=generator) * 3
+    keep = torch.rand(3, 1, 1, 17, generator=generator) > 0.4
+    per_token = torch.rand(3, 1, 4, 17, generator=generator) > 0.4
+    with torch.inference_mode():
+        for mask in (None, keep, torch.where(keep, 0.0, -1e9), per_token):
+            folded, _ = _folded_cross_forward(module, hidden, None, image, mask)
+            plain, _ = _fused_text_forward(module, hidden, None, image, mask)
+            assert torch.allclose(folded, plain, atol=1e-5), mask
 
 
 def test_prepare_resizes_exactly_as_the_processor_does(tiny_captioner: Captioner) -> None:

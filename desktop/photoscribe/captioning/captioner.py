@@ -31,6 +31,7 @@ from photoscribe.captioning.attention import use_fused_attention, use_fused_text
 from photoscribe.captioning.batch_input import BatchInput
 from photoscribe.captioning.building import BUILDING
 from photoscribe.captioning.caption_settings import CaptionSettings
+from photoscribe.captioning.collector import collector_paused
 from photoscribe.captioning.gpu_decode import gpu_jpeg_decoding
 from photoscribe.captioning.hardware import Hardware
 from photoscribe.captioning.model_files import model_folder
@@ -96,6 +97,20 @@ class Captioner:
         """
         keep_freed_memory()
         folder = model_folder(model_ref, progress)
+        with collector_paused():  # importing transformers and building the model make no garbage worth a pass
+            return cls._build(model_ref, folder, hardware, fused_attention, exact_word_choice, packed_layers)
+
+    @classmethod
+    def _build(
+        cls,
+        model_ref: str,
+        folder: Path,
+        hardware: Hardware,
+        fused_attention: bool,
+        exact_word_choice: bool,
+        packed_layers: bool,
+    ) -> Captioner:
+        """:meth:`load` once the model's files are in ``folder``."""
         from transformers import BlipForConditionalGeneration, BlipProcessor
 
         _keep_imported()
@@ -124,7 +139,7 @@ class Captioner:
             _split_precision(model, hardware.vision_dtype, hardware.text_dtype)
         if fused_attention:
             use_fused_attention(model)
-            use_fused_text_attention(model)
+            use_fused_text_attention(model, fold_cross_attention=hardware.device.type == "cpu")
         if packed_layers and hardware.device.type == "cpu":  # (bf16 only: the functions leave other formats alone)
             pack_text_decoder(model, rows=hardware.batch_size)
             fuse_vision_gelu(model, rows=hardware.batch_size * VISION_TOKENS)
@@ -232,7 +247,7 @@ def _keep_imported() -> None:
     """Take what is loaded so far (PyTorch, transformers: a few million objects that live as long as the process)
     out of the garbage collector's full passes before the model loads. The collection that follows a load then
     walks only the model's own objects: it walked everything imported too and held every thread, the app's GUI
-    thread included, for about 0.25 s."""
+    thread included, for about 0.25 s. (The model itself is not frozen: one dropped must be freed.)"""
     gc.freeze()
 
 

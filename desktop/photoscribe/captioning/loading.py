@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from photoscribe.captioning.allocator import keep_freed_memory
+from photoscribe.captioning.collector import collector_paused
 from photoscribe.captioning.model_input import InputPlan
 
 if TYPE_CHECKING:
@@ -47,13 +48,15 @@ class BackgroundLoad:
         if not self.future.set_running_or_notify_cancel():
             return
         try:
-            from photoscribe.captioning.captioner import Captioner
-            from photoscribe.captioning.hardware import choose_hardware
+            with collector_paused():  # (importing PyTorch makes no garbage worth a pass: see collector.py)
+                from photoscribe.captioning.captioner import Captioner
+                from photoscribe.captioning.hardware import choose_hardware
 
-            hardware = choose_hardware(self.device, self.precision)
-            if self.announce:
-                print(f"Loading {self.model} on {hardware.describe()} ...", file=sys.stderr, flush=True)
-            self.future.set_result(Captioner.load(self.model, hardware))
+                hardware = choose_hardware(self.device, self.precision)
+                if self.announce:
+                    print(f"Loading {self.model} on {hardware.describe()} ...", file=sys.stderr, flush=True)
+                captioner = Captioner.load(self.model, hardware)
+            self.future.set_result(captioner)
         except BaseException as exc:  # handed to whoever waits for the model
             self.future.set_exception(exc)
 

@@ -260,9 +260,9 @@ class Library:
         """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text), by id from ``after`` on: vectors
         missing, stale (the text changed) or made by another model. Photos without text, missing ones and RAW halves
         of pairs are skipped."""
-        from photoscribe.library import vectors
+        from photoscribe.library import text_vector_queue
 
-        return vectors.text_vector_todo(self.db, model_ref, limit, after)
+        return text_vector_queue.text_vector_todo(self.db, model_ref, limit, after)
 
     def store_text_vectors(self, model_ref: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
         """Store (photo id, text embedded, vector) made by ``model_ref``; a photo whose text changed meanwhile is
@@ -273,9 +273,9 @@ class Library:
 
     def text_vector_progress(self, model_ref: str) -> tuple[int, int]:
         """(photos with a current vector of ``model_ref``, photos with text), over the photos shown."""
-        from photoscribe.library import vectors
+        from photoscribe.library import text_vector_queue
 
-        return vectors.text_vector_progress(self.db, model_ref)
+        return text_vector_queue.text_vector_progress(self.db, model_ref)
 
     def vector_memory(self) -> int:
         """Bytes the vectors held in memory take (those loaded by searches and similar so far)."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photoscribe.library.database import Database
@@ -24,14 +24,12 @@ from photoscribe.library.models import (
     IMAGE_VECTORS_CHANGED,
     TEXT_VECTORS_CHANGED,
     VECTORS_REMOVED,
-    Caption,
     ImageVector,
-    Keyword,
     Meta,
     Photo,
     TextVector,
 )
-from photoscribe.library.rows import HIDDEN, count_change, embedding_text, text_hash, with_details
+from photoscribe.library.rows import count_change, embedding_text, text_hash, with_details
 
 CHUNK = 500  # ids per IN (...) list
 DTYPE = np.dtype("<f4")
@@ -44,34 +42,7 @@ def as_blob(vector: np.ndarray) -> bytes:
     return (flat / norm if norm > 0 else flat).astype(DTYPE).tobytes()
 
 
-# -- text vectors: what to embed, storing them, progress -------------------------------------------------------
-
-
-def _has_text():  # type: ignore[no-untyped-def]
-    """Photos with any text to embed (a caption or a keyword): the SQL twin of a non-empty ``embedding_text``."""
-    captions = [func.coalesce(c, "") != "" for c in (Caption.user_caption, Caption.file_caption, Caption.model_caption)]
-    return or_(
-        exists().where(Caption.photo_id == Photo.id, or_(*captions)),
-        exists().where(Keyword.photo_id == Photo.id),
-    )
-
-
-def _current(model_ref: str):  # type: ignore[no-untyped-def]
-    return exists().where(
-        TextVector.photo_id == Photo.id, TextVector.model_ref == model_ref, TextVector.text_hash.is_not(None)
-    )
-
-
-def text_vector_todo(db: Database, model_ref: str, limit: int, after: int = 0) -> list[tuple[int, str]]:
-    """Up to ``limit`` photos to embed with ``model_ref``, as (photo id, text), ids above ``after`` in order:
-    those whose vector is missing, stale or made by another model. Photos without text, missing ones and RAW
-    halves of pairs are skipped. (A caller going through the library passes the last id it got as ``after``, so
-    each batch starts where the last ended instead of scanning the photos already done again.)"""
-    query = select(Photo).where(Photo.id > after, Photo.status.not_in(HIDDEN), _has_text(), ~_current(model_ref))
-    with db.reading() as session:
-        photos = session.scalars(with_details(query.order_by(Photo.id).limit(limit)))
-        found = [(photo.id, embedding_text(photo)) for photo in photos]
-    return [(photo_id, text) for photo_id, text in found if text]
+# -- text vectors: storing them (what to embed and progress: text_vector_queue.py) ---------------------------
 
 
 def store_text_vectors(db: Database, model_ref: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
@@ -98,15 +69,6 @@ def store_text_vectors(db: Database, model_ref: str, items: Sequence[tuple[int, 
                     changed,
                 )
                 session.add(row)
-
-
-def text_vector_progress(db: Database, model_ref: str) -> tuple[int, int]:
-    """(photos with a current vector of ``model_ref``, photos with text), over the photos shown."""
-    shown = select(func.count()).select_from(Photo).where(Photo.status.not_in(HIDDEN), _has_text())
-    with db.reading() as session:
-        total = session.scalar(shown) or 0
-        done = session.scalar(shown.where(_current(model_ref))) or 0
-    return done, total
 
 
 def store_image_vectors(session: Session, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
