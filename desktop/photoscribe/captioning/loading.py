@@ -8,6 +8,7 @@ decode threads can make the model's input before the model is there. Nothing her
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -52,11 +53,11 @@ class BackgroundLoad:
                 from photoscribe.captioning.captioner import Captioner
                 from photoscribe.captioning.hardware import choose_hardware
 
-                hardware = choose_hardware(self.device, self.precision)
-                if self.announce:
-                    print(f"Loading {self.model} on {hardware.describe()} ...", file=sys.stderr, flush=True)
-                captioner = Captioner.load(self.model, hardware)
-            self.future.set_result(captioner)
+                gc.freeze()  # PyTorch's modules live as long as the process: later passes leave them out
+            hardware = choose_hardware(self.device, self.precision)
+            if self.announce:
+                print(f"Loading {self.model} on {hardware.describe()} ...", file=sys.stderr, flush=True)
+            self.future.set_result(Captioner.load(self.model, hardware))  # (pauses the collector while building)
         except BaseException as exc:  # handed to whoever waits for the model
             self.future.set_exception(exc)
 
